@@ -1,0 +1,368 @@
+"""Which token each release job pushes with, and which PAT the repository means to use.
+
+Shared by the `token-mismatch` rule (which fixes the sites) and the
+`redundant-docker` rule (which must know whether releases will start
+triggering `on: release` workflows).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ruamel.yaml.nodes import Node, ScalarNode
+
+from migrator.analysis.context import RepoContext
+from migrator.model import Location
+from migrator.workflow import document as d
+from migrator.workflow import expressions as ex
+from migrator.workflow.model import Job, Step, Workflow
+from migrator.workflow.release import release_steps
+
+TOKEN_ENV_NAMES = ("GH_TOKEN", "GITHUB_TOKEN")  # semantic-release reads GH_TOKEN first
+TOKEN_INPUTS = ("github_token", "github-token", "gh_token", "gh-token")
+CHECKOUT = "actions/checkout"
+# An env var with such a name holding a secret declares a GitHub token: GH_PAT, RELEASE_PAT, GH_RELEASE_TOKEN.
+_ALIAS_NAME = re.compile(r"^(?:GH|GITHUB)_\w*(?:TOKEN|PAT)$|(?:^|_)PAT(?:_|$)", re.IGNORECASE)
+# Secrets that are certainly not GitHub tokens, whatever they are plugged into.
+_NOT_GITHUB = re.compile(
+    r"(?:^|_)(?:NPM|PYPI|TWINE|DOCKER|DOCKERHUB|QUAY|CODECOV|SONAR|SLACK|AWS|AZURE|GCP|GOOGLE|NETLIFY"
+    r"|VERCEL|HEROKU|CARGO|CRATES|NUGET|GPG|SSH|SNYK|SENTRY|DISCORD|TELEGRAM)(?:_|$)",
+    re.IGNORECASE,
+)
+_ACCESS_TOKEN_URL = re.compile(r"x-access-token:(\$\{\{.*?\}\}|\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?)")
+EVIDENCE_MARKER = re.compile(r"secrets", re.IGNORECASE)
+
+
+class Tier(StrEnum):
+    """Where a PAT candidate was found, strongest first."""
+
+    SAME_JOB = "the release job itself"
+    SAME_FILE = "the same workflow"
+    SAME_REPO = "another workflow of the repository"
+    POLICY = "--pat-secret / org policy"
+
+
+@dataclass(frozen=True, order=True)
+class Evidence:
+    secret: str
+    location: Location
+    kind: str
+
+
+@dataclass(frozen=True)
+class PatChoice:
+    secret: str
+    tier: Tier
+    evidence: tuple[Evidence, ...]
+    rivals: tuple[str, ...]  # other candidates in the same tier: the choice needs review
+
+    def describe(self) -> str:
+        where = self.evidence[0] if self.evidence else None
+        if where is None:
+            return f"secrets.{self.secret} (from {self.tier.value})"
+        return f"secrets.{self.secret} ({where.kind} at {where.location})"
+
+
+class SiteKind(StrEnum):
+    CHECKOUT_TOKEN = "checkout token"
+    REMOTE_URL = "x-access-token URL in a run script"
+    RELEASE_ENV = "release step env"
+    RELEASE_INPUT = "release step input"
+    JOB_ENV = "job env"
+    WORKFLOW_ENV = "workflow env"
+    PUSH_ENV = "env feeding an x-access-token URL"
+    IMPLICIT_CHECKOUT = "checkout persisting GITHUB_TOKEN (no token:)"
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    kind: SiteKind
+    workflow: Workflow
+    node: Node  # the scalar to edit, or the checkout step to extend
+    location: Location
+    shared: bool  # the node sits under a YAML anchor: editing it changes its aliases too
+
+
+@dataclass(frozen=True, eq=False)
+class ReleaseJob:
+    workflow: Workflow
+    job: Job
+    steps: tuple[Step, ...]
+    sites: tuple[Site, ...]
+    release_token: str | None  # the PAT secret the release step already uses, if any
+    pat: PatChoice | None
+
+
+def location(workflow: Workflow, node: Node) -> Location:
+    return Location(workflow.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def analyse(ctx: RepoContext) -> list[ReleaseJob]:
+    return ctx.memo("release-jobs", lambda: _analyse(ctx))
+
+
+def _analyse(ctx: RepoContext) -> list[ReleaseJob]:
+    scripts = ctx.scripts()
+    found: list[tuple[Workflow, Job, list[Step]]] = []
+    for workflow in ctx.workflows_matching(ctx.release_marker()):
+        for job in workflow.jobs:
+            steps = release_steps(job, scripts)
+            if steps:
+                found.append((workflow, job, steps))
+    if not found:
+        return []
+    evidence = collect_evidence(ctx)
+    return [_release_job(ctx, workflow, job, steps, evidence) for workflow, job, steps in found]
+
+
+def _release_job(
+    ctx: RepoContext, workflow: Workflow, job: Job, steps: list[Step], evidence: list[Evidence]
+) -> ReleaseJob:
+    release_token = _release_token(workflow, job, steps)
+    explicit = _explicit_sites(workflow, job, steps)
+    in_job = _job_pats(workflow, job, release_token)
+    pat = choose_pat(ctx, workflow, in_job, evidence)
+    sites = list(explicit)
+    pushes_with_pat = release_token is not None or (
+        pat is not None
+        and any(
+            s.kind in {SiteKind.RELEASE_ENV, SiteKind.RELEASE_INPUT, SiteKind.JOB_ENV, SiteKind.WORKFLOW_ENV}
+            for s in explicit
+        )
+    )
+    if pushes_with_pat:
+        sites.extend(_implicit_checkout_sites(workflow, job))
+    return ReleaseJob(workflow, job, tuple(steps), tuple(sites), release_token, pat)
+
+
+# --- evidence of a PAT ---------------------------------------------------------------
+
+
+def collect_evidence(ctx: RepoContext) -> list[Evidence]:
+    def compute() -> list[Evidence]:
+        found: set[Evidence] = set()
+        for workflow in ctx.workflows_matching(EVIDENCE_MARKER):
+            found.update(_evidence_in(workflow))
+        return sorted(found)
+
+    return ctx.memo("pat-evidence", compute)
+
+
+def _evidence_in(workflow: Workflow) -> list[Evidence]:
+    out: list[Evidence] = []
+    out.extend(_env_evidence(workflow, workflow.env))
+    for job in workflow.jobs:
+        out.extend(_env_evidence(workflow, job.env))
+        for step in job.steps:
+            out.extend(_env_evidence(workflow, step.env))
+            out.extend(_input_evidence(workflow, step))
+            if step.run is not None:
+                out.extend(_url_evidence(workflow, step.run))
+    return out
+
+
+def _is_pat(secret: str | None) -> bool:
+    return secret is not None and ex.is_pat_name(secret) and not _NOT_GITHUB.search(secret)
+
+
+def _env_evidence(workflow: Workflow, env: Node | None) -> list[Evidence]:
+    out = []
+    for key, value in d.items(env):
+        secret = ex.single_secret(d.scalar(value) or "")
+        name = key.value
+        if _is_pat(secret) and (name.upper() in TOKEN_ENV_NAMES or _ALIAS_NAME.search(name)):
+            assert secret is not None
+            out.append(Evidence(secret, location(workflow, value), f"env {name}"))
+    return out
+
+
+def _input_evidence(workflow: Workflow, step: Step) -> list[Evidence]:
+    out = []
+    keys = [*TOKEN_INPUTS, *TOKEN_ENV_NAMES]
+    if step.action() == CHECKOUT and _same_repo_checkout(step):
+        keys.append("token")
+    for key in keys:
+        node = step.input(key)
+        secret = ex.single_secret(d.scalar(node) or "")
+        if node is not None and _is_pat(secret):
+            assert secret is not None
+            out.append(Evidence(secret, location(workflow, node), f"{step.action() or 'step'} input {key}"))
+    return out
+
+
+def _url_evidence(workflow: Workflow, run: ScalarNode) -> list[Evidence]:
+    out = []
+    for match in _ACCESS_TOKEN_URL.finditer(run.value):
+        secret = ex.single_secret(match.group(1))
+        if _is_pat(secret):
+            assert secret is not None
+            out.append(Evidence(secret, location(workflow, run), "x-access-token URL"))
+    return out
+
+
+def _same_repo_checkout(step: Step) -> bool:
+    repository = step.input_str("repository")
+    return repository is None or repository.replace(" ", "") in {"${{github.repository}}", ""}
+
+
+# --- choosing the PAT ------------------------------------------------------------------
+
+
+def _job_pats(workflow: Workflow, job: Job, release_token: str | None) -> list[Evidence]:
+    """PATs the release job already uses: a half-fixed job names its PAT itself."""
+    out = _evidence_in_job(workflow, job)
+    if release_token:
+        out.append(Evidence(release_token, location(workflow, job.key), "release step token"))
+    return out
+
+
+def _evidence_in_job(workflow: Workflow, job: Job) -> list[Evidence]:
+    out = list(_env_evidence(workflow, job.env))
+    for step in job.steps:
+        out.extend(_env_evidence(workflow, step.env))
+        out.extend(_input_evidence(workflow, step))
+        if step.run is not None:
+            out.extend(_url_evidence(workflow, step.run))
+    return out
+
+
+def choose_pat(
+    ctx: RepoContext, workflow: Workflow, in_job: list[Evidence], evidence: list[Evidence]
+) -> PatChoice | None:
+    same_file = [e for e in evidence if e.location.path == workflow.path]
+    tiers = [(Tier.SAME_JOB, in_job), (Tier.SAME_FILE, same_file), (Tier.SAME_REPO, evidence)]
+    for tier, candidates in tiers:
+        if candidates:
+            return _pick(tier, candidates)
+    if ctx.pat_secret:
+        return PatChoice(ctx.pat_secret, Tier.POLICY, (), ())
+    return None
+
+
+def _pick(tier: Tier, candidates: list[Evidence]) -> PatChoice:
+    counts = Counter(e.secret for e in candidates)
+    ranked = sorted(counts, key=lambda name: (-counts[name], name))
+    chosen = ranked[0]
+    support = tuple(sorted(e for e in candidates if e.secret == chosen))
+    return PatChoice(chosen, tier, support, tuple(ranked[1:]))
+
+
+# --- the release token and the sites to fix ---------------------------------------------
+
+
+def _release_token(workflow: Workflow, job: Job, steps: list[Step]) -> str | None:
+    """The PAT a release step already pushes with (env or input), if any."""
+    for step in steps:
+        for env in (step.env, job.env, workflow.env):
+            for name in TOKEN_ENV_NAMES:
+                secret = ex.single_secret(d.scalar(d.get(env, name)) or "")
+                if _is_pat(secret):
+                    return secret
+        for key in TOKEN_INPUTS:
+            secret = ex.single_secret(step.input_str(key) or "")
+            if _is_pat(secret):
+                return secret
+    return None
+
+
+def _explicit_sites(workflow: Workflow, job: Job, steps: list[Step]) -> list[Site]:
+    sites: list[Site] = []
+    ancestors: list[Node] = [job.node]
+    for step in job.steps:
+        if step.action() == CHECKOUT and _same_repo_checkout(step):
+            token = step.input("token")
+            if _is_github_token_scalar(token):
+                assert token is not None
+                sites.append(_site(SiteKind.CHECKOUT_TOKEN, workflow, token, [*ancestors, step.node, step.with_]))
+        if step.run is not None:
+            sites.extend(_url_sites(workflow, job, step, [*ancestors, step.node]))
+    for step in steps:
+        for name in TOKEN_ENV_NAMES:
+            value = d.get(step.env, name)
+            if _is_github_token_scalar(value):
+                assert value is not None
+                sites.append(_site(SiteKind.RELEASE_ENV, workflow, value, [*ancestors, step.node, step.env]))
+        for key in TOKEN_INPUTS:
+            value = step.input(key)
+            if _is_github_token_scalar(value):
+                assert value is not None
+                sites.append(_site(SiteKind.RELEASE_INPUT, workflow, value, [*ancestors, step.node, step.with_]))
+    sites.extend(_inherited_env_sites(workflow, job, steps))
+    return _unique(sites)
+
+
+def _inherited_env_sites(workflow: Workflow, job: Job, steps: list[Step]) -> list[Site]:
+    """GITHUB_TOKEN/GH_TOKEN set on the job or workflow and not overridden by a release step."""
+    sites = []
+    for name in TOKEN_ENV_NAMES:
+        if all(d.get(step.env, name) is not None for step in steps):
+            continue
+        job_value = d.get(job.env, name)
+        if job_value is not None:
+            if _is_github_token_scalar(job_value):
+                sites.append(_site(SiteKind.JOB_ENV, workflow, job_value, [job.node, job.env]))
+            continue
+        workflow_value = d.get(workflow.env, name)
+        if _is_github_token_scalar(workflow_value):
+            assert workflow_value is not None
+            sites.append(_site(SiteKind.WORKFLOW_ENV, workflow, workflow_value, [workflow.env]))
+    return sites
+
+
+def _url_sites(workflow: Workflow, job: Job, step: Step, ancestors: list[Node | None]) -> list[Site]:
+    assert step.run is not None
+    sites = []
+    for match in _ACCESS_TOKEN_URL.finditer(step.run.value):
+        if ex.is_github_token(match.group(1)):
+            sites.append(_site(SiteKind.REMOTE_URL, workflow, step.run, [*ancestors, step.run]))
+        elif match.group(2):
+            value = _resolve_env(workflow, job, step, match.group(2))
+            if value is not None and _is_github_token_scalar(value[0]):
+                sites.append(_site(SiteKind.PUSH_ENV, workflow, value[0], [*ancestors, *value[1]]))
+    return sites
+
+
+def _resolve_env(workflow: Workflow, job: Job, step: Step, name: str) -> tuple[Node, list[Node | None]] | None:
+    for env, owners in (
+        (step.env, [step.node, step.env]),
+        (job.env, [job.node, job.env]),
+        (workflow.env, [workflow.env]),
+    ):
+        value = d.get(env, name)
+        if value is not None:
+            return value, owners
+    return None
+
+
+def _implicit_checkout_sites(workflow: Workflow, job: Job) -> list[Site]:
+    sites = []
+    for step in job.steps:
+        if step.action() != CHECKOUT or not _same_repo_checkout(step) or step.input("token") is not None:
+            continue
+        persist = (step.input_str("persist-credentials") or "true").strip().strip("'\"").lower()
+        if persist != "false":
+            sites.append(_site(SiteKind.IMPLICIT_CHECKOUT, workflow, step.node, [job.node, step.node]))
+    return sites
+
+
+def _is_github_token_scalar(node: Node | None) -> bool:
+    return isinstance(node, ScalarNode) and ex.is_github_token(node.value)
+
+
+def _site(kind: SiteKind, workflow: Workflow, node: Node, owners: list[Node | None]) -> Site:
+    shared = any(getattr(owner, "anchor", None) for owner in owners if owner is not None)
+    return Site(kind, workflow, node, location(workflow, node), shared)
+
+
+def _unique(sites: list[Site]) -> list[Site]:
+    seen: set[int] = set()
+    out = []
+    for site in sites:
+        key = id(site.node)
+        if key not in seen:
+            seen.add(key)
+            out.append(site)
+    return out

@@ -1,0 +1,77 @@
+"""structlog, configured once per process.
+
+A human console renderer on a TTY, JSON lines otherwise (or with `--log-json`).
+Logs go to stderr; results go to stdout. Anything that looks like a token is
+redacted before rendering, whatever key it sits under.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+# Classic PATs, fine-grained PATs, OAuth, App installation/user/refresh tokens,
+# and whatever follows "token"/"Bearer" in an Authorization header.
+TOKEN_PATTERN = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9_]{10,}|github_pat_[A-Za-z0-9_]{10,}|v1\.[0-9a-f]{40})\b"
+    r"|(?<=token )[A-Za-z0-9_.\-]{16,}|(?<=Bearer )[A-Za-z0-9_.\-]{16,}"
+)
+REDACTED = "***"
+_SECRET_KEYS = frozenset({"token", "authorization", "password", "private_key", "jwt"})
+
+_secrets: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Remember a credential so that it is redacted wherever it appears later."""
+    if len(value) >= 4:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, REDACTED)
+    return TOKEN_PATTERN.sub(REDACTED, text)
+
+
+def _redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in list(event_dict.items()):
+        if key.lower() in _SECRET_KEYS:
+            event_dict[key] = REDACTED
+        elif isinstance(value, str):
+            event_dict[key] = redact(value)
+        elif value is not None and not isinstance(value, int | float | bool):
+            event_dict[key] = redact(str(value))
+    return event_dict
+
+
+def configure(*, json: bool | None = None, verbose: bool = False, stream: TextIO | None = None) -> None:
+    """Configure structlog for this process. `json=None` picks by whether stderr is a TTY."""
+    out = stream or sys.stderr
+    use_json = (not out.isatty()) if json is None else json
+    renderer: Any = (
+        structlog.processors.JSONRenderer(sort_keys=True)
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact_processor,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG if verbose else logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(**bound: Any) -> Any:
+    return structlog.get_logger("migrator").bind(**bound)

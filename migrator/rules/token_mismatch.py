@@ -1,0 +1,129 @@
+"""token-mismatch: a release job pushes with GITHUB_TOKEN although the repository has a PAT for it.
+
+GITHUB_TOKEN cannot push past branch protection, so semantic-release fails to
+push its version commit and tag. Each site is fixed by swapping only the
+identifier inside the expression (or, for a checkout that silently persists
+GITHUB_TOKEN, by adding a `token:` input).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ruamel.yaml.nodes import MappingNode
+
+from migrator.analysis.context import RepoContext
+from migrator.analysis.tokens import PatChoice, ReleaseJob, Site, SiteKind, analyse
+from migrator.model import Finding, Fix, Location, Safety, Severity, TextEdit
+from migrator.rules.base import Rule
+from migrator.workflow import expressions as ex
+from migrator.workflow.edit import expression_style, insert_entry, insert_nested_entry
+
+RULE_ID = "token-mismatch"
+_ACCESS_TOKEN_EXPRESSION = re.compile(r"x-access-token:(\$\{\{.*?\}\})")
+
+
+def check(ctx: RepoContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for job in analyse(ctx):
+        if job.pat is None:
+            findings.extend(_no_pat_note(job))
+            continue
+        for site in job.sites:
+            finding = _finding(job, job.pat, site)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def _finding(job: ReleaseJob, pat: PatChoice, site: Site) -> Finding | None:
+    edits = _edits(job, pat, site)
+    if edits is None:
+        return None
+    reasons = _review_reasons(pat, site)
+    where = _location(job, site, edits)
+    what = (
+        "persists GITHUB_TOKEN for git pushes (no `token:`)"
+        if site.kind is SiteKind.IMPLICIT_CHECKOUT
+        else f"uses GITHUB_TOKEN ({site.kind.value})"
+    )
+    message = (
+        f"release job `{job.job.job_id}` {what}, which cannot push past branch protection; "
+        f"the repository's release PAT is {pat.describe()}"
+    )
+    fix = Fix(
+        description=f"use secrets.{pat.secret} for the {site.kind.value} of release job `{job.job.job_id}`",
+        safety=Safety.REVIEW if reasons else Safety.SAFE,
+        edits=tuple(edits),
+        notes=tuple(reasons),
+    )
+    return Finding(RULE_ID, Severity.ERROR, where, message, (fix,))
+
+
+def _review_reasons(pat: PatChoice, site: Site) -> list[str]:
+    reasons = []
+    if pat.rivals:
+        names = ", ".join(f"secrets.{name}" for name in pat.rivals)
+        reasons.append(f"several PATs are candidates ({names} too); secrets.{pat.secret} is used most")
+    if site.shared:
+        reasons.append("the value sits under a YAML anchor, so its aliases change too")
+    if site.kind is SiteKind.WORKFLOW_ENV:
+        reasons.append("the value is set for the whole workflow, so every job gets the PAT")
+    return reasons
+
+
+def _edits(job: ReleaseJob, pat: PatChoice, site: Site) -> list[TextEdit] | None:
+    doc = job.workflow.doc
+    replacement = f"secrets.{pat.secret}"
+    if site.kind is SiteKind.IMPLICIT_CHECKOUT:
+        edit = _token_input(job, pat, site)
+        return [edit] if edit is not None else None
+    start = site.node.start_mark.index
+    raw = doc.text[start : site.node.end_mark.index]
+    if site.kind is SiteKind.REMOTE_URL:
+        spans = [
+            (match.start(1) + span.start, match.start(1) + span.end)
+            for match in _ACCESS_TOKEN_EXPRESSION.finditer(raw)
+            for span in ex.github_token_refs(match.group(1))
+        ]
+    else:
+        spans = [(span.start, span.end) for span in ex.github_token_refs(raw)]
+    if not spans:
+        return None
+    return [TextEdit(doc.path, start + a, start + b, replacement) for a, b in spans]
+
+
+def _token_input(job: ReleaseJob, pat: PatChoice, site: Site) -> TextEdit | None:
+    doc = job.workflow.doc
+    value = expression_style(doc.text) % f"secrets.{pat.secret}"
+    step = next(s for s in job.job.steps if s.node is site.node)
+    if isinstance(step.with_, MappingNode):
+        return insert_entry(doc, step.with_, "token", value)
+    if step.with_ is None:
+        return insert_nested_entry(doc, step.node, after_key="uses", key="with", child_key="token", value=value)
+    return None
+
+
+def _location(job: ReleaseJob, site: Site, edits: list[TextEdit]) -> Location:
+    if site.kind is SiteKind.REMOTE_URL:
+        line, column = job.workflow.doc.line_col(edits[0].start)
+        return Location(job.workflow.path, line, column)
+    return site.location
+
+
+def _no_pat_note(job: ReleaseJob) -> list[Finding]:
+    if not job.sites:
+        return []
+    first = min(job.sites, key=lambda s: s.location)
+    return [
+        Finding(
+            RULE_ID,
+            Severity.NOTE,
+            first.location,
+            f"release job `{job.job.job_id}` pushes with GITHUB_TOKEN and the repository names no PAT; "
+            "if the default branch is protected the release will fail (name one with --pat-secret)",
+        )
+    ]
+
+
+RULE = Rule(RULE_ID, "release jobs must push with the repository's PAT, not GITHUB_TOKEN", check)

@@ -1,0 +1,158 @@
+"""Surgical text edits on YAML sources.
+
+Nothing here re-serialises YAML. An edit names a character range of the
+original text and its replacement; everything outside the range is untouched,
+so CRLF, tabs, comments, quoting and flow style survive by construction.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from collections import Counter
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
+
+from migrator.model import TextEdit
+from migrator.workflow import document as d
+from migrator.workflow.document import Document
+
+
+class EditConflict(Exception):
+    """Two edits overlap; applying both would corrupt the file."""
+
+
+def apply_text_edits(text: str, edits: list[TextEdit]) -> str:
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    for before, after in itertools.pairwise(ordered):
+        if after.start < before.end:
+            raise EditConflict(f"{before.path}: edits at {before.start} and {after.start} overlap")
+    pieces: list[str] = []
+    cursor = 0
+    for edit in ordered:
+        pieces.append(text[cursor : edit.start])
+        pieces.append(edit.text)
+        cursor = edit.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def line_ending(text: str, index: int = 0) -> str:
+    """The line ending used at (or after) index, defaulting to the file's first one."""
+    newline = text.find("\n", index)
+    if newline == -1:
+        newline = text.find("\n")
+    return "\r\n" if newline > 0 and text[newline - 1] == "\r" else "\n"
+
+
+def unified_diff(path: str, before: str | None, after: str | None) -> str:
+    old = (before or "").splitlines(keepends=True)
+    new = (after or "").splitlines(keepends=True)
+    lines = difflib.unified_diff(
+        old,
+        new,
+        fromfile="/dev/null" if before is None else f"a/{path}",
+        tofile="/dev/null" if after is None else f"b/{path}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+# --- inserting a key into a mapping, in the style of its neighbours ------------------
+
+
+def expression_style(text: str) -> str:
+    """`${{ X }}` or `${{X}}`, whichever the file uses more."""
+    spaced = len(re.findall(r"\$\{\{ ", text))
+    tight = len(re.findall(r"\$\{\{[^ \n]", text))
+    return "${{%s}}" if tight > spaced else "${{ %s }}"
+
+
+def indent_unit(doc: Document) -> int:
+    """The file's usual step from a key to its nested block mapping's keys."""
+    steps: Counter[int] = Counter()
+    stack: list[Node] = [doc.root] if doc.root is not None else []
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if isinstance(value, MappingNode) and not d.is_flow(value) and value.value:
+                    first_key = value.value[0][0]
+                    if first_key.start_mark.line > key.start_mark.line:
+                        steps[first_key.start_mark.column - key.start_mark.column] += 1
+                stack.append(value)
+        elif isinstance(node.value, list):
+            stack.extend(node.value)
+    positive = [(count, step) for step, count in steps.items() if step > 0]
+    return max(positive)[1] if positive else 2
+
+
+def _quote_like_siblings(mapping: MappingNode, value: str, *, flow: bool) -> str:
+    for _key, sibling in d.items(mapping):
+        if isinstance(sibling, ScalarNode) and "${{" in sibling.value and sibling.style in {"'", '"'}:
+            return f"{sibling.style}{value}{sibling.style}"
+    return f'"{value}"' if flow else value
+
+
+def _line_end(text: str, index: int) -> int:
+    """Index just past the line break of the line containing index (or the end of text)."""
+    newline = text.find("\n", index)
+    return len(text) if newline == -1 else newline + 1
+
+
+def _single_line_scalar(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.style not in {"|", ">"} and node.start_mark.line == node.end_mark.line
+
+
+def insert_entry(doc: Document, mapping: MappingNode, key: str, value: str) -> TextEdit | None:
+    """An edit adding `key: value` to a mapping, or None when no safe place is found."""
+    text = doc.text
+    if d.is_flow(mapping):
+        return _insert_flow_entry(doc, mapping, key, value)
+    entries = list(d.items(mapping))
+    indent = entries[0][0].start_mark.column if entries else None
+    for _key_node, value_node in reversed(entries):
+        if _single_line_scalar(value_node):
+            at = _line_end(text, value_node.end_mark.index)
+            eol = line_ending(text, value_node.end_mark.index)
+            prefix = "" if text[at - 1 : at] == "\n" else eol
+            entry = _quote_like_siblings(mapping, value, flow=False)
+            return TextEdit(doc.path, at, at, f"{prefix}{' ' * (indent or 0)}{key}: {entry}{eol}")
+    return None
+
+
+def _insert_flow_entry(doc: Document, mapping: MappingNode, key: str, value: str) -> TextEdit | None:
+    entry = _quote_like_siblings(mapping, value, flow=True)
+    if not mapping.value:
+        close = mapping.end_mark.index - 1
+        if doc.text[close] != "}":
+            return None
+        return TextEdit(doc.path, close, close, f" {key}: {entry} ")
+    last_value = mapping.value[-1][1]
+    at = last_value.end_mark.index
+    return TextEdit(doc.path, at, at, f", {key}: {entry}")
+
+
+def insert_nested_entry(
+    doc: Document, mapping: MappingNode, *, after_key: str, key: str, child_key: str, value: str
+) -> TextEdit | None:
+    """Add `key: {child_key: value}` to a mapping, right after the line of `after_key`."""
+    pair = d.get_pair(mapping, after_key)
+    if pair is None or not _single_line_scalar(pair[1]):
+        return None
+    key_node, value_node = pair
+    text = doc.text
+    if d.is_flow(mapping):
+        entry = _quote_like_siblings(mapping, value, flow=True)
+        at = value_node.end_mark.index
+        return TextEdit(doc.path, at, at, f", {key}: {{ {child_key}: {entry} }}")
+    indent = " " * key_node.start_mark.column
+    child_indent = indent + " " * indent_unit(doc)
+    eol = line_ending(text, value_node.end_mark.index)
+    at = _line_end(text, value_node.end_mark.index)
+    prefix = "" if text[at - 1 : at] == "\n" else eol
+    return TextEdit(doc.path, at, at, f"{prefix}{indent}{key}:{eol}{child_indent}{child_key}: {value}{eol}")
