@@ -89,12 +89,17 @@ class Location:
 
 @dataclass(frozen=True, order=True)
 class TextEdit:
-    """Replace text[start:end] of `path` with `text`."""
+    """Replace text[start:end] of `path` with `text`.
+
+    With `drop_blank_line`, a line left holding only white space once all chosen edits
+    are applied is removed whole (so two badges removed from one line leave no gap).
+    """
 
     path: str
     start: int
     end: int
     text: str
+    drop_blank_line: bool = False
 
 
 @dataclass(frozen=True, order=True)

@@ -17,11 +17,13 @@ BUILD_PUSH = "docker/build-push-action"
 METADATA = "docker/metadata-action"
 # Cheap text test: a workflow without any of these pushes no image.
 PUSH_MARKER = re.compile(r"docker/build-push-action|docker\s+push|--push|imagetools|manifest\s+push")
-_CONTEXT = {
-    "github.repository": "{repository}",
-    "github.repository_owner": "{owner}",
-    "github.event.repository.name": "{name}",
-}
+# Placeholders for context values; the rules substitute the real names when they know them.
+REPOSITORY, OWNER, NAME = (
+    "${{ github.repository }}",
+    "${{ github.repository_owner }}",
+    "${{ github.event.repository.name }}",
+)
+_CONTEXT = {"github.repository": REPOSITORY, "github.repository_owner": OWNER, "github.event.repository.name": NAME}
 _FALLBACK_LITERAL = re.compile(r"\|\|\s*'([^']*)'")
 
 
@@ -119,8 +121,9 @@ def _cli_images(workflow: Workflow, job: Job, step: Step) -> frozenset[str]:
     images: set[str] = set()
     script = step.run.value.replace("\\\n", " ")
     for line in re.split(r"&&|;|\n", script):
+        resolved = ex.EXPRESSION.sub("EXPR", resolve(line, workflow, job, step).replace(REPOSITORY, "REPOSITORY"))
         try:
-            words = shlex.split(resolve(line, workflow, job, step))
+            words = [w.replace("REPOSITORY", REPOSITORY) for w in shlex.split(resolved)]
         except ValueError:
             continue
         images.update(_images_in_command(words))

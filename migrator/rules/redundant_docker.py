@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from migrator.analysis import tokens
 from migrator.analysis.context import RepoContext
-from migrator.analysis.images import PUSH_MARKER, Publisher, publisher
+from migrator.analysis.images import NAME, OWNER, PUSH_MARKER, REPOSITORY, Publisher, publisher
 from migrator.model import DeleteFile, Edit, Finding, Fix, Location, Safety, Severity, TextEdit
 from migrator.rules.base import Rule
 from migrator.workflow.model import Triggers, Workflow
@@ -57,12 +57,12 @@ def _releases_will_use_pat(ctx: RepoContext) -> bool:
 
 
 def _resolved(ctx: RepoContext, found: Publisher) -> Publisher:
-    """Substitute the repository's own name for `{repository}`, so literal names compare equal."""
+    """Substitute the repository's own name for `${{ github.repository }}`, so literal names compare equal."""
     name = ctx.snapshot.name.lower()
     if "/" not in name:
         return found
     owner, repo = name.split("/", 1)
-    values = {"{repository}": name, "{owner}": owner, "{name}": repo}
+    values = {REPOSITORY: name, OWNER: owner, NAME: repo}
 
     def fill(image: str) -> str:
         for placeholder, value in values.items():
@@ -280,18 +280,16 @@ _BADGE = r"\[!\[[^\]]*\]\([^)]*{name}[^)]*\)\]\([^)]*\)|!\[[^\]]*\]\([^)]*{name}
 
 
 def _badge_edits(path: str, text: str, basename: str) -> list[TextEdit]:
-    """Remove badges that point at the workflow; drop the line when the badge was all it held."""
+    """Remove badges that point at the workflow; a line left blank is dropped (see TextEdit)."""
     pattern = re.compile(_BADGE.format(name=re.escape(f"workflows/{basename}")))
     edits = []
     offset = 0
     for line in text.splitlines(keepends=True):
-        matches = list(pattern.finditer(line))
-        if matches:
-            leftover = pattern.sub("", line).strip()
-            if not leftover:
-                edits.append(TextEdit(path, offset, offset + len(line), ""))
-            else:
-                edits.extend(TextEdit(path, offset + m.start(), offset + m.end(), "") for m in matches)
+        for match in pattern.finditer(line):
+            start, end = offset + match.start(), offset + match.end()
+            if text[end : end + 1] == " ":  # take one separating space along
+                end += 1
+            edits.append(TextEdit(path, start, end, "", drop_blank_line=True))
         offset += len(line)
     return edits
 

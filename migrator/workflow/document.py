@@ -48,18 +48,30 @@ def decode(path: str, content: bytes, *, max_bytes: int = MAX_WORKFLOW_BYTES) ->
 
 
 def parse(path: str, text: str) -> Document:
-    yaml = YAML(typ="safe", pure=True)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # re-defined anchors are legal YAML 1.2
-            root = yaml.compose(text)
+        root = _compose(text)
     except YAMLError as error:
-        raise UnreadableFile(f"invalid YAML: {_first_line(error)}") from None
+        if "\\t" not in str(error):
+            raise UnreadableFile(f"invalid YAML: {_first_line(error)}") from None
+        # ruamel rejects some tabs that GitHub accepts (e.g. `key:<TAB>value`). A space has the same
+        # length, so every mark still indexes the original text, which is what edits are made on.
+        try:
+            root = _compose(text.replace("\t", " "))
+        except YAMLError:
+            raise UnreadableFile(f"invalid YAML: {_first_line(error)}") from None
     except RecursionError:
         raise UnreadableFile("YAML nested too deeply to analyse") from None
     except ValueError as error:  # e.g. unsupported characters surfaced by the reader
         raise UnreadableFile(f"invalid YAML: {_first_line(error)}") from None
     return Document(path=path, text=text, root=root)
+
+
+def _compose(text: str) -> Node | None:
+    yaml = YAML(typ="safe", pure=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # re-defined anchors are legal YAML 1.2
+        root: Node | None = yaml.compose(text)
+    return root
 
 
 def _first_line(error: Exception) -> str:

@@ -24,7 +24,7 @@ class EditConflict(Exception):
 
 
 def apply_text_edits(text: str, edits: list[TextEdit]) -> str:
-    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    ordered = _drop_blank_lines(text, sorted(edits, key=lambda e: (e.start, e.end)))
     for before, after in itertools.pairwise(ordered):
         if after.start < before.end:
             raise EditConflict(f"{before.path}: edits at {before.start} and {after.start} overlap")
@@ -36,6 +36,24 @@ def apply_text_edits(text: str, edits: list[TextEdit]) -> str:
         cursor = edit.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def _drop_blank_lines(text: str, edits: list[TextEdit]) -> list[TextEdit]:
+    """Merge the edits of a line into one whole-line deletion when they leave it blank."""
+    flagged_lines = {text.rfind("\n", 0, e.start) + 1 for e in edits if e.drop_blank_line}
+    if not flagged_lines:
+        return edits
+    out: list[TextEdit] = []
+    for line_start in sorted(flagged_lines):
+        line_end = _line_end(text, line_start)
+        inside = [e for e in edits if line_start <= e.start and e.end <= line_end]
+        kept = text[line_start:line_end]
+        for edit in sorted(inside, key=lambda e: e.start, reverse=True):
+            kept = kept[: edit.start - line_start] + edit.text + kept[edit.end - line_start :]
+        if not kept.strip():
+            edits = [e for e in edits if e not in inside]
+            out.append(TextEdit(inside[0].path, line_start, line_end, ""))
+    return sorted(edits + out, key=lambda e: (e.start, e.end))
 
 
 def line_ending(text: str, index: int = 0) -> str:

@@ -1,0 +1,186 @@
+"""`migrator check PATH...`: run the rules on local checkouts, offline.
+
+Exit codes: 0 clean (or everything fixed), 1 findings remain, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migrator import __version__
+from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
+from migrator.checker import FileChange, Report, apply_fixes, check_snapshot
+from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from migrator.local import load_checkout
+from migrator.model import Finding, RepoSnapshot, Severity
+from migrator.rules import REGISTRY
+from migrator.serialize import finding_dict
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOptions:
+    paths: tuple[Path, ...]
+    show_diff: bool
+    fix: bool
+    include_review: bool
+    output_format: str
+    rules: tuple[str, ...]
+    settings: RuleSettings
+    default_branch: str | None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a repository checkout")
+    parser.add_argument("--diff", action="store_true", help="print the unified diff of the fixes")
+    parser.add_argument("--fix", action="store_true", help="write the fixes to the checkout")
+    parser.add_argument("--include-review", action="store_true", help="also apply fixes marked `review`")
+    parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    parser.add_argument("--pat-secret", metavar="NAME", help="the org's release PAT secret, when the files name none")
+    parser.add_argument("--rule", action="append", choices=sorted(REGISTRY), help="run only this rule (repeatable)")
+    parser.add_argument(
+        "--docker-glob",
+        action="append",
+        metavar="GLOB",
+        help=f"workflow names that may duplicate the main Docker job (default: {' '.join(DEFAULT_DOCKER_CANDIDATES)})",
+    )
+    parser.add_argument("--default-branch", metavar="NAME", help="default branch (read from .git when omitted)")
+
+
+def options(args: argparse.Namespace) -> CheckOptions:
+    pat = args.pat_secret
+    if pat is not None and not pat.replace("_", "").isalnum():
+        raise UsageError(f"--pat-secret {pat!r} is not a secret name (letters, digits and _)")
+    settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
+    return CheckOptions(
+        paths=tuple(args.paths),
+        show_diff=args.diff,
+        fix=args.fix,
+        include_review=args.include_review,
+        output_format=args.output_format,
+        rules=tuple(args.rule or REGISTRY),
+        settings=settings,
+        default_branch=args.default_branch,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    root: Path
+    snapshot: RepoSnapshot
+    report: Report
+    changes: tuple[FileChange, ...]
+    unfixed: tuple[Finding, ...]  # problems whose fix was not applied (or that have none)
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = options(args)
+    outcomes = [_check_one(root, opts) for root in opts.paths]
+    if opts.output_format == "json":
+        json.dump(_as_json(outcomes, opts), sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        _print_text(outcomes, opts)
+    remaining = [f for o in outcomes for f in (o.unfixed if opts.fix else o.report.problems())]
+    return EXIT_FINDINGS if remaining else EXIT_OK
+
+
+def _check_one(root: Path, opts: CheckOptions) -> Outcome:
+    snapshot = load_checkout(root, default_branch=opts.default_branch, pat_secret=opts.settings.pat_secret)
+    rules = [REGISTRY[rule_id] for rule_id in opts.rules]
+    report = check_snapshot(snapshot, opts.settings, rules=rules)
+    fixes = report.fixes(include_review=opts.include_review)
+    texts = {path: f.content.decode("utf-8", errors="surrogateescape") for path, f in snapshot.files.items()}
+    changes, collided = apply_fixes(texts, fixes)
+    applied = {id(fix) for fix in fixes} - {id(fix) for fix in collided}
+    unfixed = tuple(f for f in report.problems() if not any(id(fix) in applied for fix in f.fixes))
+    if opts.fix:
+        _write(root, changes)
+    return Outcome(root, snapshot, report, tuple(changes), unfixed)
+
+
+def _write(root: Path, changes: list[FileChange]) -> None:
+    """Write each change atomically: a crash leaves every file either old or new."""
+    for change in changes:
+        target = root / change.path
+        if change.after is None:
+            target.unlink(missing_ok=True)
+            continue
+        data = change.after.encode("utf-8", errors="surrogateescape")
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".migrator")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(temp, target.stat().st_mode & 0o7777)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+
+def _display(root: Path, path: str, many: bool) -> str:
+    return str(root / path) if many or str(root) != "." else path
+
+
+def _print_text(outcomes: list[Outcome], opts: CheckOptions) -> None:
+    many = len(outcomes) > 1
+    for outcome in outcomes:
+        if not outcome.snapshot.workflow_paths() and not outcome.snapshot.skipped:
+            print(f"{outcome.root}: no workflow files under .github/workflows", file=sys.stderr)
+        for finding in outcome.report.findings:
+            print(_finding_line(outcome.root, finding, many))
+            for fix in finding.fixes:
+                for note in fix.notes:
+                    print(f"    note: {note}")
+        if opts.show_diff:
+            for change in outcome.changes:
+                sys.stdout.write(change.diff())
+    print(_summary(outcomes, opts))
+
+
+def _finding_line(root: Path, finding: Finding, many: bool) -> str:
+    safety = "/".join(sorted({fix.safety.value for fix in finding.fixes})) or "no fix"
+    label = finding.severity.value if finding.severity is not Severity.ERROR else safety
+    return f"{_display(root, str(finding.location), many)}: {finding.rule} [{label}] {finding.message}"
+
+
+def _summary(outcomes: list[Outcome], opts: CheckOptions) -> str:
+    problems = [f for o in outcomes for f in o.report.problems()]
+    notes = sum(1 for o in outcomes for f in o.report.findings if f.severity is Severity.NOTE)
+    files = sum(len(o.changes) for o in outcomes)
+    if opts.fix:
+        left = sum(len(o.unfixed) for o in outcomes)
+        hint = " (add --include-review for fixes marked review)" if left and not opts.include_review else ""
+        return f"fixed {len(problems) - left} of {len(problems)} finding(s) in {files} file(s); {left} left{hint}"
+    if not problems:
+        return f"no findings ({notes} note(s))" if notes else "no findings"
+    fixable = sum(1 for f in problems if f.fixes)
+    return f"{len(problems)} finding(s), {fixable} fixable, {files} file(s) would change; {notes} note(s)"
+
+
+def _as_json(outcomes: list[Outcome], opts: CheckOptions) -> dict[str, Any]:
+    return {
+        "format_version": 1,
+        "tool": f"migrator {__version__}",
+        "settings": opts.settings.as_dict(),
+        "repositories": [
+            {
+                "path": str(o.root),
+                "name": o.snapshot.name,
+                "findings": [finding_dict(f) for f in o.report.findings],
+                "changes": [
+                    {"path": c.path, "action": c.action, **({"diff": c.diff()} if opts.show_diff else {})}
+                    for c in o.changes
+                ],
+                "fixed": opts.fix,
+                "unfixed": len(o.unfixed),
+            }
+            for o in outcomes
+        ],
+    }

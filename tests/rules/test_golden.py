@@ -1,0 +1,81 @@
+"""Golden before/after pairs: every finding, its safety, and the exact bytes of every fixed file.
+
+Regenerate after an intended change with `MIGRATOR_UPDATE_GOLDEN=1 pytest tests/rules/test_golden.py`,
+then read the diff of tests/rules/golden before committing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from migrator.analysis.context import RuleSettings
+from migrator.checker import Report, apply_fixes, check_snapshot
+from migrator.local import load_checkout
+from migrator.model import RepoSnapshot
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before").is_dir())
+UPDATE = os.environ.get("MIGRATOR_UPDATE_GOLDEN") == "1"
+
+
+def _snapshot(root: Path, case: Path) -> tuple[RepoSnapshot, RuleSettings]:
+    config = json.loads((case / "settings.json").read_text()) if (case / "settings.json").exists() else {}
+    settings = RuleSettings(pat_secret=config.get("pat_secret"))
+    snapshot = load_checkout(root, default_branch=config.get("default_branch", "main"))
+    return replace(snapshot, name=config.get("name", "acme/" + case.name)), settings
+
+
+def _render(report: Report) -> str:
+    lines = []
+    for f in report.findings:
+        safety = ",".join(fix.safety.value for fix in f.fixes) or "-"
+        lines.append(f"{f.location} {f.rule} {f.severity.value} {safety}")
+    return "\n".join(lines) + "\n"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _fixed(case: Path, tmp_path: Path) -> tuple[Report, Path]:
+    work = tmp_path / "work"
+    shutil.copytree(case / "before", work)
+    snapshot, settings = _snapshot(work, case)
+    report = check_snapshot(snapshot, settings)
+    texts = {path: f.content.decode("utf-8", "surrogateescape") for path, f in snapshot.files.items()}
+    changes, collided = apply_fixes(texts, report.fixes(include_review=True))
+    assert not collided
+    for change in changes:
+        target = work / change.path
+        if change.after is None:
+            target.unlink()
+        else:
+            target.write_bytes(change.after.encode("utf-8", "surrogateescape"))
+    return report, work
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_findings_and_fixed_bytes_match_golden(case: Path, tmp_path: Path) -> None:
+    report, work = _fixed(case, tmp_path)
+    if UPDATE:
+        (case / "findings.txt").write_text(_render(report))
+        shutil.rmtree(case / "after", ignore_errors=True)
+        shutil.copytree(work, case / "after")
+    assert _render(report) == (case / "findings.txt").read_text()
+    assert _tree(work) == _tree(case / "after")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_fixing_twice_changes_nothing(case: Path, tmp_path: Path) -> None:
+    _, work = _fixed(case, tmp_path)
+    snapshot, settings = _snapshot(work, case)
+    report = check_snapshot(snapshot, settings)
+    texts = {path: f.content.decode("utf-8", "surrogateescape") for path, f in snapshot.files.items()}
+    changes, _ = apply_fixes(texts, report.fixes(include_review=True))
+    assert changes == []
