@@ -1,0 +1,32 @@
+"""Tokens never reach logs: neither under a suspicious key nor inside a message."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from migrator import log
+
+CLASSIC = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+INSTALLATION = "ghs_" + "x" * 60
+
+
+def _logged(**event: object) -> dict[str, object]:
+    stream = io.StringIO()
+    log.configure(json=True, stream=stream)
+    log.get_logger(repo="acme/app", step="read").info("event", **event)
+    record: dict[str, object] = json.loads(stream.getvalue())
+    return record
+
+
+def test_token_values_are_redacted_wherever_they_appear() -> None:
+    record = _logged(token=CLASSIC, url=f"https://x-access-token:{INSTALLATION}@github.com", header=f"token {CLASSIC}")
+    text = json.dumps(record)
+    assert CLASSIC not in text and INSTALLATION not in text
+    assert record["repo"] == "acme/app" and record["step"] == "read"
+
+
+def test_registered_secrets_of_any_shape_are_redacted() -> None:
+    log.register_secret("plain-sandbox-token")
+    assert "plain-sandbox-token" not in json.dumps(_logged(detail="auth with plain-sandbox-token failed"))
+    assert log.redact(f"Bearer {CLASSIC}") == "Bearer ***"
