@@ -152,15 +152,9 @@ def collect_evidence(ctx: RepoContext) -> list[Evidence]:
 
 
 def _evidence_in(workflow: Workflow) -> list[Evidence]:
-    out: list[Evidence] = []
-    out.extend(_env_evidence(workflow, workflow.env))
+    out = _env_evidence(workflow, workflow.env)
     for job in workflow.jobs:
-        out.extend(_env_evidence(workflow, job.env))
-        for step in job.steps:
-            out.extend(_env_evidence(workflow, step.env))
-            out.extend(_input_evidence(workflow, step))
-            if step.run is not None:
-                out.extend(_url_evidence(workflow, step.run))
+        out.extend(_evidence_in_job(workflow, job))
     return out
 
 
