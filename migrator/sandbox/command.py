@@ -1,0 +1,99 @@
+"""`migrator sandbox --seed DIR`: serve a local GitHub until stopped.
+
+The first line on stdout is the base URL; everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from migrator import log
+from migrator.errors import UsageError
+from migrator.sandbox import graphql_api
+from migrator.sandbox.seed import load_seed
+from migrator.sandbox.server import App, SandboxHTTPServer
+from migrator.sandbox.settings import Settings
+from migrator.sandbox.store import Store
+
+_DEFAULTS = Settings()
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", required=True, type=Path, help="seed folder: DIR/<org>/<repo>/...")
+    parser.add_argument("--host", default=_DEFAULTS.host, help="address to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=_DEFAULTS.port, help="port to bind; 0 picks a free one")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--core-limit", type=int, default=_DEFAULTS.core_limit, help="REST requests per hour")
+    limits.add_argument("--graphql-limit", type=int, default=_DEFAULTS.graphql_limit, help="GraphQL points per hour")
+    limits.add_argument("--secondary-per-minute", type=int, default=_DEFAULTS.secondary_per_minute,
+                        help="content-creating requests per minute before 403")
+    limits.add_argument("--secondary-per-hour", type=int, default=_DEFAULTS.secondary_per_hour,
+                        help="content-creating requests per hour before 403")
+    limits.add_argument("--no-retry-after", action="store_true",
+                        help="answer secondary-limit 403s without a Retry-After header")
+    limits.add_argument("--concurrency", type=int, default=_DEFAULTS.concurrency,
+                        help="requests served at once; more are refused")
+    limits.add_argument("--latency-ms", type=int, default=_DEFAULTS.latency_ms, help="added latency per request")
+    limits.add_argument("--per-page", type=int, default=_DEFAULTS.default_per_page, help="default REST page size")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    for name in ("core_limit", "graphql_limit", "secondary_per_minute", "secondary_per_hour", "concurrency"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.latency_ms < 0 or not 1 <= args.per_page <= 100:
+        raise UsageError("--latency-ms must be >= 0 and --per-page between 1 and 100")
+    return Settings(
+        host=args.host,
+        port=args.port,
+        core_limit=args.core_limit,
+        graphql_limit=args.graphql_limit,
+        secondary_per_minute=args.secondary_per_minute,
+        secondary_per_hour=args.secondary_per_hour,
+        secondary_retry_after=not args.no_retry_after,
+        concurrency=args.concurrency,
+        latency_ms=args.latency_ms,
+        default_per_page=args.per_page,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    logger = log.get_logger(command="sandbox")
+    # GitHub's schema takes about a second to build; do it while the seed loads and the first request arrives.
+    threading.Thread(target=graphql_api.schema, name="schema-warmup", daemon=True).start()
+    started = time.monotonic()
+    store = load_seed(args.seed, Store())
+    try:
+        server = SandboxHTTPServer(App(store, settings), settings.host, settings.port)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(f"cannot bind {settings.host}:{settings.port}: {reason}; pick another --port") from error
+    print(server.url, flush=True)
+    repos = sum(len(org.repos) for org in store.orgs.values())
+    logger.info("sandbox.ready", url=server.url, orgs=len(store.orgs), repos=repos,
+                seconds=round(time.monotonic() - started, 3))
+    _stop_on_signals()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("sandbox.stopped")
+    finally:
+        server.server_close()
+    sys.stdout.flush()
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the server, even when started with SIGINT ignored (a shell's `&`)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)

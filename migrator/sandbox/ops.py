@@ -1,0 +1,226 @@
+"""Writes shared by REST and GraphQL: the rules GitHub enforces and the merges it performs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator.model import WORKFLOWS_DIR
+from migrator.sandbox.git import Commit, FileEntry, three_way_merge
+from migrator.sandbox.store import HEADS, Power, PullRequest, Repo, Store
+
+WORKFLOW_REFUSAL = (
+    "refusing to allow a Personal Access Token to create or update workflow `{path}` without `workflow` scope"
+)
+
+
+class OpError(Exception):
+    """A refused write. REST answers `status`; GraphQL answers an error of `gql_type`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        gql_type: str = "UNPROCESSABLE",
+        rest_errors: list[dict[str, Any]] | None = None,
+        rest_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.gql_type = gql_type
+        self.rest_errors = rest_errors
+        self.rest_message = rest_message
+
+
+def _diff(before: dict[str, FileEntry], after: dict[str, FileEntry]) -> list[str]:
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+
+
+def require_write(repo: Repo, power: Power) -> None:
+    if not power.can_write:
+        raise OpError(403, "Resource not accessible by personal access token", gql_type="FORBIDDEN")
+    if repo.meta.archived:
+        raise OpError(403, "Repository was archived so is read-only.", gql_type="UNPROCESSABLE")
+
+
+def require_workflow_power(power: Power, paths: list[str]) -> None:
+    if power.can_touch_workflows:
+        return
+    touched = [p for p in paths if p.startswith(WORKFLOWS_DIR)]
+    if touched:
+        raise OpError(403, WORKFLOW_REFUSAL.format(path=touched[0]), gql_type="FORBIDDEN")
+
+
+def new_changes(repo: Repo, new_sha: str) -> list[str]:
+    """Paths changed by commits that no ref reaches yet: what a push would upload."""
+    known: set[str] = set()
+    for sha in repo.refs.values():
+        known.update(repo.git.ancestors(sha))
+    changed: set[str] = set()
+    for sha in repo.git.ancestors(new_sha):
+        if sha in known:
+            continue
+        commit = repo.commit(sha)
+        before = repo.files_at(commit.parents[0]) if commit.parents else {}
+        changed.update(_diff(before, repo.files_at(sha)))
+    return sorted(changed)
+
+
+def bypasses_protection(repo: Repo, branch: str, power: Power) -> bool:
+    rule = repo.protection_for(branch)
+    return rule is None or (power.is_admin and not rule.enforce_admins)
+
+
+def require_direct_push(repo: Repo, branch: str, power: Power, *, status: int, message: str) -> None:
+    rule = repo.protection_for(branch)
+    if rule is not None and rule.blocks_direct_push and not bypasses_protection(repo, branch, power):
+        raise OpError(status, message)
+
+
+def merged_files(repo: Repo, base_sha: str, head_sha: str) -> dict[str, FileEntry] | None:
+    merge_base = repo.git.merge_base(base_sha, head_sha)
+    ancestor = repo.files_at(merge_base) if merge_base else {}
+    return three_way_merge(ancestor, repo.files_at(base_sha), repo.files_at(head_sha))
+
+
+def successful_contexts(repo: Repo, sha: str) -> set[str]:
+    latest: dict[str, str] = {}
+    for status in repo.statuses:
+        if status.sha == sha:
+            latest[status.context] = status.state
+    done = {c for c, state in latest.items() if state == "success"}
+    done.update(run.name for run in repo.check_runs.values()
+                if run.head_sha == sha and run.conclusion in ("success", "neutral", "skipped"))
+    return done
+
+
+def create_pull(store: Store, repo: Repo, *, head: str, base: str, title: str, body: str | None,
+                draft: bool) -> PullRequest:
+    head_branch = head.split(":", 1)[1] if ":" in head else head
+    if not title:
+        raise OpError(422, "Title can't be blank", rest_errors=[
+            {"resource": "PullRequest", "code": "missing_field", "field": "title"}])
+    if repo.branch_sha(base) is None:
+        raise OpError(422, f"Base ref {base} not found", gql_type="NOT_FOUND", rest_errors=[
+            {"resource": "PullRequest", "code": "invalid", "field": "base"}])
+    head_sha = repo.branch_sha(head_branch)
+    if head_sha is None:
+        raise OpError(422, f"Head sha can't be blank, Base sha can't be blank, Head ref {head_branch} not found",
+                      gql_type="NOT_FOUND",
+                      rest_errors=[{"resource": "PullRequest", "code": "invalid", "field": "head"}])
+    for pull in repo.pulls.values():
+        if pull.state == "open" and pull.head_ref == head_branch and pull.base_ref == base:
+            message = f"A pull request already exists for {repo.org}:{head_branch}."
+            raise OpError(422, message, rest_errors=[
+                {"resource": "PullRequest", "code": "custom", "message": message}])
+    base_sha = repo.branch_sha(base) or ""
+    if repo.git.is_ancestor(head_sha, base_sha):
+        message = f"No commits between {base} and {head_branch}"
+        raise OpError(422, message, rest_errors=[{"resource": "PullRequest", "code": "custom", "message": message}])
+    return store.add_pull(repo, title=title, body=body, head=head_branch, base=base, draft=draft)
+
+
+def merge_pull(
+    store: Store,
+    repo: Repo,
+    pull: PullRequest,
+    *,
+    power: Power,
+    method: str = "merge",
+    expected_sha: str | None = None,
+    title: str | None = None,
+    message: str | None = None,
+) -> Commit:
+    head_sha = store.head_sha(repo, pull)
+    base_sha = repo.branch_sha(pull.base_ref)
+    if pull.state != "open" or base_sha is None:
+        raise OpError(405, "Pull Request is not mergeable")
+    if expected_sha and expected_sha != head_sha:
+        raise OpError(409, "Head branch was modified. Review and try the merge again.", gql_type="STALE_DATA")
+    _require_merge_protection(repo, pull, power, head_sha)
+    files = merged_files(repo, base_sha, head_sha)
+    if files is None:
+        raise OpError(405, "Pull Request is not mergeable")
+    require_workflow_power(power, _diff(repo.files_at(base_sha), files))
+    if method == "merge":
+        parents: tuple[str, ...] = (base_sha, head_sha)
+        default_title = f"Merge pull request #{pull.number} from {repo.org}/{pull.head_ref}"
+        default_body = pull.title
+    else:
+        parents = (base_sha,)
+        default_title = f"{pull.title} (#{pull.number})"
+        default_body = ""
+    text = title or default_title
+    body = message if message is not None else default_body
+    signature = store.signature()
+    commit = repo.git.put_commit(tree=repo.git.build_tree(files), parents=parents, author=signature,
+                                 committer=signature, message=f"{text}\n\n{body}" if body else text)
+    repo.refs[HEADS + pull.base_ref] = commit.sha
+    now = store.clock()
+    pull.state, pull.merged, pull.merged_at, pull.closed_at = "closed", True, now, now
+    pull.merge_commit_sha, pull.updated_at = commit.sha, now
+    repo.pushed_at = now
+    return commit
+
+
+def _require_merge_protection(repo: Repo, pull: PullRequest, power: Power, head_sha: str) -> None:
+    rule = repo.protection_for(pull.base_ref)
+    if rule is None or bypasses_protection(repo, pull.base_ref, power):
+        return
+    missing = [c for c in rule.contexts if c not in successful_contexts(repo, head_sha)]
+    if missing:
+        raise OpError(405, f'Required status check "{missing[0]}" is expected.')
+    if rule.required_reviews:
+        noun = "review is" if rule.required_reviews == 1 else "reviews are"
+        raise OpError(405, f"At least {rule.required_reviews} approving {noun} required by reviewers with "
+                           "write access.")
+
+
+def close_pull(store: Store, pull: PullRequest) -> None:
+    if pull.state == "open":
+        now = store.clock()
+        pull.state, pull.closed_at, pull.updated_at = "closed", now, now
+
+
+def reopen_pull(store: Store, repo: Repo, pull: PullRequest) -> None:
+    if pull.merged:
+        raise OpError(422, "Cannot reopen a merged pull request",
+                      rest_errors=[{"resource": "PullRequest", "code": "custom",
+                                    "message": "state cannot be changed. The pull request cannot be reopened."}])
+    if repo.branch_sha(pull.head_ref) is None:
+        raise OpError(422, "Head ref was deleted", rest_errors=[
+            {"resource": "PullRequest", "code": "custom",
+             "message": "state cannot be changed. The head branch was deleted."}])
+    pull.state, pull.closed_at, pull.updated_at = "open", None, store.clock()
+
+
+def revert_pull(store: Store, repo: Repo, pull: PullRequest, *, title: str | None, body: str | None,
+                draft: bool, power: Power) -> PullRequest:
+    """What GitHub's Revert button does: a branch undoing the merge, and a PR for it."""
+    if not pull.merged or not pull.merge_commit_sha:
+        raise OpError(422, "Pull request must be merged before it can be reverted.")
+    merge_commit = repo.commit(pull.merge_commit_sha)
+    base_sha = repo.branch_sha(pull.base_ref)
+    if base_sha is None or not merge_commit.parents:
+        raise OpError(422, "The base branch no longer exists.")
+    files = three_way_merge(repo.files_at(merge_commit.sha), repo.files_at(base_sha),
+                            repo.files_at(merge_commit.parents[0]))
+    if files is None:
+        raise OpError(422, "Sorry, this pull request couldn’t be reverted automatically. It may have already "
+                           "been reverted, or the content may have changed since it was merged.")
+    require_workflow_power(power, _diff(repo.files_at(base_sha), files))
+    branch = f"revert-{pull.number}-{pull.head_ref}"
+    suffix = 1
+    while repo.branch_sha(branch) is not None:
+        suffix += 1
+        branch = f"revert-{pull.number}-{pull.head_ref}-{suffix}"
+    signature = store.signature()
+    commit = repo.git.put_commit(
+        tree=repo.git.build_tree(files), parents=(base_sha,), author=signature, committer=signature,
+        message=f'Revert "{pull.title}"\n\nThis reverts commit {merge_commit.sha}.',
+    )
+    repo.refs[HEADS + branch] = commit.sha
+    return store.add_pull(repo, title=title or f'Revert "{pull.title}"',
+                          body=body if body is not None else f"Reverts {repo.full_name}#{pull.number}",
+                          head=branch, base=pull.base_ref, draft=draft)

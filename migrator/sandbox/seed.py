@@ -1,0 +1,126 @@
+"""Load a seed folder into a `Store`.
+
+Layout:
+    DIR/<org>.meta.json            optional: {"secrets": [...], "tokens": {token: power}}
+    DIR/<org>/<repo>/...           the files of the default branch, one initial commit
+    DIR/<org>/<repo>.meta.json     optional: default_branch, archived, fork, empty,
+                                   visibility, topics, secrets, protection, description
+
+Only names and meta files are read at startup; a repository's files are read
+and hashed the first time anything asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import InputError
+from migrator.sandbox.git import EXEC_MODE, FILE_MODE, FileEntry
+from migrator.sandbox.store import HEADS, SEED_AUTHOR, Org, Power, Protection, Repo, RepoMeta, Store
+
+META_SUFFIX = ".meta.json"
+
+
+def load_seed(seed_dir: Path, store: Store) -> Store:
+    if not seed_dir.is_dir():
+        raise InputError(f"seed folder {seed_dir} does not exist; create it or generate one with "
+                         "`python -m migrator.sandbox.generate`")
+    with store.lock:
+        for entry in sorted(os.scandir(seed_dir), key=lambda e: e.name):
+            if entry.is_dir() and not entry.name.startswith("."):
+                _load_org(store, Path(entry.path))
+    return store
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read {path}: {error}; fix the JSON") from error
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a JSON object")
+    return data
+
+
+def _load_org(store: Store, org_dir: Path) -> None:
+    meta = _read_json(org_dir.with_name(org_dir.name + META_SUFFIX))
+    org = Org(login=org_dir.name, id=store.next_id("owner"), secrets=tuple(meta.get("secrets", ())))
+    for token, power in dict(meta.get("tokens", {})).items():
+        try:
+            store.tokens[str(token)] = Power.parse(str(power))
+        except ValueError as error:
+            raise InputError(f"{org_dir.name}{META_SUFFIX}: unknown token power {power!r}; "
+                             f"use one of {', '.join(p.value for p in Power)} or full") from error
+    store.orgs[org.login] = org
+    with os.scandir(org_dir) as entries:
+        names = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+    metas = {p.name[: -len(META_SUFFIX)] for p in org_dir.glob("*" + META_SUFFIX)}
+    for name in sorted(set(names) | metas):
+        repo_meta = _repo_meta(_read_json(org_dir / (name + META_SUFFIX)))
+        repo_id = store.next_id("repo")
+        # distinct creation times give GitHub's default "newest first" listing a stable order
+        created = float(SEED_AUTHOR.timestamp + repo_id)
+        repo = Repo(org=org.login, name=name, id=repo_id, meta=repo_meta, created_at=created, pushed_at=created)
+        repo_dir = org_dir / name
+        repo.loader = lambda r, d=repo_dir: _materialise(r, d)
+        if repo_meta.protection is not None:
+            repo.protections[repo_meta.default_branch] = repo_meta.protection
+        org.repos[name] = repo
+
+
+def _repo_meta(raw: dict[str, Any]) -> RepoMeta:
+    protection = raw.get("protection")
+    return RepoMeta(
+        default_branch=str(raw.get("default_branch", "main")),
+        archived=bool(raw.get("archived", False)),
+        fork=bool(raw.get("fork", False)),
+        empty=bool(raw.get("empty", False)),
+        visibility=str(raw.get("visibility", "public")),
+        topics=tuple(raw.get("topics", ())),
+        secrets=tuple(raw.get("secrets", ())),
+        protection=parse_protection(protection) if isinstance(protection, dict) else None,
+        description=raw.get("description"),
+    )
+
+
+def parse_protection(raw: dict[str, Any]) -> Protection:
+    """Accepts the seed shorthand and GitHub's own PUT .../protection body."""
+    checks = raw.get("required_status_checks") or {}
+    contexts = raw.get("contexts") or (checks.get("contexts") if isinstance(checks, dict) else checks) or ()
+    reviews = raw.get("required_pull_request_reviews") or {}
+    count = raw.get("required_reviews", reviews.get("required_approving_review_count", 1) if reviews else 0)
+    enforce = raw.get("enforce_admins", False)
+    return Protection(
+        enforce_admins=bool(enforce.get("enabled") if isinstance(enforce, dict) else enforce),
+        contexts=tuple(str(c) for c in contexts),
+        strict=bool(checks.get("strict", False)) if isinstance(checks, dict) else False,
+        required_reviews=int(count or 0),
+    )
+
+
+def _materialise(repo: Repo, repo_dir: Path) -> None:
+    if repo.meta.empty or not repo_dir.is_dir():
+        return
+    files: dict[str, FileEntry] = {}
+    for root, dirs, names in os.walk(repo_dir):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read()
+            mode = EXEC_MODE if os.access(path, os.X_OK) else FILE_MODE
+            files[os.path.relpath(path, repo_dir).replace(os.sep, "/")] = FileEntry(repo.git.put_blob(data), mode)
+    if not files:
+        return
+    tree = repo.git.build_tree(files)
+    commit = repo.git.put_commit(
+        tree=tree, parents=(), author=SEED_AUTHOR, committer=SEED_AUTHOR, message="Initial commit\n"
+    )
+    repo.refs[HEADS + repo.meta.default_branch] = commit.sha

@@ -1,0 +1,285 @@
+"""The HTTP front: auth, limits, faults and logging around the REST and GraphQL handlers."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from migrator.sandbox import graphql_api, rest
+from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
+from migrator.sandbox.http import ApiError, Request, Response
+from migrator.sandbox.limits import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE, Limits
+from migrator.sandbox.settings import Settings
+from migrator.sandbox.store import HEADS, Power, Store
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CONTROL_PREFIX = "/_sandbox/"
+GRAPHQL_PATHS = frozenset({"/graphql", "/api/graphql"})
+GRAPHQL_AUTH_DOCS = "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql"
+
+
+class App:
+    """Everything but the socket: `handle(request) -> response` is the whole server."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.limits = Limits(settings, store.clock)
+        self.faults = Faults()
+        self.recorder = Recorder()
+        self._slots = threading.BoundedSemaphore(settings.concurrency)
+        self._request_ids = itertools.count(1)
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith(CONTROL_PREFIX):
+            return self._control(request)
+        if self.settings.latency_ms:
+            time.sleep(self.settings.latency_ms / 1000)
+        request_id = f"SANDBOX:{next(self._request_ids):08X}"
+        if not self._slots.acquire(blocking=False):
+            response = self._secondary_limited(request_id, retry_after=None)
+            self._log(request, response, None, None)
+            return response
+        try:
+            return self._handle_api(request, request_id)
+        finally:
+            self._slots.release()
+
+    # ------------------------------------------------------------ API requests
+
+    def _handle_api(self, request: Request, request_id: str) -> Response:
+        is_graphql = request.path in GRAPHQL_PATHS and request.method == "POST"
+        payload = self._graphql_payload(request) if is_graphql else None
+        operation = payload.get("operationName") if isinstance(payload, dict) else None
+        power = self.store.power_of(request.token)
+        if power is None:
+            response = self._unauthorised(request, is_graphql)
+            self._log(request, response, operation, None)
+            return response
+        creating = graphql_api.is_mutation_request(payload) if is_graphql else request.method in WRITE_METHODS
+        refusal = self._limited(request, request_id, is_graphql=is_graphql, creating=creating)
+        fault: Fault | None = None
+        outcome: graphql_api.GraphQLOutcome | None = None
+        if refusal is not None:
+            response = refusal
+        else:
+            fault = self.faults.take(request.method, self._path_with_query(request),
+                                     request.body.decode("utf-8", errors="replace"))
+            if fault is not None and not fault.after_apply:
+                response = self._fault_response(fault)
+            else:
+                response, outcome = self._serve(request, power, payload if is_graphql else None)
+                if fault is not None:
+                    response = self._fault_response(fault)
+        if fault is not None:
+            self.recorder.count("faults_fired")
+        if outcome is not None:
+            operation = outcome.operation_name
+            self.recorder.count("graphql_mutations" if outcome.is_mutation else "graphql_queries")
+            self.recorder.spend_points(outcome.points)
+        self._decorate(response, request, request_id, power, resource="graphql" if is_graphql else "core")
+        self._log(request, response, operation, fault)
+        return response
+
+    @staticmethod
+    def _graphql_payload(request: Request) -> Any:
+        try:
+            return request.json()
+        except ApiError:
+            return None
+
+    def _serve(
+        self, request: Request, power: Power, payload: Any
+    ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
+        with self.store.lock:
+            if payload is not None or request.path in GRAPHQL_PATHS:
+                return self._serve_graphql(request, power, payload)
+            ctx = rest.Ctx(self.store, self.settings, self.limits, request, request.token, power)
+            try:
+                return rest.dispatch(ctx), None
+            except ApiError as error:
+                return error.response(), None
+
+    def _serve_graphql(
+        self, request: Request, power: Power, payload: Any
+    ) -> tuple[Response, graphql_api.GraphQLOutcome]:
+        ctx = graphql_api.GqlContext(self.store, self.settings, self.limits, request.base_url, request.token, power)
+
+        def charge(points: int) -> bool:
+            if self.limits.budget(request.token, "graphql").remaining < points:
+                self.recorder.count("primary_limited")
+                return False
+            self.limits.spend(request.token, "graphql", points)
+            return True
+
+        outcome = graphql_api.run(ctx, payload, charge=charge)
+        return Response(200, outcome.body), outcome
+
+    def _limited(self, request: Request, request_id: str, *, is_graphql: bool, creating: bool) -> Response | None:
+        """A refusal when a primary or secondary limit applies; also spends the REST budget."""
+        token = request.token
+        if not is_graphql and request.path != "/rate_limit":
+            budget = self.limits.budget(token, "core")
+            if budget.remaining <= 0:
+                self.recorder.count("primary_limited")
+                message = (f"API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, "
+                           f"please include the request ID {request_id}.")
+                return ApiError(403, message, documentation_url=PRIMARY_DOCS).response()
+            self.limits.spend(token, "core", 1)
+        if creating:
+            wait = self.limits.take_write(token)
+            if wait is not None:
+                return self._secondary_limited(request_id, retry_after=wait)
+        return None
+
+    def _secondary_limited(self, request_id: str, *, retry_after: float | None) -> Response:
+        self.recorder.count("secondary_limited")
+        headers = {}
+        if retry_after is not None and self.settings.secondary_retry_after:
+            headers["Retry-After"] = str(max(int(retry_after + 0.999), 1))
+        return ApiError(403, SECONDARY_MESSAGE.format(request_id=request_id), documentation_url=SECONDARY_DOCS,
+                        headers=headers).response()
+
+    def _unauthorised(self, request: Request, is_graphql: bool) -> Response:
+        if is_graphql and not request.token:
+            return ApiError(401, "This endpoint requires you to be authenticated.",
+                            documentation_url=GRAPHQL_AUTH_DOCS).response()
+        message = "Bad credentials" if request.token else "Requires authentication"
+        return ApiError(401, message).response()
+
+    @staticmethod
+    def _fault_response(fault: Fault) -> Response:
+        body = fault.body.encode() if isinstance(fault.body, str) else fault.body
+        return Response(fault.status, body, dict(fault.headers))
+
+    def _decorate(self, response: Response, request: Request, request_id: str, power: Power, *, resource: str) -> None:
+        headers = {
+            "X-OAuth-Scopes": power.scopes,
+            "X-Accepted-OAuth-Scopes": "repo",
+            "X-GitHub-Media-Type": "github.v3; format=json",
+            "X-GitHub-Api-Version-Selected": "2022-11-28",
+            "X-GitHub-Request-Id": request_id,
+        }
+        headers.update(self.limits.budget(request.token, resource).headers())
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+
+    @staticmethod
+    def _path_with_query(request: Request) -> str:
+        if not request.query:
+            return request.path
+        from urllib.parse import urlencode  # noqa: PLC0415 - only needed here
+
+        return f"{request.path}?{urlencode(request.query)}"
+
+    def _log(self, request: Request, response: Response, operation: str | None, fault: Fault | None) -> None:
+        self.recorder.record(LoggedRequest(request.method, self._path_with_query(request), response.status,
+                                           operation, fault.id if fault else None))
+
+    # ------------------------------------------------------------ control API
+
+    def _control(self, request: Request) -> Response:
+        routes: dict[tuple[str, str], Callable[[Request], Response]] = {
+            ("GET", "health"): lambda r: Response(200, {"ok": True}),
+            ("GET", "faults"): lambda r: Response(200, self.faults.describe()),
+            ("POST", "faults"): self._add_fault,
+            ("DELETE", "faults"): lambda r: self._clear(self.faults.clear),
+            ("GET", "requests"): lambda r: Response(200, [e.as_json() for e in self.recorder.requests()]),
+            ("DELETE", "requests"): lambda r: self._clear(self.recorder.clear),
+            ("GET", "stats"): lambda r: Response(200, self.recorder.stats()),
+            ("POST", "reset-limits"): lambda r: self._clear(self.limits.reset),
+        }
+        name = request.path[len(CONTROL_PREFIX) :].strip("/")
+        handler = routes.get((request.method, name))
+        try:
+            if handler is not None:
+                return handler(request)
+            match = re.fullmatch(r"repos/([^/]+)/([^/]+)/commit", name)
+            if match and request.method == "POST":
+                return self._push(match[1], match[2], request)
+            raise ApiError(404, "Not Found")
+        except ApiError as error:
+            return error.response()
+
+    @staticmethod
+    def _clear(action: Callable[[], None]) -> Response:
+        action()
+        return Response(204)
+
+    def _add_fault(self, request: Request) -> Response:
+        try:
+            fault = self.faults.add(request.json_object())
+        except (ValueError, TypeError, KeyError, re.error) as error:
+            raise ApiError(422, f"Invalid fault: {error}") from error
+        return Response(201, fault.describe())
+
+    def _push(self, owner: str, name: str, request: Request) -> Response:
+        """Someone else pushes to a branch: the optimistic-concurrency case."""
+        body = request.json_object()
+        files = body.get("files")
+        if not isinstance(files, dict):
+            raise ApiError(422, "files must map paths to text (or null to delete)")
+        with self.store.lock:
+            repo = self.store.repo(owner, name)
+            if repo is None:
+                raise ApiError(404, "Not Found")
+            branch = str(body.get("branch") or repo.default_branch)
+            parent = repo.branch_sha(branch)
+            if parent is None and not repo.is_empty:
+                raise ApiError(404, f"Branch {branch} not found")
+            changes = {str(p): None if c is None else str(c).encode() for p, c in files.items()}
+            commit = self.store.commit_changes(repo, parent=parent, changes=changes,
+                                               message=str(body.get("message") or "Update from elsewhere"))
+            repo.refs[HEADS + branch] = commit.sha
+            repo.pushed_at = self.store.clock()
+        return Response(201, {"sha": commit.sha, "branch": branch})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SandboxHTTPServer
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request.build(self.command, self.path, dict(self.headers.items()), body)
+        try:
+            response = self.server.app.handle(request)
+        except Exception as error:  # a bug in the sandbox must not kill the connection silently
+            response = ApiError(500, f"Sandbox error: {type(error).__name__}: {error}").response()
+        payload = response.encoded()
+        self.send_response(response.status)
+        if payload and not any(k.lower() == "content-type" for k in response.headers):
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """The request log lives at /_sandbox/requests; stay quiet on stderr."""
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, app: App, host: str, port: int) -> None:
+        self.app = app
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        text = host.decode() if isinstance(host, bytes) else host
+        shown = f"[{text}]" if ":" in text else text
+        return f"http://{shown}:{port}"

@@ -1,0 +1,357 @@
+"""The sandbox's state: orgs, repositories, git objects, refs, pull requests and the rest.
+
+One re-entrant lock guards everything; the server holds it for the whole of a
+request, so every API call is atomic, as a single write on GitHub is.
+Repositories are materialised from the seed folder on first use, so a large
+seed starts quickly.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from migrator.sandbox.git import Commit, FileEntry, ObjectDB, Signature
+
+HEADS = "refs/heads/"
+SANDBOX_USER = "sandbox-user"
+SANDBOX_USER_ID = 1
+SEED_AUTHOR = Signature("migrator-sandbox", "sandbox@example.invalid", 1704067200)  # 2024-01-01
+
+
+class Power(StrEnum):
+    ADMIN = "admin"  # push, workflow scope, bypasses branch protection unless enforce_admins
+    WRITE = "write"  # push and workflow scope, but not an admin
+    NO_WORKFLOW = "no-workflow"  # push, but no `workflow` scope
+    READ = "read"  # read only
+
+    @classmethod
+    def parse(cls, text: str) -> Power:
+        aliases = {"full": cls.ADMIN, "read-only": cls.READ, "readonly": cls.READ}
+        return aliases.get(text) or cls(text)
+
+    @property
+    def scopes(self) -> str:
+        return {
+            Power.ADMIN: "admin:org, repo, workflow",
+            Power.WRITE: "repo, workflow",
+            Power.NO_WORKFLOW: "repo",
+            Power.READ: "read:org",
+        }[self]
+
+    @property
+    def can_write(self) -> bool:
+        return self is not Power.READ
+
+    @property
+    def can_touch_workflows(self) -> bool:
+        return self in (Power.ADMIN, Power.WRITE)
+
+    @property
+    def is_admin(self) -> bool:
+        return self is Power.ADMIN
+
+
+@dataclass(frozen=True, kw_only=True)
+class Protection:
+    enforce_admins: bool = False
+    contexts: tuple[str, ...] = ()
+    strict: bool = False
+    required_reviews: int = 0
+
+    @property
+    def blocks_direct_push(self) -> bool:
+        return bool(self.contexts) or self.required_reviews > 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepoMeta:
+    default_branch: str = "main"
+    archived: bool = False
+    fork: bool = False
+    empty: bool = False
+    visibility: str = "public"
+    topics: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    protection: Protection | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    id: int
+    name: str
+    color: str = "ededed"
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    issue_number: int
+    body: str
+    created_at: float
+    user: str = SANDBOX_USER
+
+
+@dataclass(frozen=True)
+class Status:
+    id: int
+    sha: str
+    state: str
+    context: str
+    description: str | None
+    target_url: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    id: int
+    head_sha: str
+    name: str
+    status: str
+    conclusion: str | None
+    started_at: float
+    completed_at: float | None
+    details_url: str | None = None
+    external_id: str = ""
+    title: str | None = None
+    summary: str | None = None
+    text: str | None = None
+
+
+@dataclass
+class PullRequest:
+    number: int
+    id: int
+    title: str
+    body: str | None
+    head_ref: str
+    head_sha: str
+    base_ref: str
+    created_at: float
+    updated_at: float
+    draft: bool = False
+    state: str = "open"
+    merged: bool = False
+    merged_at: float | None = None
+    closed_at: float | None = None
+    merge_commit_sha: str | None = None
+    labels: list[str] = field(default_factory=list)
+    user: str = SANDBOX_USER
+
+
+@dataclass
+class Repo:
+    org: str
+    name: str
+    id: int
+    meta: RepoMeta
+    loader: Callable[[Repo], None] | None = None
+    git: ObjectDB = field(default_factory=ObjectDB)
+    refs: dict[str, str] = field(default_factory=dict)  # full ref name -> commit sha
+    protections: dict[str, Protection] = field(default_factory=dict)
+    pulls: dict[int, PullRequest] = field(default_factory=dict)
+    comments: list[Comment] = field(default_factory=list)
+    labels: dict[str, Label] = field(default_factory=dict)  # lower-cased name -> label
+    statuses: list[Status] = field(default_factory=list)
+    check_runs: dict[int, CheckRun] = field(default_factory=dict)
+    next_number: int = 1
+    created_at: float = SEED_AUTHOR.timestamp
+    pushed_at: float = SEED_AUTHOR.timestamp
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.org}/{self.name}"
+
+    @property
+    def default_branch(self) -> str:
+        return self.meta.default_branch
+
+    def ensure_loaded(self) -> None:
+        loader, self.loader = self.loader, None
+        if loader is not None:
+            loader(self)
+
+    @property
+    def is_empty(self) -> bool:
+        self.ensure_loaded()
+        return not self.refs
+
+    def branch_sha(self, branch: str) -> str | None:
+        self.ensure_loaded()
+        return self.refs.get(HEADS + branch)
+
+    def branches(self) -> list[str]:
+        self.ensure_loaded()
+        return sorted(ref[len(HEADS) :] for ref in self.refs if ref.startswith(HEADS))
+
+    def commit(self, sha: str) -> Commit:
+        return self.git.commits[sha]
+
+    def files_at(self, commit_sha: str) -> dict[str, FileEntry]:
+        return self.git.flatten(self.commit(commit_sha).tree)
+
+    def protection_for(self, branch: str) -> Protection | None:
+        return self.protections.get(branch)
+
+    def resolve_commitish(self, ref: str) -> str | None:
+        """A commit id for a branch name, a full or short ref, a tag, or a (short) sha."""
+        self.ensure_loaded()
+        for candidate in (ref, HEADS + ref, "refs/tags/" + ref, "refs/" + ref):
+            if candidate in self.refs:
+                return self.refs[candidate]
+        sha = self.git.resolve_prefix(ref.lower()) if _is_hex(ref) else None
+        return sha if sha and sha in self.git.commits else None
+
+
+def _is_hex(text: str) -> bool:
+    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+@dataclass
+class Org:
+    login: str
+    id: int
+    secrets: tuple[str, ...] = ()
+    repos: dict[str, Repo] = field(default_factory=dict)  # name -> repo, in listing order
+
+
+def node_id(kind: str, key: str) -> str:
+    """An opaque, stable global id like GitHub's legacy ones (base64 of "kind:key")."""
+    return base64.b64encode(f"{kind}:{key}".encode()).decode()
+
+
+def parse_node_id(value: str) -> tuple[str, str] | None:
+    try:
+        kind, _, key = base64.b64decode(value.encode(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (kind, key) if key else None
+
+
+class Store:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.orgs: dict[str, Org] = {}
+        self.tokens: dict[str, Power] = {}
+        self._ids: dict[str, int] = {}
+
+    def next_id(self, kind: str) -> int:
+        value = self._ids.get(kind, 1000) + 1
+        self._ids[kind] = value
+        return value
+
+    def power_of(self, token: str) -> Power | None:
+        if not token:
+            return None
+        if not self.tokens:
+            return Power.ADMIN
+        return self.tokens.get(token)
+
+    def org(self, login: str) -> Org | None:
+        found = self.orgs.get(login)
+        if found is None:  # GitHub logins are case-insensitive
+            found = next((o for name, o in self.orgs.items() if name.lower() == login.lower()), None)
+        return found
+
+    def repo(self, owner: str, name: str) -> Repo | None:
+        org = self.org(owner)
+        if org is None:
+            return None
+        repo = org.repos.get(name) or next(
+            (r for n, r in org.repos.items() if n.lower() == name.lower()), None
+        )
+        if repo is not None:
+            repo.ensure_loaded()
+        return repo
+
+    def repo_by_id(self, repo_id: int) -> Repo | None:
+        for org in self.orgs.values():
+            for repo in org.repos.values():
+                if repo.id == repo_id:
+                    repo.ensure_loaded()
+                    return repo
+        return None
+
+    def all_repos(self) -> Iterator[Repo]:
+        for org in self.orgs.values():
+            yield from org.repos.values()
+
+    def signature(self) -> Signature:
+        return Signature(SANDBOX_USER, f"{SANDBOX_USER_ID}+{SANDBOX_USER}@users.noreply.github.com", int(self.clock()))
+
+    def commit_changes(
+        self,
+        repo: Repo,
+        *,
+        parent: str | None,
+        changes: Mapping[str, bytes | None],
+        message: str,
+        author: Signature | None = None,
+    ) -> Commit:
+        """A new commit on top of `parent` with files added, replaced (bytes) or deleted (None)."""
+        files = repo.files_at(parent) if parent else {}
+        for path, data in changes.items():
+            if data is None:
+                files.pop(path, None)
+            else:
+                files[path] = FileEntry(repo.git.put_blob(data), files.get(path, FileEntry("")).mode or "100644")
+        tree = repo.git.build_tree(files)
+        signature = author or self.signature()
+        return repo.git.put_commit(
+            tree=tree, parents=(parent,) if parent else (), author=signature, committer=signature, message=message
+        )
+
+    def add_pull(self, repo: Repo, *, title: str, body: str | None, head: str, base: str, draft: bool) -> PullRequest:
+        now = self.clock()
+        head_sha = repo.branch_sha(head) or ""
+        pull = PullRequest(
+            number=repo.next_number,
+            id=self.next_id("pull"),
+            title=title,
+            body=body,
+            head_ref=head,
+            head_sha=head_sha,
+            base_ref=base,
+            created_at=now,
+            updated_at=now,
+            draft=draft,
+        )
+        repo.next_number += 1
+        repo.pulls[pull.number] = pull
+        return pull
+
+    def head_sha(self, repo: Repo, pull: PullRequest) -> str:
+        """An open PR follows its branch; a closed one keeps the last head it saw."""
+        if pull.state == "open":
+            current = repo.branch_sha(pull.head_ref)
+            if current:
+                pull.head_sha = current
+        return pull.head_sha
+
+    def add_comment(self, repo: Repo, number: int, body: str) -> Comment:
+        comment = Comment(self.next_id("comment"), number, body, self.clock())
+        repo.comments.append(comment)
+        return comment
+
+    def label(self, repo: Repo, name: str) -> Label:
+        key = name.lower()
+        if key not in repo.labels:
+            repo.labels[key] = Label(self.next_id("label"), name)
+        return repo.labels[key]
+
+    def set_protection(self, repo: Repo, branch: str, protection: Protection | None) -> None:
+        if protection is None:
+            repo.protections.pop(branch, None)
+        else:
+            repo.protections[branch] = protection
+
+    def reset_meta(self, repo: Repo, **changes: object) -> None:
+        repo.meta = replace(repo.meta, **changes)  # type: ignore[arg-type]
