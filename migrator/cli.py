@@ -19,6 +19,11 @@ from migrator.errors import EXIT_USAGE, MigratorError
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("migrator.commands.check", "check one local checkout, offline; optionally fix it"),
+    "plan": ("migrator.commands.plan", "scan an organisation and write a reviewable plan file"),
+    "show": ("migrator.commands.show", "summarise a plan: what changes, where, and why"),
+    "apply": ("migrator.commands.apply", "open one branch and pull request per repository of a plan"),
+    "status": ("migrator.commands.status", "where the pull requests of an apply stand"),
+    "rollback": ("migrator.commands.rollback", "undo the last apply: close PRs, delete branches, revert merges"),
     "sandbox": ("migrator.sandbox.command", "serve a local GitHub-compatible API from a seed folder"),
 }
 

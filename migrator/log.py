@@ -50,9 +50,22 @@ def _redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, 
     return event_dict
 
 
+class _Stderr:
+    """Whatever sys.stderr is when a line is written (tests swap it; a bound stream may be closed by then)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(*, json: bool | None = None, verbose: bool = False, stream: TextIO | None = None) -> None:
     """Configure structlog for this process. `json=None` picks by whether stderr is a TTY."""
-    out = stream or sys.stderr
+    out: Any = stream or _Stderr()
     use_json = (not out.isatty()) if json is None else json
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=True)

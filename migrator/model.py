@@ -117,6 +117,8 @@ class Fix:
     edits: tuple[Edit, ...]
     # What a reviewer should know: what is lost, what else refers to a deleted file.
     notes: tuple[str, ...] = ()
+    # A secret the fixed workflow will read; planning blocks the fix when the repo cannot see it.
+    requires_secret: str | None = None
 
     def paths(self) -> list[str]:
         return sorted({e.path for e in self.edits})

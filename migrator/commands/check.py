@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -53,10 +54,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--default-branch", metavar="NAME", help="default branch (read from .git when omitted)")
 
 
+def valid_secret_name(name: str | None) -> str | None:
+    if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise UsageError(
+            f"--pat-secret {name!r} is not a secret name (letters, digits and _, not starting with a digit)"
+        )
+    return name
+
+
 def options(args: argparse.Namespace) -> CheckOptions:
-    pat = args.pat_secret
-    if pat is not None and not pat.replace("_", "").isalnum():
-        raise UsageError(f"--pat-secret {pat!r} is not a secret name (letters, digits and _)")
+    pat = valid_secret_name(args.pat_secret)
     settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
     return CheckOptions(
         paths=tuple(args.paths),

@@ -56,6 +56,7 @@ def _finding(job: ReleaseJob, pat: PatChoice, site: Site) -> Finding | None:
         safety=Safety.REVIEW if reasons else Safety.SAFE,
         edits=tuple(edits),
         notes=tuple(reasons),
+        requires_secret=pat.secret,
     )
     return Finding(RULE_ID, Severity.ERROR, where, message, (fix,))
 

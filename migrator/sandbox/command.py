@@ -14,11 +14,7 @@ from pathlib import Path
 
 from migrator import log
 from migrator.errors import UsageError
-from migrator.sandbox import graphql_api
-from migrator.sandbox.seed import load_seed
-from migrator.sandbox.server import App, SandboxHTTPServer
 from migrator.sandbox.settings import Settings
-from migrator.sandbox.store import Store
 
 _DEFAULTS = Settings()
 
@@ -63,6 +59,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: graphql-core and the server are heavy, and every `migrator` command builds this parser.
+    from migrator.sandbox import graphql_api
+    from migrator.sandbox.seed import load_seed
+    from migrator.sandbox.server import App, SandboxHTTPServer
+    from migrator.sandbox.store import Store
+
     settings = settings_from(args)
     logger = log.get_logger(command="sandbox")
     # GitHub's schema takes about a second to build; do it while the seed loads and the first request arrives.

@@ -1,0 +1,296 @@
+"""Apply a plan: per repository, a drift check, then ensure branch, ensure commit, ensure pull request.
+
+Every step first reads what is there. A write happens only when the read shows
+it is still needed, and after any ambiguous answer (5xx, timeout, lost response,
+rate limit) the loop reads again before deciding. So re-running, or resuming
+after a crash, never duplicates a branch, commit or pull request, and nothing
+that someone else made is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from migrator.apply.ensure import MAX_ATTEMPTS, Ensurer
+from migrator.apply.journal import Journal
+from migrator.apply.pacing import Pacer
+from migrator.apply.ports import (
+    Ambiguous,
+    CommitInfo,
+    Forbidden,
+    PullInfo,
+    PullRequestSpec,
+    RepoState,
+    StaleHead,
+    Throttled,
+    Writer,
+)
+from migrator.log import get_logger
+from migrator.plan.model import Change, Disposition, Plan, RepoPlan
+
+TRAILER = "Migrator-Plan"
+
+
+class Status(StrEnum):
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already-applied"
+    STALE = "stale"
+    CONFLICT = "conflict"
+    FAILED = "failed"
+    SKIPPED_BY_PERMISSION = "skipped-by-permission"
+    SKIPPED = "skipped"  # nothing enabled for this repo: not a failure
+    DRY_RUN = "dry-run"
+
+    @property
+    def ok(self) -> bool:
+        return self in {Status.APPLIED, Status.ALREADY_APPLIED, Status.SKIPPED, Status.DRY_RUN}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    repo: str
+    status: Status
+    detail: str = ""
+    pr_number: int | None = None
+    pr_url: str | None = None
+    writes: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyOptions:
+    include_review: bool = False
+    dry_run: bool = False
+    draft: bool = False
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    team_reviewers: tuple[str, ...] = ()
+
+
+class Conflict(Exception):
+    pass
+
+
+class Stale(Exception):
+    pass
+
+
+def selected_changes(repo: RepoPlan, *, include_review: bool) -> list[Change]:
+    """What apply writes: enabled changes, review ones only when asked; blocked never."""
+    return [
+        c
+        for c in repo.changes
+        if c.disposition is not Disposition.BLOCKED
+        and (c.enabled or (include_review and c.disposition is Disposition.REVIEW))
+    ]
+
+
+def content_after(change: Change, *, include_review: bool) -> str | None:
+    if include_review and change.after_with_review is not None:
+        return change.after_with_review
+    return change.after
+
+
+def commit_message(plan: Plan, repo: RepoPlan) -> tuple[str, str]:
+    headline, _, rest = repo.commit_message.partition("\n")
+    return headline, f"{rest.strip()}\n\n{TRAILER}: {plan.plan_id}".strip() + "\n"
+
+
+def is_ours(commit: CommitInfo | None, plan: Plan, base_oid: str) -> bool:
+    return commit is not None and commit.parents == (base_oid,) and f"{TRAILER}: {plan.plan_id}" in commit.message
+
+
+@dataclass
+class RepoApply:
+    plan: Plan
+    repo: RepoPlan
+    writer: Writer
+    journal: Journal
+    pacer: Pacer
+    options: ApplyOptions
+
+    def __post_init__(self) -> None:
+        self.log = get_logger(repo=self.repo.name, step="apply")
+        self._ensure = Ensurer(self.journal, self.pacer, "apply", self.repo.name)
+        self.changes = selected_changes(self.repo, include_review=self.options.include_review)
+        self.paths = [c.path for c in self.changes]
+
+    def run(self) -> Outcome:
+        if not self.repo.enabled or not self.changes:
+            return self._finish(Status.SKIPPED, "nothing enabled for this repository")
+        try:
+            state = self._read()
+            if self._pull_of(state) is None and not is_ours(state.branch_head, self.plan, self.repo.base_oid):
+                self._check_drift(state)
+            if self.options.dry_run:
+                return self._finish(Status.DRY_RUN, self._would_do(state), record=False)
+            prior_writes = self._ensure.writes
+            self._ensure_branch()
+            self._ensure_commit()
+            pull = self._ensure_pull()
+        except Stale as stale:
+            return self._finish(Status.STALE, f"{stale}; nothing was written: re-run `migrator plan`")
+        except Conflict as conflict:
+            return self._finish(Status.CONFLICT, f"{conflict}; left untouched")
+        except Forbidden as denied:
+            return self._finish(Status.SKIPPED_BY_PERMISSION, str(denied))
+        except (Ambiguous, Throttled) as error:
+            return self._finish(Status.FAILED, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+        status = Status.APPLIED if self._ensure.writes > prior_writes else Status.ALREADY_APPLIED
+        return self._finish(status, "", pull)
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _ensure_branch(self) -> None:
+        def done() -> bool:
+            head = self._read().branch_head
+            if head is None:
+                return False
+            if head.oid == self.repo.base_oid or is_ours(head, self.plan, self.repo.base_oid):
+                return True
+            raise Conflict(f"branch {self.repo.branch} exists and points at {head.oid[:10]}, which is not ours")
+
+        self._ensure(
+            "branch",
+            done,
+            lambda: self.writer.create_branch(self.repo.name, branch=self.repo.branch, oid=self.repo.base_oid),
+        )
+
+    def _ensure_commit(self) -> None:
+        headline, body = commit_message(self.plan, self.repo)
+        additions = {
+            c.path: (content_after(c, include_review=self.options.include_review) or "").encode(
+                "utf-8", "surrogateescape"
+            )
+            for c in self.changes
+            if c.action == "modify"
+        }
+        deletions = [c.path for c in self.changes if c.action == "delete"]
+        oid: list[str] = []
+
+        def done() -> bool:
+            head = self._read().branch_head
+            if head is not None and is_ours(head, self.plan, self.repo.base_oid):
+                oid[:] = [head.oid]
+                return True
+            if head is None or head.oid != self.repo.base_oid:
+                raise Conflict(f"branch {self.repo.branch} moved to a commit that is not ours")
+            return False
+
+        def write() -> None:
+            try:
+                oid[:] = [
+                    self.writer.commit_files(
+                        self.repo.name,
+                        branch=self.repo.branch,
+                        expected_head=self.repo.base_oid,
+                        headline=headline,
+                        body=body,
+                        additions=additions,
+                        deletions=deletions,
+                    )
+                ]
+            except StaleHead as stale:
+                raise Ambiguous(str(stale)) from None  # someone moved the branch: re-read decides
+
+        self._ensure("commit", done, write, result=lambda: {"oid": oid[0] if oid else None})
+
+    def _ensure_pull(self) -> PullInfo:
+        found: list[PullInfo] = []
+        spec = PullRequestSpec(
+            base=self.repo.base_branch,
+            head=self.repo.branch,
+            title=self.repo.title,
+            body=self.repo.body,
+            draft=self.options.draft,
+        )
+
+        def done() -> bool:
+            pull = self._pull_of(self._read())
+            if pull is not None:
+                found[:] = [pull]
+            return pull is not None
+
+        def write() -> None:
+            found[:] = [self.writer.create_pull(self.repo.name, spec)]
+
+        self._ensure(
+            "pull", done, write, result=lambda: {"number": found[0].number, "url": found[0].url} if found else {}
+        )
+        pull = found[0]
+        if self._ensure.writes and (self.options.labels or self.options.reviewers or self.options.team_reviewers):
+            self._decorate(pull)
+        return pull
+
+    def _decorate(self, pull: PullInfo) -> None:
+        if self.options.labels:
+            self.pacer.acquire()
+            self._ensure.writes += 1
+            self.writer.add_labels(self.repo.name, pull.number, self.options.labels)
+        if self.options.reviewers or self.options.team_reviewers:
+            self.pacer.acquire()
+            self._ensure.writes += 1
+            self.writer.request_reviewers(
+                self.repo.name, pull.number, users=self.options.reviewers, teams=self.options.team_reviewers
+            )
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def _read(self) -> RepoState:
+        return self.writer.repo_state(self.repo.name, branch=self.repo.branch, paths=self.paths)
+
+    def _pull_of(self, state: RepoState) -> PullInfo | None:
+        mine = [p for p in state.pulls if p.head_ref == self.repo.branch and p.state in {"open", "merged"}]
+        return mine[0] if mine else None
+
+    def _check_drift(self, state: RepoState) -> None:
+        moved = sorted(c.path for c in self.changes if state.blobs.get(c.path) != c.blob_before)
+        if moved:
+            raise Stale(f"{', '.join(moved)} changed on {state.default_branch} since the plan")
+
+    def _would_do(self, state: RepoState) -> str:
+        what = [f"{c.action} {c.path}" for c in self.changes]
+        where = "adopt" if state.branch_head else "create"
+        return f"would {where} {self.repo.branch} and open a PR: {'; '.join(what)}"
+
+    def _finish(self, status: Status, detail: str, pull: PullInfo | None = None, *, record: bool = True) -> Outcome:
+        outcome = Outcome(
+            self.repo.name,
+            status,
+            detail,
+            pull.number if pull else None,
+            pull.url if pull else None,
+            self._ensure.writes,
+        )
+        if record:
+            self.journal.record(
+                op="apply",
+                repo=self.repo.name,
+                step="repo",
+                phase="done",
+                status=status.value,
+                detail=detail,
+                pr=outcome.pr_number,
+                url=outcome.pr_url,
+            )
+        self.log.info("repo done", status=status.value, detail=detail, writes=self._ensure.writes)
+        return outcome
+
+
+def apply_plan(
+    plan: Plan,
+    repos: Sequence[RepoPlan],
+    writer: Writer,
+    journal: Journal,
+    pacer: Pacer,
+    options: ApplyOptions,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Outcome]:
+    outcomes = []
+    for done, repo in enumerate(repos, start=1):
+        outcomes.append(RepoApply(plan, repo, writer, journal, pacer, options).run())
+        if progress:
+            progress(done, len(repos), repo.name)
+    return outcomes

@@ -1,0 +1,119 @@
+"""The append-only journal beside a plan: the intent and result of every remote write.
+
+One JSON object per line, fsynced per event, so a `kill -9` loses at most the
+line being written. Resume, status and rollback all replay it. A torn last line
+(from a crash mid-write) is ignored on replay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from migrator.log import redact
+
+JOURNAL_SUFFIX = ".journal.jsonl"
+
+
+def journal_path(plan_path: Path) -> Path:
+    return plan_path.with_name(plan_path.name + JOURNAL_SUFFIX)
+
+
+@dataclass
+class RepoJournal:
+    """What the journal says happened to one repository, folded from its events."""
+
+    branch_created: bool = False
+    commit_oid: str | None = None
+    pr_number: int | None = None
+    pr_url: str | None = None
+    status: str | None = None  # the last apply outcome
+    rollback_status: str | None = None
+    revert_branch: str | None = None
+    revert_commit_oid: str | None = None
+    revert_pr_number: int | None = None
+    revert_pr_url: str | None = None
+
+
+@dataclass
+class Journal:
+    path: Path
+    plan_id: str
+    repos: dict[str, RepoJournal] = field(default_factory=dict)
+    last_event_at: str | None = None
+    _seq: int = 0
+
+    @classmethod
+    def open(cls, path: Path, plan_id: str) -> Journal:
+        journal = cls(path, plan_id)
+        for event in read_events(path):
+            journal._fold(event)
+        return journal
+
+    def repo(self, name: str) -> RepoJournal:
+        return self.repos.setdefault(name, RepoJournal())
+
+    def record(self, *, op: str, repo: str, step: str, phase: str, **data: Any) -> None:
+        self._seq += 1
+        event = {
+            "v": 1,
+            "seq": self._seq,
+            "at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "plan_id": self.plan_id,
+            "op": op,
+            "repo": repo,
+            "step": step,
+            "phase": phase,
+            "data": data,
+        }
+        line = redact(json.dumps(event, sort_keys=True)) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._fold(event)
+
+    def _fold(self, event: dict[str, Any]) -> None:
+        self._seq = max(self._seq, int(event.get("seq", 0)))
+        self.last_event_at = event.get("at", self.last_event_at)
+        if event.get("phase") != "done":
+            return
+        state = self.repo(event["repo"])
+        data = event.get("data", {})
+        key = (event.get("op"), event.get("step"))
+        if key == ("apply", "branch"):
+            state.branch_created = True
+        elif key == ("apply", "commit"):
+            state.commit_oid = data.get("oid")
+        elif key == ("apply", "pull"):
+            state.pr_number, state.pr_url = data.get("number"), data.get("url")
+        elif key == ("apply", "repo"):
+            state.status = data.get("status")
+        elif key == ("rollback", "revert-branch"):
+            state.revert_branch = data.get("branch")
+        elif key == ("rollback", "revert-commit"):
+            state.revert_commit_oid = data.get("oid")
+        elif key == ("rollback", "revert-pull"):
+            state.revert_pr_number, state.revert_pr_url = data.get("number"), data.get("url")
+        elif key == ("rollback", "repo"):
+            state.rollback_status = data.get("status")
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line from a crash mid-write
+            if isinstance(event, dict) and "repo" in event:
+                yield event

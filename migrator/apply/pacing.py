@@ -1,0 +1,68 @@
+"""Pacing for content-creating writes: a token bucket under GitHub's secondary limits.
+
+GitHub allows about 80 content-creating requests a minute and 500 an hour;
+going past either gets a 403 and a cool-down. The defaults stay under both and
+keep writes at least a second apart. `sleep` and `clock` are injectable so
+tests run instantly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaceSettings:
+    per_minute: int = 70
+    per_hour: int = 450
+    min_interval: float = 1.0
+
+    def ceiling_per_second(self) -> float:
+        """The sustained rate these settings allow (the slowest of the three constraints)."""
+        return min(self.per_minute / 60, self.per_hour / 3600, 1 / self.min_interval if self.min_interval else 1e9)
+
+
+@dataclass
+class Pacer:
+    settings: PaceSettings = field(default_factory=PaceSettings)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    _recent: deque[float] = field(default_factory=deque)
+    writes: int = 0
+    waited: float = 0.0
+
+    def acquire(self) -> None:
+        """Block until one more content-creating write fits under every limit."""
+        while True:
+            delay = self._delay(self.clock())
+            if delay <= 0:
+                break
+            self._wait(delay)
+        self._recent.append(self.clock())
+        self.writes += 1
+
+    def cool_down(self, seconds: float) -> None:
+        """GitHub said to wait (Retry-After, x-ratelimit-reset): wait, whatever the bucket thinks."""
+        self._wait(max(seconds, 0.0))
+
+    def eta(self, remaining_writes: int) -> float:
+        return remaining_writes / self.settings.ceiling_per_second()
+
+    def _delay(self, now: float) -> float:
+        while self._recent and now - self._recent[0] >= 3600:
+            self._recent.popleft()
+        delays = [0.0]
+        if self._recent:
+            delays.append(self._recent[-1] + self.settings.min_interval - now)
+        for window, limit in ((60.0, self.settings.per_minute), (3600.0, self.settings.per_hour)):
+            inside = [t for t in self._recent if now - t < window]
+            if len(inside) >= limit:
+                delays.append(inside[len(inside) - limit] + window - now)
+        return max(delays)
+
+    def _wait(self, seconds: float) -> None:
+        self.waited += seconds
+        self.sleep(seconds)

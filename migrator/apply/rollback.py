@@ -1,0 +1,252 @@
+"""Undo an apply, from its journal.
+
+- an open PR of ours: comment, close it, delete its branch (only if the branch head is still our commit);
+- a merged PR: open a revert PR restoring the planned before-content, after a drift check of its own;
+- a branch of ours without a PR: delete it;
+- anything someone else changed: left alone and reported.
+
+Rollback is journaled and idempotent like apply: re-running it finishes what is half-done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from migrator.apply.ensure import Ensurer
+from migrator.apply.executor import Status, is_ours, selected_changes
+from migrator.apply.journal import Journal, RepoJournal, read_events
+from migrator.apply.pacing import Pacer
+from migrator.apply.ports import Ambiguous, Forbidden, PullInfo, PullRequestSpec, RepoState, Throttled, Writer
+from migrator.model import git_blob_sha
+from migrator.plan.model import Change, Plan, RepoPlan
+
+REVERT_SUFFIX = "-revert"
+ROLLBACK_TRAILER = "Migrator-Rollback"
+
+
+class RollbackStatus:
+    CLOSED = "closed"
+    REVERT_OPENED = "revert-opened"
+    NOTHING = "nothing-to-undo"
+    LEFT_ALONE = "left-alone"  # someone else changed it: reported, and the run exits non-zero
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    repo: str
+    status: str
+    detail: str
+    pr_number: int | None = None
+    pr_url: str | None = None
+    writes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {RollbackStatus.CLOSED, RollbackStatus.REVERT_OPENED, RollbackStatus.NOTHING}
+
+
+@dataclass
+class RepoRollback:
+    plan: Plan
+    repo: RepoPlan
+    writer: Writer
+    journal: Journal
+    pacer: Pacer
+    include_review: bool = False
+
+    def __post_init__(self) -> None:
+        self.record: RepoJournal = self.journal.repo(self.repo.name)
+        self.ensure = Ensurer(self.journal, self.pacer, "rollback", self.repo.name)
+        self.changes = self._applied_changes()
+        self.revert_branch = self.repo.branch + REVERT_SUFFIX
+
+    def run(self) -> RollbackOutcome:
+        try:
+            status, detail, pull = self._undo()
+        except Forbidden as denied:
+            return self._finish(Status.SKIPPED_BY_PERMISSION.value, str(denied))
+        except (Ambiguous, Throttled) as error:
+            return self._finish(Status.FAILED.value, str(error))
+        return self._finish(status, detail, pull)
+
+    def _undo(self) -> tuple[str, str, PullInfo | None]:
+        if not (self.record.branch_created or self.record.pr_number):
+            return RollbackStatus.NOTHING, "the journal shows nothing created here", None
+        state = self._read(self.repo.branch)
+        pull = self._our_pull(state)
+        if pull is not None and pull.state == "merged":
+            return self._revert_merged(pull)
+        head = state.branch_head
+        if head is not None and not is_ours(head, self.plan, self.repo.base_oid) and head.oid != self.repo.base_oid:
+            return RollbackStatus.LEFT_ALONE, f"{self.repo.branch} moved to {head.oid[:10]}, not ours", pull
+        if pull is not None and pull.state == "open":
+            self._close(pull)
+        if head is not None:
+            self._delete_branch()
+        return RollbackStatus.CLOSED, "closed our PR and deleted our branch", pull
+
+    # --- an open PR --------------------------------------------------------------------------
+
+    def _close(self, pull: PullInfo) -> None:
+        def commented() -> bool:
+            return self._journal_has("comment")
+
+        self.ensure(
+            "comment",
+            commented,
+            lambda: self.writer.comment(
+                self.repo.name, pull.number, f"Closed by `migrator rollback` (plan {self.plan.plan_id})."
+            ),
+        )
+
+        def closed() -> bool:
+            current = self._our_pull(self._read(self.repo.branch))
+            return current is None or current.state != "open"
+
+        self.ensure("close", closed, lambda: self.writer.close_pull(self.repo.name, pull.number))
+
+    def _delete_branch(self) -> None:
+        def gone() -> bool:
+            head = self._read(self.repo.branch).branch_head
+            if head is not None and not is_ours(head, self.plan, self.repo.base_oid) and head.oid != self.repo.base_oid:
+                raise Forbidden(f"{self.repo.branch} moved to a commit that is not ours; not deleting it")
+            return head is None
+
+        self.ensure("delete-branch", gone, lambda: self.writer.delete_branch(self.repo.name, self.repo.branch))
+
+    # --- a merged PR -------------------------------------------------------------------------
+
+    def _revert_merged(self, merged: PullInfo) -> tuple[str, str, PullInfo | None]:
+        state = self._read(self.revert_branch)
+        existing = self._pull_on(state, self.revert_branch)
+        if existing is not None:
+            self.journal.record(
+                op="rollback",
+                repo=self.repo.name,
+                step="revert-pull",
+                phase="done",
+                number=existing.number,
+                url=existing.url,
+            )
+            return RollbackStatus.REVERT_OPENED, f"revert PR #{existing.number} is open", existing
+        moved = [c.path for c in self.changes if state.blobs.get(c.path) != _after_oid(c, self.include_review)]
+        if moved and state.branch_head is None:
+            return RollbackStatus.LEFT_ALONE, f"{', '.join(sorted(moved))} changed since the merge; not reverting", None
+        head = state.branch_head
+        if head is None:
+            revert_base = state.default_head
+        elif f"{ROLLBACK_TRAILER}: {self.plan.plan_id}" in head.message:
+            revert_base = head.parents[0]  # a resumed rollback: our revert commit is already there
+        else:
+            revert_base = head.oid
+        self._ensure_revert_branch(revert_base)
+        self._ensure_revert_commit(revert_base)
+        return RollbackStatus.REVERT_OPENED, "opened a revert PR", self._ensure_revert_pull(merged)
+
+    def _ensure_revert_branch(self, base: str) -> None:
+        def done() -> bool:
+            return self._read(self.revert_branch).branch_head is not None
+
+        self.ensure(
+            "revert-branch",
+            done,
+            lambda: self.writer.create_branch(self.repo.name, branch=self.revert_branch, oid=base),
+            result=lambda: {"branch": self.revert_branch},
+        )
+
+    def _ensure_revert_commit(self, base: str) -> None:
+        marker = f"{ROLLBACK_TRAILER}: {self.plan.plan_id}"
+        oid: list[str] = []
+
+        def done() -> bool:
+            head = self._read(self.revert_branch).branch_head
+            if head is not None and marker in head.message:
+                oid[:] = [head.oid]
+                return True
+            if head is None or head.oid != base:
+                raise Forbidden(f"{self.revert_branch} moved to a commit that is not ours")
+            return False
+
+        def write() -> None:
+            oid[:] = [
+                self.writer.commit_files(
+                    self.repo.name,
+                    branch=self.revert_branch,
+                    expected_head=base,
+                    headline=f"revert: {self.repo.title}",
+                    body=f"Restores the files migrator changed.\n\n{marker}\n",
+                    additions={c.path: c.before.encode("utf-8", "surrogateescape") for c in self.changes},
+                    deletions=[],
+                )
+            ]
+
+        self.ensure("revert-commit", done, write, result=lambda: {"oid": oid[0] if oid else None})
+
+    def _ensure_revert_pull(self, merged: PullInfo) -> PullInfo:
+        found: list[PullInfo] = []
+        spec = PullRequestSpec(
+            base=self.repo.base_branch,
+            head=self.revert_branch,
+            title=f"Revert: {self.repo.title}",
+            body=(
+                f"Reverts #{merged.number}, opened by `migrator rollback`.\n\n"
+                f"<!-- migrator:rollback={self.plan.plan_id} repo={self.repo.name} -->\n"
+            ),
+        )
+
+        def done() -> bool:
+            pull = self._pull_on(self._read(self.revert_branch), self.revert_branch)
+            found[:] = [pull] if pull else []
+            return pull is not None
+
+        self.ensure(
+            "revert-pull",
+            done,
+            lambda: found.__setitem__(slice(None), [self.writer.create_pull(self.repo.name, spec)]),
+            result=lambda: {"number": found[0].number, "url": found[0].url} if found else {},
+        )
+        return found[0]
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _applied_changes(self) -> list[Change]:
+        return selected_changes(self.repo, include_review=self.include_review)
+
+    def _read(self, branch: str) -> RepoState:
+        return self.writer.repo_state(self.repo.name, branch=branch, paths=[c.path for c in self.changes])
+
+    def _our_pull(self, state: RepoState) -> PullInfo | None:
+        pulls = [p for p in state.pulls if p.head_ref == self.repo.branch]
+        if self.record.pr_number is not None:
+            pulls = [p for p in pulls if p.number == self.record.pr_number]
+        return pulls[0] if pulls else None
+
+    @staticmethod
+    def _pull_on(state: RepoState, branch: str) -> PullInfo | None:
+        pulls = [p for p in state.pulls if p.head_ref == branch and p.state in {"open", "merged"}]
+        return pulls[0] if pulls else None
+
+    def _journal_has(self, step: str) -> bool:
+        return any(
+            e.get("op") == "rollback"
+            and e.get("repo") == self.repo.name
+            and e.get("step") == step
+            and e.get("phase") == "done"
+            for e in read_events(self.journal.path)
+        )
+
+    def _finish(self, status: str, detail: str, pull: PullInfo | None = None) -> RollbackOutcome:
+        self.journal.record(op="rollback", repo=self.repo.name, step="repo", phase="done", status=status, detail=detail)
+        return RollbackOutcome(
+            self.repo.name,
+            status,
+            detail,
+            pull.number if pull else None,
+            pull.url if pull else None,
+            self.ensure.writes,
+        )
+
+
+def _after_oid(change: Change, include_review: bool) -> str | None:
+    after = change.after_with_review if include_review and change.after_with_review else change.after
+    return None if after is None else git_blob_sha(after.encode("utf-8", "surrogateescape"))

@@ -1,0 +1,54 @@
+"""Pieces several commands share: finding the plan, connecting, checking flags against the plan."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrator.apply.journal import JOURNAL_SUFFIX
+from migrator.errors import UsageError
+from migrator.plan.planfile import LoadedPlan, read_plan
+
+if TYPE_CHECKING:
+    from migrator.github import GitHubClient
+
+PLANS_DIR = Path("plans")
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("GitHub connection (token from GITHUB_TOKEN, GH_TOKEN or `gh auth token`)")
+    group.add_argument("--api-url", help="REST API base URL (default: the plan's, else $GITHUB_API_URL or github.com)")
+    group.add_argument("--app-id", help="authenticate as a GitHub App with this id")
+    group.add_argument("--app-key", type=Path, metavar="PEM", help="the App's private key file")
+    group.add_argument("--installation-id", help="the App installation to act as")
+
+
+def connect_from(args: argparse.Namespace, *, api_url: str | None = None) -> GitHubClient:
+    from migrator.github import connect  # PyGithub is slow to import; only commands that talk to GitHub pay
+
+    return connect(
+        api_url=api_url or args.api_url,
+        app_id=args.app_id,
+        app_key_path=args.app_key,
+        installation_id=args.installation_id,
+    )
+
+
+def latest_applied_plan(directory: Path = PLANS_DIR) -> Path:
+    journals = sorted(directory.glob(f"*{JOURNAL_SUFFIX}"), key=lambda p: p.stat().st_mtime)
+    if not journals:
+        raise UsageError(f"no journal under {directory}/: nothing has been applied yet; pass a PLAN")
+    newest = journals[-1]
+    return newest.with_name(newest.name[: -len(JOURNAL_SUFFIX)])
+
+
+def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedPlan:
+    """Read and validate the plan (no network yet), and refuse flags that contradict it."""
+    loaded = read_plan(plan_path or latest_applied_plan())
+    plan = loaded.plan
+    if getattr(args, "org", None) and args.org.lower() != plan.org.lower():
+        raise UsageError(f"--org {args.org} does not match the plan's org {plan.org}")
+    if args.api_url and args.api_url.rstrip("/") != plan.api_url.rstrip("/"):
+        raise UsageError(f"--api-url {args.api_url} does not match the plan's {plan.api_url}; re-plan against it")
+    return loaded

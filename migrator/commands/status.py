@@ -1,0 +1,51 @@
+"""`migrator status [PLAN]`: where each pull request of an apply stands, read in bulk."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from migrator.apply.journal import Journal, journal_path
+from migrator.commands.common import add_connection_arguments, connect_from, load_for_remote
+from migrator.errors import EXIT_OK
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan", type=Path, nargs="?", metavar="PLAN", help="default: the most recent apply")
+    parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    add_connection_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_for_remote(args, args.plan)
+    plan = loaded.plan
+    journal = Journal.open(journal_path(loaded.path), plan.plan_id)
+    pulls = sorted((name, state.pr_number) for name, state in journal.repos.items() if state.pr_number)
+    applied = {name: state.status for name, state in journal.repos.items()}
+    statuses = connect_from(args, api_url=plan.api_url).pull_statuses(pulls) if pulls else []
+    if args.output_format == "json":
+        print(
+            json.dumps(
+                {
+                    "plan": str(loaded.path),
+                    "pulls": [asdict(s) for s in statuses],
+                    "apply": dict(sorted(applied.items())),
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    width = max([len(s.repo) for s in statuses] + [10])
+    print(f"{'repository':<{width}}  {'PR':<6} {'state':<7} {'review':<18} {'mergeable':<11} checks")
+    for s in statuses:
+        checks = ", ".join(f"{c.name}: {c.state}" for c in s.checks) or "-"
+        print(
+            f"{s.repo:<{width}}  #{s.number:<5} {s.state:<7} {s.review_decision or '-':<18} "
+            f"{s.mergeable or '-':<11} {s.rollup or '-'} ({checks})"
+        )
+    without = sorted(name for name, state in journal.repos.items() if not state.pr_number)
+    for name in without:
+        print(f"{name:<{width}}  -      {applied.get(name) or 'not applied'}")
+    return EXIT_OK

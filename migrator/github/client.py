@@ -1,0 +1,294 @@
+"""`GitHubClient`: the read side of the adapter (`GitHubReader`), and `connect` to build one from flags/env."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+from github import Github, GithubException
+from requests.utils import parse_header_links
+
+from migrator.errors import InputError, RemoteError
+from migrator.github import queries
+from migrator.github.auth import (
+    AppCredentials,
+    Credentials,
+    CredentialSources,
+    InstallationAuth,
+    resolve_credentials,
+)
+from migrator.github.paging import PageSize
+from migrator.github.records import (
+    SKIP_MISMATCH,
+    BlobRef,
+    ParsedRepo,
+    parse_repository,
+    skip_too_large,
+    with_fetched,
+)
+from migrator.github.retry import RetryPolicy
+from migrator.github.transport import GraphQLAnswer, GraphQLError, PageTooSlow, Transport
+from migrator.github.types import RepoRecord, SecretNames, TokenInfo, Usage
+from migrator.github.urls import ApiUrls, resolve_api_urls
+from migrator.log import get_logger
+from migrator.model import git_blob_sha
+
+Json = dict[str, Any]
+USER_AGENT = "migrator (+https://github.com/PyGithub/PyGithub)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientSettings:
+    page_size: int = 50  # repositories per GraphQL page; halved on 502/504/timeouts, grown back after
+    grow_after: int = 3
+    per_page: int = 100  # REST list pages
+    timeout: int = 30  # seconds per HTTP request
+    max_blob_bytes: int = 1_000_000  # larger files are skipped, not read
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # PyGithub's client-side throttles; the read side needs none (GitHub asks for them between writes).
+    seconds_between_requests: float | None = None
+    seconds_between_writes: float | None = None
+
+
+class GitHubClient:
+    """Reads an organisation in bulk: one GraphQL query per page of repositories, REST for the rest."""
+
+    def __init__(self, *, credentials: Credentials, urls: ApiUrls, settings: ClientSettings | None = None) -> None:
+        self.settings = settings or ClientSettings()
+        self.urls = urls
+        self.usage = Usage()
+        self._credentials = credentials
+        self._auth = credentials.pygithub_auth()
+        self._github = Github(
+            auth=self._auth,
+            base_url=urls.rest,
+            retry=None,  # the only retry layer is ours (migrator.github.retry)
+            per_page=self.settings.per_page,
+            timeout=self.settings.timeout,
+            user_agent=USER_AGENT,
+            seconds_between_requests=self.settings.seconds_between_requests,
+            seconds_between_writes=self.settings.seconds_between_writes,
+        )
+        self.transport = Transport(self._github.requester, urls, self.usage, self.settings.retry,
+                                   credential_source=credentials.source)
+
+    def __repr__(self) -> str:
+        return f"GitHubClient({self.urls.rest!r}, {self._credentials!r})"
+
+    @property
+    def api_url(self) -> str:
+        """The REST base URL (GraphQL is at `urls.graphql`)."""
+        return self.urls.rest
+
+    def close(self) -> None:
+        self._github.close()
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ token
+
+    def token_info(self) -> TokenInfo:
+        if isinstance(self._credentials, AppCredentials):
+            return self._app_token_info(self._credentials)
+        got = self.transport.rest_get("/user", what="reading the token's user", step="token",
+                                      unknown_on=frozenset({403}))
+        if got is None:  # an installation token (e.g. Actions' GITHUB_TOKEN) may not read /user
+            return TokenInfo(login="(installation token)", scopes=None, can_push_workflows=True, kind="app",
+                             workflow_permission_known=False)
+        headers, user = got
+        raw_scopes = headers.get("x-oauth-scopes")
+        login = str(user.get("login", "")) if isinstance(user, dict) else ""
+        if raw_scopes is None:  # fine-grained tokens do not report scopes
+            return TokenInfo(login=login, scopes=None, can_push_workflows=True, workflow_permission_known=False)
+        scopes = tuple(s.strip() for s in str(raw_scopes).split(",") if s.strip())
+        return TokenInfo(login=login, scopes=scopes, can_push_workflows="workflow" in scopes)
+
+    def _app_token_info(self, credentials: AppCredentials) -> TokenInfo:
+        auth: InstallationAuth = self._auth
+
+        def fetch() -> str:
+            self.usage.rest_requests += 1
+            return str(auth.token)
+
+        try:
+            self.transport.read(fetch, what="creating an installation token", step="token")
+        except GithubException as error:
+            raise self.transport.error_for(error, "creating an installation token",
+                                           "a valid app id, private key and installation id") from error
+        return TokenInfo(
+            login=f"app {credentials.app_id} (installation {credentials.installation_id})",
+            scopes=None,
+            can_push_workflows=auth.granted.get("workflows") == "write",
+            kind="app",
+        )
+
+    # ------------------------------------------------------------ repositories
+
+    def count_repositories(self, org: str) -> int:
+        answer = self.transport.graphql(queries.REPOSITORY_COUNT, {"login": org},
+                                        what=f"counting the repositories of {org}", step="count")
+        return int(_organization(answer, org)["repositories"]["totalCount"])
+
+    def repositories(self, org: str) -> Iterator[RepoRecord]:
+        """Every repository of `org`, by name. Streams: nothing is kept once yielded."""
+        page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
+        cursor: str | None = None
+        while True:
+            answer = self._repository_page(org, cursor, page)
+            connection = _organization(answer, org)["repositories"]
+            unreadable = _unreadable_protection(answer.errors)
+            for index, node in enumerate(connection["nodes"] or ()):
+                if isinstance(node, dict):
+                    yield self._record(node, protection_readable=index not in unreadable)
+            info = connection["pageInfo"]
+            if not info["hasNextPage"]:
+                return
+            cursor = info["endCursor"]
+
+    def _repository_page(self, org: str, cursor: str | None, page: PageSize) -> GraphQLAnswer:
+        logger = get_logger(step="list")
+        while True:
+            variables = {"login": org, "first": page.size, "after": cursor}
+            try:
+                answer = self.transport.graphql(queries.REPOSITORIES, variables, step="list",
+                                                what=f"listing the repositories of {org}",
+                                                shrinkable=page.can_shrink)
+            except PageTooSlow as slow:
+                self.usage.retries += 1
+                page.shrink()
+                logger.warning("github.page_shrunk", org=org, reason=slow.failure.describe, page_size=page.size)
+                continue
+            page.succeeded()
+            logger.debug("github.page", org=org, page_size=variables["first"], graphql_points=self.usage.graphql_points)
+            return answer
+
+    def _record(self, node: Json, *, protection_readable: bool) -> RepoRecord:
+        parsed = parse_repository(node, max_bytes=self.settings.max_blob_bytes,
+                                  protection_readable=protection_readable)
+        record = with_fetched(parsed, self._fetch(parsed))
+        get_logger(repo=record.full_name, step="list").debug(
+            "github.repository", files=len(record.files), skipped=len(record.skipped), fetched=len(parsed.fetch))
+        return record
+
+    def _fetch(self, parsed: ParsedRepo) -> dict[str, bytes | str]:
+        return {ref.path: self._fetch_one(parsed.record.full_name, ref) for ref in parsed.fetch}
+
+    def _fetch_one(self, full_name: str, ref: BlobRef) -> bytes | str:
+        data = self._blob_json(full_name, ref.oid)
+        if data is None:
+            return "vanished while it was read"
+        size = int(data.get("size") or 0)
+        if size > self.settings.max_blob_bytes:
+            return skip_too_large(size, self.settings.max_blob_bytes)
+        content = _decode_blob(data, full_name, ref.oid)
+        return content if git_blob_sha(content) == ref.oid else SKIP_MISMATCH
+
+    def blob(self, full_name: str, oid: str) -> bytes | None:
+        """A blob's bytes over REST, checked against its id; None when it does not exist."""
+        data = self._blob_json(full_name, oid)
+        if data is None:
+            return None
+        content = _decode_blob(data, full_name, oid)
+        if git_blob_sha(content) != oid:
+            raise RemoteError(f"GitHub sent blob {oid[:10]} of {full_name} with other content; run again")
+        return content
+
+    def _blob_json(self, full_name: str, oid: str) -> Json | None:
+        got = self.transport.rest_get(f"/repos/{_quoted(full_name)}/git/blobs/{oid}", step="list", repo=full_name,
+                                      what=f"reading blob {oid[:10]} of {full_name}", unknown_on=frozenset({404}))
+        if got is None:
+            return None
+        data = got[1]
+        if not isinstance(data, dict):
+            raise RemoteError(f"GitHub sent blob {oid[:10]} of {full_name} in an unknown shape; run again")
+        return data
+
+    # ------------------------------------------------------------ secrets
+
+    def secret_names(self, full_name: str) -> SecretNames:
+        return SecretNames(repo=self._secret_list(full_name, "secrets"),
+                           org=self._secret_list(full_name, "organization-secrets"))
+
+    def _secret_list(self, full_name: str, kind: str) -> frozenset[str] | None:
+        url: str | None = f"/repos/{_quoted(full_name)}/actions/{kind}"
+        params: dict[str, Any] | None = {"per_page": self.settings.per_page}
+        names: set[str] = set()
+        while url:
+            got = self.transport.rest_get(url, params, what=f"listing the {kind.replace('-', ' ')} of {full_name}",
+                                          step="secrets", repo=full_name, unknown_on=frozenset({403, 404}))
+            if got is None:
+                return None
+            headers, data = got
+            secrets = data.get("secrets") if isinstance(data, dict) else None
+            names.update(str(s["name"]) for s in secrets or () if isinstance(s, dict) and "name" in s)
+            url, params = _next_link(headers), None
+        return frozenset(names)
+
+
+def _quoted(full_name: str) -> str:
+    return quote(full_name, safe="/")
+
+
+def _next_link(headers: dict[str, Any]) -> str | None:
+    for link in parse_header_links(str(headers.get("link") or "")):
+        if link.get("rel") == "next" and link.get("url"):
+            return str(link["url"])
+    return None
+
+
+def _decode_blob(data: Json, full_name: str, oid: str) -> bytes:
+    if data.get("encoding") != "base64" or not isinstance(data.get("content"), str):
+        raise RemoteError(f"GitHub sent blob {oid[:10]} of {full_name} in an unknown shape; run again")
+    try:
+        return base64.b64decode(data["content"])
+    except (binascii.Error, ValueError) as error:
+        raise RemoteError(f"GitHub sent blob {oid[:10]} of {full_name} with broken base64; run again") from error
+
+
+def _organization(answer: GraphQLAnswer, org: str) -> Json:
+    organization = answer.data.get("organization")
+    if isinstance(organization, dict):
+        return organization
+    if any(e.type == "NOT_FOUND" for e in answer.errors) or "organization" in answer.data:
+        raise InputError(f"GitHub has no organization {org!r} that this token can see; check the org name")
+    detail = answer.errors[0].message if answer.errors else "no organization in the answer"
+    raise RemoteError(f"GitHub did not list the repositories of {org}: {detail}")
+
+
+def _unreadable_protection(errors: tuple[GraphQLError, ...]) -> set[int]:
+    """Indexes of repositories whose branch protection the token may not read."""
+    found = set()
+    for error in errors:
+        path = error.path
+        if "branchProtectionRule" in path and len(path) > 3 and isinstance(path[3], int):
+            found.add(path[3])
+    return found
+
+
+def connect(
+    *,
+    api_url: str | None = None,
+    token: str | None = None,
+    app_id: str | int | None = None,
+    app_key_path: str | Path | None = None,
+    installation_id: int | str | None = None,
+    settings: ClientSettings | None = None,
+    sources: CredentialSources | None = None,
+) -> GitHubClient:
+    """A client from CLI flags, else the environment (GITHUB_API_URL, GITHUB_TOKEN, GH_TOKEN), else `gh`."""
+    urls = resolve_api_urls(api_url, env=sources.env if sources else None)
+    credentials = resolve_credentials(
+        token=token, app_id=app_id, app_key_path=app_key_path, installation_id=installation_id,
+        gh_hostname=None if urls.is_github_com else urls.host, sources=sources,
+    )
+    return GitHubClient(credentials=credentials, urls=urls, settings=settings)

@@ -1,0 +1,135 @@
+"""GraphQL repository nodes into `RepoRecord`s. Pure: blobs GraphQL could not give whole are returned
+as `BlobRef`s for the client to fetch over REST."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from migrator.github.types import Protection, RepoRecord
+from migrator.model import WORKFLOWS_DIR, RepoFile, git_blob_sha, is_workflow_path
+
+Json = dict[str, Any]
+SYMLINK_MODE = 0o120000
+# query alias -> repository path of the companion files the rules read
+COMPANIONS = {"readme": "README.md", "githubReadme": ".github/README.md", "packageJson": "package.json"}
+
+SKIP_SYMLINK = "a symbolic link; not followed"
+SKIP_BINARY = "binary"
+SKIP_MISMATCH = "content did not match its blob id"
+
+
+def skip_too_large(size: int, limit: int) -> str:
+    return f"too large ({size} bytes; the limit is {limit})"
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """A file whose bytes must be fetched over REST (GraphQL truncated it or re-encoded its text)."""
+
+    path: str
+    oid: str
+    size: int
+
+
+@dataclass
+class ParsedRepo:
+    record: RepoRecord  # files and skipped still lack the `fetch` ones
+    fetch: list[BlobRef] = field(default_factory=list)
+
+
+@dataclass
+class _Files:
+    max_bytes: int
+    files: dict[str, RepoFile] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    fetch: list[BlobRef] = field(default_factory=list)
+
+    def add(self, path: str, blob: Any) -> None:
+        if not isinstance(blob, dict) or not isinstance(blob.get("oid"), str):
+            return  # absent, or a tree where a file was expected
+        oid, size = blob["oid"], int(blob.get("byteSize") or 0)
+        text = blob.get("text")
+        if blob.get("isBinary"):
+            self.skipped[path] = SKIP_BINARY
+        elif size > self.max_bytes:
+            self.skipped[path] = skip_too_large(size, self.max_bytes)
+        elif blob.get("isTruncated") or not isinstance(text, str):
+            self.fetch.append(BlobRef(path, oid, size))
+        elif git_blob_sha(content := text.encode("utf-8")) != oid:
+            # GitHub re-encodes text that is not UTF-8; the REST blob has the real bytes.
+            self.fetch.append(BlobRef(path, oid, size))
+        else:
+            self.files[path] = RepoFile(path, content, oid)
+
+
+def parse_repository(node: Json, *, max_bytes: int, protection_readable: bool = True) -> ParsedRepo:
+    found = _Files(max_bytes)
+    _add_workflows(found, node.get("workflows"))
+    for alias, path in COMPANIONS.items():
+        found.add(path, node.get(alias))
+    ref = node.get("defaultBranchRef") if isinstance(node.get("defaultBranchRef"), dict) else None
+    target = (ref or {}).get("target") or {}
+    record = RepoRecord(
+        full_name=str(node["nameWithOwner"]),
+        default_branch=ref.get("name") if ref else None,
+        head_oid=target.get("oid") if isinstance(target, dict) else None,
+        archived=bool(node.get("isArchived")),
+        disabled=bool(node.get("isDisabled")),
+        fork=bool(node.get("isFork")),
+        empty=bool(node.get("isEmpty")),
+        visibility=str(node.get("visibility") or "public").lower(),
+        topics=_topics(node.get("repositoryTopics")),
+        protection=_protection(ref, readable=protection_readable),
+        files=dict(sorted(found.files.items())),
+        skipped=dict(sorted(found.skipped.items())),
+    )
+    return ParsedRepo(record, found.fetch)
+
+
+def _add_workflows(found: _Files, tree: Any) -> None:
+    entries = tree.get("entries") if isinstance(tree, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        path = WORKFLOWS_DIR + str(entry.get("name", ""))
+        if entry.get("type") != "blob" or not is_workflow_path(path):
+            continue
+        if entry.get("mode") == SYMLINK_MODE:
+            found.skipped[path] = SKIP_SYMLINK
+        else:
+            found.add(path, entry.get("object"))
+
+
+def _topics(raw: Any) -> tuple[str, ...]:
+    nodes = raw.get("nodes") if isinstance(raw, dict) else None
+    names = [((n or {}).get("topic") or {}).get("name") for n in nodes or ()]
+    return tuple(name for name in names if isinstance(name, str))
+
+
+def _protection(ref: Mapping[str, Any] | None, *, readable: bool) -> Protection:
+    if not readable:
+        return Protection(readable=False)
+    rule = (ref or {}).get("branchProtectionRule")
+    if not isinstance(rule, dict):
+        return Protection()
+    contexts: Sequence[Any] = rule.get("requiredStatusCheckContexts") or ()
+    reviews = int(rule.get("requiredApprovingReviewCount") or 0) if rule.get("requiresApprovingReviews") else 0
+    return Protection(
+        enforce_admins=bool(rule.get("isAdminEnforced")),
+        required_checks=tuple(str(c) for c in contexts if c),
+        required_reviews=reviews,
+    )
+
+
+def with_fetched(parsed: ParsedRepo, fetched: Mapping[str, bytes | str]) -> RepoRecord:
+    """The record with each fetched blob added as a file (bytes) or a skip reason (str)."""
+    if not fetched:
+        return parsed.record
+    files, skipped = dict(parsed.record.files), dict(parsed.record.skipped)
+    oids = {ref.path: ref.oid for ref in parsed.fetch}
+    for path, outcome in fetched.items():
+        if isinstance(outcome, bytes):
+            files[path] = RepoFile(path, outcome, oids[path])
+        else:
+            skipped[path] = outcome
+    return replace(parsed.record, files=dict(sorted(files.items())), skipped=dict(sorted(skipped.items())))

@@ -1,0 +1,198 @@
+"""Every request the adapter makes goes through here: PyGithub's requester, the read retry, usage counts,
+and the translation of GitHub's failures into one-line `MigratorError`s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from github import GithubException
+
+from migrator.errors import AuthError, MigratorError, RemoteError
+from migrator.github.retry import ApiFailure, Failure, FailureKind, RetryPolicy, classify, exhausted, retry_read
+from migrator.github.types import Usage
+from migrator.github.urls import ApiUrls
+from migrator.log import get_logger
+
+Json = dict[str, Any]
+Headers = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GraphQLError:
+    type: str
+    message: str
+    path: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True)
+class GraphQLAnswer:
+    data: Json
+    errors: tuple[GraphQLError, ...]
+    headers: Headers
+
+
+class PageTooSlow(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.describe)
+        self.failure = failure
+
+
+def graphql_errors(body: Any) -> tuple[GraphQLError, ...]:
+    raw = body.get("errors") if isinstance(body, dict) else None
+    found = []
+    for item in raw if isinstance(raw, list) else ():
+        if isinstance(item, dict):
+            path = tuple(p for p in item.get("path") or () if isinstance(p, str | int))
+            message = " ".join(str(item.get("message", "")).split())
+            found.append(GraphQLError(str(item.get("type") or ""), message, path))
+    return tuple(found)
+
+
+def _lowered(headers: Mapping[str, Any] | None) -> Headers:
+    return {str(k).lower(): v for k, v in (headers or {}).items()}
+
+
+class Transport:
+    """One PyGithub requester, shared by REST and GraphQL, with the read retry around each request."""
+
+    def __init__(
+        self, requester: Any, urls: ApiUrls, usage: Usage, policy: RetryPolicy, *, credential_source: str
+    ) -> None:
+        self._requester = requester
+        self.urls = urls
+        self.usage = usage
+        self.policy = policy
+        self._credential_source = credential_source
+
+    # ------------------------------------------------------------ REST
+
+    def rest_get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        what: str,
+        step: str,
+        repo: str | None = None,
+        unknown_on: frozenset[int] = frozenset(),
+        need: str = "read access to it",
+        not_found: Callable[[], MigratorError] | None = None,
+    ) -> tuple[Headers, Any] | None:
+        """GET a path or absolute URL. None when GitHub refuses it with a status in `unknown_on`."""
+
+        def attempt() -> tuple[Headers, Any]:
+            self.usage.rest_requests += 1
+            headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=dict(params or {}))
+            return _lowered(headers), data
+
+        try:
+            got: tuple[Headers, Any] = self.read(attempt, what=what, step=step, repo=repo)
+            return got
+        except (GithubException, ApiFailure, requests.exceptions.RequestException) as error:
+            failure = classify(error, now=self.policy.clock())
+            if failure.kind is FailureKind.FATAL and failure.status in unknown_on:
+                get_logger(step=step, **_repo(repo)).info("github.unknown", what=what, status=failure.status)
+                return None
+            if failure.status == 404 and not_found is not None:
+                raise not_found() from error
+            raise self._error(failure, what, need) from error
+
+    # ------------------------------------------------------------ GraphQL
+
+    def graphql(
+        self,
+        query: str,
+        variables: Mapping[str, Any],
+        *,
+        what: str,
+        step: str,
+        shrinkable: bool = False,
+        need: str = "read access to the organization's repositories",
+    ) -> GraphQLAnswer:
+        """POST one query. Rate-limit errors are retried; other `errors` are returned for the caller to judge.
+
+        With `shrinkable`, a 502/504 or a timeout is not retried but raised as `PageTooSlow`, so that the
+        caller can ask again for less.
+        """
+
+        def attempt() -> GraphQLAnswer:
+            self.usage.graphql_requests += 1
+            payload = {"query": query, "variables": dict(variables)}
+            headers, body = self._requester.requestJsonAndCheck("POST", self.urls.graphql, input=payload)
+            answer = GraphQLAnswer(_data(body), graphql_errors(body), _lowered(headers))
+            self.usage.graphql_points += _points(answer.data)
+            limited = next((e for e in answer.errors if e.type == "RATE_LIMITED"), None)
+            if limited is not None:
+                raise ApiFailure(403, limited.message, {**answer.headers, "x-ratelimit-remaining": "0"})
+            return answer
+
+        def retry_on(failure: Failure) -> bool:
+            return failure.retryable and not (shrinkable and failure.page_too_slow)
+
+        try:
+            answer: GraphQLAnswer = self.read(attempt, what=what, step=step, retry_on=retry_on)
+        except (GithubException, ApiFailure, requests.exceptions.RequestException) as error:
+            failure = classify(error, now=self.policy.clock())
+            if shrinkable and failure.page_too_slow:
+                raise PageTooSlow(failure) from error
+            raise self._error(failure, what, need) from error
+        if not answer.data and answer.errors:
+            raise self._graphql_refusal(answer.errors[0], what, need)
+        return answer
+
+    def _graphql_refusal(self, error: GraphQLError, what: str, need: str) -> MigratorError:
+        if error.type in ("FORBIDDEN", "INSUFFICIENT_SCOPES"):
+            return AuthError(f"GitHub refused {what} ({error.message}); the token needs {need}")
+        return RemoteError(f"GitHub refused the GraphQL query for {what}: {error.message}")
+
+    # ------------------------------------------------------------ shared
+
+    def read(
+        self,
+        attempt: Callable[[], Any],
+        *,
+        what: str,
+        step: str,
+        repo: str | None = None,
+        retry_on: Callable[[Failure], bool] | None = None,
+    ) -> Any:
+        logger = get_logger(step=step, **_repo(repo))
+
+        def on_retry(failure: Failure, wait: float, attempt_number: int) -> None:
+            self.usage.retries += 1
+            logger.warning("github.retry", what=what, reason=failure.kind.value, detail=failure.describe,
+                           wait_seconds=round(wait, 1), attempt=attempt_number)
+
+        return retry_read(attempt, policy=self.policy, on_retry=on_retry, retry_on=retry_on)
+
+    def error_for(self, error: BaseException, what: str, need: str) -> MigratorError:
+        """The one-line error for a request that failed for good."""
+        return self._error(classify(error, now=self.policy.clock()), what, need)
+
+    def _error(self, failure: Failure, what: str, need: str) -> MigratorError:
+        if failure.retryable:
+            return exhausted(failure, what)
+        if failure.status == 401:
+            return AuthError(f"GitHub rejected the token (401 {failure.message or 'Bad credentials'}); "
+                             f"check {self._credential_source}")
+        if failure.status == 403:
+            return AuthError(f"GitHub refused {what} (403 {failure.message}); the token needs {need}")
+        return RemoteError(f"GitHub refused {what} ({failure.describe})")
+
+
+def _repo(repo: str | None) -> dict[str, str]:
+    return {"repo": repo} if repo else {}
+
+
+def _data(body: Any) -> Json:
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _points(data: Json) -> int:
+    limit = data.get("rateLimit")
+    cost = limit.get("cost") if isinstance(limit, dict) else None
+    return int(cost) if isinstance(cost, int) else 1

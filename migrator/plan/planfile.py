@@ -1,0 +1,138 @@
+"""Writing plans atomically, and reading them back only after every check passes.
+
+Reading validates before anything touches the network: size, UTF-8, JSON, the
+format version, the JSON Schema, the paths, and the digest. Each failure is one
+line saying what to do next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import InputError
+from migrator.model import WORKFLOWS_DIR, is_workflow_path
+from migrator.plan.model import FORMAT_VERSION, Plan, digest_of, from_dict, to_dict
+
+MAX_PLAN_BYTES = 512 * 1024 * 1024
+MAX_FILE_CHARS = 1_000_000
+# Besides workflows, a plan may edit only the README files that carry workflow badges.
+_COMPANIONS = frozenset({"README.md", ".github/README.md", "docs/README.md"})
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    plan: Plan
+    path: Path
+    edits: tuple[str, ...]  # reviewer edits of `enabled` switches, for the summary
+
+
+def default_path(plan: Plan, directory: Path = Path("plans")) -> Path:
+    return directory / f"{plan.plan_id}.json"
+
+
+def write_plan(plan: Plan, path: Path) -> Path:
+    """Write atomically: an interrupted run leaves no half-written plan behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(to_dict(plan), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_plan(path: Path) -> LoadedPlan:
+    data = _load_json(path)
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise InputError(
+            f"{path} has plan format {version}, newer than this migrator understands ({FORMAT_VERSION}); upgrade migrator"
+        )
+    _validate_schema(path, data)
+    _validate_paths(path, data)
+    if data["digest"] != digest_of(data):
+        raise InputError(
+            f"{path} was changed beyond its `enabled` switches (digest mismatch); re-run `migrator plan` to get a fresh plan"
+        )
+    return LoadedPlan(from_dict(data), path, tuple(_edits(data)))
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise InputError(f"cannot read plan {path}: no such file; create one with `migrator plan --org ORG`") from None
+    if size > MAX_PLAN_BYTES:
+        raise InputError(f"plan {path} is {size:,} bytes, over the {MAX_PLAN_BYTES:,}-byte limit")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"plan {path} is not valid UTF-8 (byte {error.start}); re-run `migrator plan`") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"plan {path} is not valid JSON ({error.msg} at line {error.lineno}); re-run `migrator plan`"
+        ) from None
+
+
+def _schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(resources.files("migrator.data").joinpath("plan.schema.json").read_text())
+    return schema
+
+
+def _validate_schema(path: Path, data: Any) -> None:
+    import jsonschema  # slow to import, and only plan readers need it
+
+    validator = jsonschema.Draft202012Validator(_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise InputError(f"plan {path} does not match the plan schema at {where}: {error.message[:200]}")
+
+
+def _validate_paths(path: Path, data: dict[str, Any]) -> None:
+    for repo in data["repos"]:
+        for change in repo["changes"]:
+            problem = path_problem(change["path"])
+            if problem:
+                raise InputError(f"plan {path}: {repo['name']} change {change['path']!r} {problem}; refusing the plan")
+            for key in ("before", "after", "after_with_review"):
+                if isinstance(change[key], str) and len(change[key]) > MAX_FILE_CHARS:
+                    raise InputError(f"plan {path}: {repo['name']} {change['path']} content is oversized; refusing")
+
+
+def path_problem(path: str) -> str | None:
+    if "\0" in path:
+        return "contains a NUL byte"
+    if path.startswith("/") or "\\" in path:
+        return "is absolute or not a POSIX path"
+    if ".." in path.split("/"):
+        return "climbs out with `..`"
+    if not (is_workflow_path(path) or path in _COMPANIONS):
+        return f"is outside {WORKFLOWS_DIR} (only README badges may be edited elsewhere)"
+    return None
+
+
+def _edits(data: dict[str, Any]) -> list[str]:
+    out = []
+    for repo in data["repos"]:
+        if repo["enabled"] != repo["default_enabled"]:
+            out.append(f"{repo['name']}: {'enabled' if repo['enabled'] else 'disabled'} by a reviewer")
+        for change in repo["changes"]:
+            if change["enabled"] != change["default_enabled"]:
+                state = "enabled" if change["enabled"] else "disabled"
+                out.append(f"{repo['name']} {change['path']}: {state} by a reviewer")
+    return out

@@ -1,0 +1,199 @@
+"""The pure core of planning: one repository's records and findings in, its plan out.
+
+No I/O here. The scan (migrator/plan/scan.py) feeds it and collects the results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from migrator.analysis.context import RuleSettings
+from migrator.checker import FileChange, Report, apply_fixes
+from migrator.github.types import Protection, RepoRecord, SecretNames, TokenInfo
+from migrator.model import Finding, Fix, RepoSnapshot, is_workflow_path
+from migrator.plan.model import BRANCH_PREFIX, Change, Disposition, RepoPlan
+from migrator.serialize import finding_dict
+
+_TITLES = {
+    frozenset({"token-mismatch"}): "ci: release with the repository's PAT instead of GITHUB_TOKEN",
+    frozenset({"redundant-docker"}): "ci: remove Docker workflows that duplicate the release pipeline",
+    frozenset({"token-mismatch", "redundant-docker"}): (
+        "ci: release with the PAT and remove duplicate Docker workflows"
+    ),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanInputs:
+    plan_id: str
+    settings: RuleSettings
+    token: TokenInfo
+
+
+def snapshot_of(record: RepoRecord, settings: RuleSettings) -> RepoSnapshot:
+    return RepoSnapshot(
+        name=record.full_name,
+        files=dict(record.files),
+        default_branch=record.default_branch or "main",
+        pat_secret=settings.pat_secret,
+        skipped=dict(record.skipped),
+    )
+
+
+def needs_secrets(report: Report) -> bool:
+    return any(fix.requires_secret for finding in report.findings for fix in finding.fixes)
+
+
+def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, inputs: PlanInputs) -> RepoPlan | None:
+    """The repo's plan, or None when nothing would change."""
+    if record.head_oid is None or record.default_branch is None:
+        return None
+    texts = {path: f.content.decode("utf-8", "surrogateescape") for path, f in record.files.items()}
+    tiers: dict[Disposition, list[tuple[Fix, tuple[str, ...]]]] = {d: [] for d in Disposition}
+    for finding in report.findings:
+        for fix in finding.fixes:
+            disposition, reasons = fix_disposition(fix, secrets, inputs.token)
+            tiers[disposition].append((fix, reasons))
+    changes = _changes(record, report.findings, texts, tiers)
+    if not changes:
+        return None
+    title = _TITLES.get(frozenset(r for c in changes for r in c.rules), "ci: repair the release pipeline")
+    findings = tuple(finding_dict(f) for f in report.findings)
+    return RepoPlan(
+        name=record.full_name,
+        base_branch=record.default_branch,
+        base_oid=record.head_oid,
+        branch=BRANCH_PREFIX + inputs.plan_id,
+        title=title,
+        body=pr_body(record.full_name, inputs.plan_id, report.findings, changes),
+        commit_message=_commit_message(title, changes),
+        findings=findings,
+        changes=changes,
+        warnings=protection_warnings(record.default_branch, record.protection, changes),
+        default_enabled=any(c.default_enabled for c in changes),
+        enabled=any(c.default_enabled for c in changes),
+    )
+
+
+def fix_disposition(fix: Fix, secrets: SecretNames | None, token: TokenInfo) -> tuple[Disposition, tuple[str, ...]]:
+    """Blocked beats review beats safe; the reasons say what would change the verdict."""
+    if not token.can_push_workflows and any(is_workflow_path(p) for p in fix.paths()):
+        return Disposition.BLOCKED, (
+            "the token cannot change workflow files (it needs the `workflow` scope, or an App's workflows: write)",
+        )
+    reasons = list(fix.notes)
+    review = fix.safety.value == "review"
+    if fix.requires_secret:
+        present = secrets.has(fix.requires_secret) if secrets is not None else None
+        if present is False:
+            return Disposition.BLOCKED, (
+                f"secret {fix.requires_secret} exists neither in the repository nor in the organisation; "
+                "create it (or name the right one with --pat-secret) and re-plan",
+            )
+        if present is None:
+            review = True
+            reasons.append(f"could not verify that secret {fix.requires_secret} exists (no permission to list secrets)")
+    return (Disposition.REVIEW if review else Disposition.SAFE), tuple(reasons)
+
+
+def _changes(
+    record: RepoRecord,
+    findings: Iterable[Finding],
+    texts: dict[str, str],
+    tiers: dict[Disposition, list[tuple[Fix, tuple[str, ...]]]],
+) -> tuple[Change, ...]:
+    safe = [fix for fix, _ in tiers[Disposition.SAFE]]
+    review = safe + [fix for fix, _ in tiers[Disposition.REVIEW]]
+    everything = review + [fix for fix, _ in tiers[Disposition.BLOCKED]]
+    by_tier = {
+        Disposition.SAFE: _by_path(apply_fixes(texts, safe)[0]),
+        Disposition.REVIEW: _by_path(apply_fixes(texts, review)[0]),
+        Disposition.BLOCKED: _by_path(apply_fixes(texts, everything)[0]),
+    }
+    rules_by_path: dict[str, set[str]] = {}
+    for finding in findings:
+        for fix in finding.fixes:
+            for path in fix.paths():
+                rules_by_path.setdefault(path, set()).add(finding.rule)
+    out = []
+    for path in sorted(by_tier[Disposition.BLOCKED]):
+        tier = next(t for t in Disposition if path in by_tier[t])
+        change = by_tier[tier][path]
+        reviewed = by_tier[Disposition.REVIEW].get(path)
+        reasons = sorted({r for fix, rs in tiers[tier] if path in fix.paths() for r in rs})
+        out.append(
+            Change(
+                path=path,
+                action=change.action,
+                blob_before=record.files[path].blob_sha,
+                before=texts[path],
+                after=change.after,
+                after_with_review=reviewed.after
+                if tier is Disposition.SAFE and reviewed != change and reviewed
+                else None,
+                diff=change.diff(),
+                disposition=tier,
+                reasons=tuple(reasons),
+                rules=tuple(sorted(rules_by_path.get(path, ()))),
+                default_enabled=tier is Disposition.SAFE,
+                enabled=tier is Disposition.SAFE,
+            )
+        )
+    return tuple(out)
+
+
+def _by_path(changes: list[FileChange]) -> dict[str, FileChange]:
+    return {c.path: c for c in changes}
+
+
+def protection_warnings(branch: str, protection: Protection, changes: Iterable[Change]) -> tuple[str, ...]:
+    if not any("token-mismatch" in c.rules for c in changes):
+        return ()
+    if not protection.readable:
+        return (f"could not read the protection of {branch}; check that the PAT may push there",)
+    warnings = []
+    if protection.enforce_admins:
+        warnings.append(
+            f"{branch} enforces protection for admins: even an admin's PAT cannot push the release commit "
+            "and tag; give the release identity a bypass (a ruleset bypass or a GitHub App) or releases still fail"
+        )
+    if protection.required_checks:
+        warnings.append(f"{branch} requires status checks ({', '.join(protection.required_checks)}) before pushes")
+    if protection.required_reviews:
+        warnings.append(f"{branch} requires {protection.required_reviews} approving review(s) before pushes")
+    return tuple(warnings)
+
+
+def _commit_message(title: str, changes: Iterable[Change]) -> str:
+    lines = [title, ""]
+    lines += [f"- {c.action} {c.path} ({', '.join(c.rules)})" for c in changes if c.default_enabled]
+    lines += ["", "Planned by migrator; a `ci:` commit, so semantic-release makes no release for it."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def pr_body(repo: str, plan_id: str, findings: Iterable[Finding], changes: Iterable[Change]) -> str:
+    changes = list(changes)
+    lines = [
+        "This pull request was planned by migrator to repair the release pipeline.",
+        "",
+        "### What is wrong",
+        "",
+    ]
+    for finding in findings:
+        if finding.fixes:
+            lines.append(f"- `{finding.location}` **{finding.rule}**: {finding.message}")
+    lines += ["", "### What changes", ""]
+    for change in changes:
+        state = "" if change.default_enabled else f" — not applied ({change.disposition.value})"
+        lines.append(f"- {change.action} `{change.path}`{state}")
+        lines += [f"  - {reason}" for reason in change.reasons]
+    lines += [
+        "",
+        "### How to undo",
+        "",
+        f"Close this pull request, or after merging revert it (or run `migrator rollback --repo {repo}`).",
+        "",
+        f"<!-- migrator:plan={plan_id} repo={repo} -->",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,99 @@
+"""Scan an organisation into a Plan: stream repositories, run the rules, keep only what changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from migrator import __version__
+from migrator.analysis.context import RuleSettings
+from migrator.checker import check_snapshot
+from migrator.github.types import GitHubReader, RepoRecord
+from migrator.log import get_logger
+from migrator.model import Severity
+from migrator.plan.model import Plan, RepoPlan
+from migrator.plan.planner import PlanInputs, needs_secrets, plan_repo, snapshot_of
+from migrator.plan.selection import Selection
+from migrator.rules import REGISTRY
+
+Progress = Callable[[int, int, str], None]  # (done, total, repo)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanOptions:
+    org: str
+    api_url: str
+    selection: Selection
+    settings: RuleSettings
+    now: datetime | None = None  # fixed in tests for reproducible plans
+
+
+def plan_id_for(org: str, now: datetime) -> str:
+    return f"{org.lower()}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | None = None) -> Plan:
+    now = (options.now or datetime.now(UTC)).replace(microsecond=0)
+    plan_id = plan_id_for(options.org, now)
+    token = reader.token_info()
+    inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token)
+    total = reader.count_repositories(options.org)
+    repos: list[RepoPlan] = []
+    skipped: list[tuple[str, str]] = []
+    notices: list[tuple[str, str]] = []
+    for done, record in enumerate(reader.repositories(options.org), start=1):
+        if progress:
+            progress(done, total, record.full_name)
+        reason = options.selection.skip_reason(record)
+        if reason:
+            skipped.append((record.full_name, reason))
+            continue
+        planned, notes = _plan_one(reader, record, inputs)
+        notices.extend(notes)
+        if planned is not None:
+            repos.append(planned)
+    return Plan(
+        org=options.org,
+        api_url=options.api_url,
+        created_at=now.isoformat().replace("+00:00", "Z"),
+        plan_id=plan_id,
+        tool_version=__version__,
+        rules={
+            "enabled": {rule_id: rule.summary for rule_id, rule in REGISTRY.items()},
+            "settings": options.settings.as_dict(),
+        },
+        selection=options.selection.as_dict(),
+        token={
+            "login": token.login,
+            "kind": token.kind,
+            "scopes": token.scopes,
+            "can_push_workflows": token.can_push_workflows,
+        },
+        repos=tuple(sorted(repos, key=lambda r: r.name)),
+        skipped=tuple(sorted(skipped)),
+        notices=tuple(sorted(notices)),
+        usage={
+            "rest_requests": reader.usage.rest_requests,
+            "graphql_requests": reader.usage.graphql_requests,
+            "graphql_points": reader.usage.graphql_points,
+            "retries": reader.usage.retries,
+        },
+    )
+
+
+def _plan_one(
+    reader: GitHubReader, record: RepoRecord, inputs: PlanInputs
+) -> tuple[RepoPlan | None, list[tuple[str, str]]]:
+    log = get_logger(repo=record.full_name, step="plan")
+    report = check_snapshot(snapshot_of(record, inputs.settings), inputs.settings)
+    secrets = reader.secret_names(record.full_name) if needs_secrets(report) else None
+    planned = plan_repo(record, report, secrets, inputs)
+    notes = [
+        (record.full_name, f"{f.location}: {f.rule} [{f.severity.value}] {f.message}")
+        for f in report.findings
+        if not f.fixes and f.severity is not Severity.ERROR
+    ]
+    if planned is not None:
+        log.info("planned", changes=len(planned.changes), findings=len(report.findings))
+    return planned, notes

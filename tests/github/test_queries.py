@@ -1,0 +1,50 @@
+"""Every GraphQL document the adapter sends is valid against GitHub's published schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from migrator.github import queries
+from migrator.sandbox.graphql_api import validate_document
+from migrator.sandbox.testing import Sandbox
+from tests.github.support import ORG, make_client
+
+
+@pytest.mark.parametrize("name", sorted(queries.ALL))
+def test_document_is_valid(name: str) -> None:
+    assert validate_document(queries.ALL[name]) == []
+
+
+def test_every_document_sent_in_a_run_is_valid(sandbox: Sandbox) -> None:
+    client = make_client(sandbox.url, page_size=3)
+    requester = client.transport._requester
+    real = requester.requestJsonAndCheck
+    sent: list[str] = []
+
+    def spy(verb: str, url: str, **kwargs: Any) -> Any:
+        if url == client.urls.graphql:
+            sent.append(kwargs["input"]["query"])
+        return real(verb, url, **kwargs)
+
+    requester.requestJsonAndCheck = spy
+    client.token_info()
+    client.count_repositories(ORG)
+    for record in client.repositories(ORG):
+        client.secret_names(record.full_name)
+    assert len(sent) >= 3
+    assert set(sent) <= set(queries.ALL.values())
+    for document in set(sent):
+        assert validate_document(document) == []
+
+
+def test_the_page_query_costs_one_point_up_to_99_repositories() -> None:
+    from graphql import parse  # noqa: PLC0415
+
+    from migrator.sandbox.graphql_api import query_cost  # noqa: PLC0415
+
+    document = parse(queries.REPOSITORIES)
+    operation = document.definitions[0]
+    for first, points in ((50, 1), (99, 1), (100, 1)):
+        assert query_cost(document, operation, {"first": first}).points == points  # type: ignore[arg-type]
