@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from migrator.analysis.context import RepoContext, RuleSettings
-from migrator.model import DeleteFile, Finding, Fix, Location, RepoSnapshot, Safety, Severity, TextEdit
+from migrator.model import WORKFLOWS_DIR, DeleteFile, Finding, Fix, Location, RepoSnapshot, Safety, Severity, TextEdit
 from migrator.rules import REGISTRY
 from migrator.rules.base import Rule
 from migrator.workflow.edit import EditConflict, apply_text_edits, unified_diff
@@ -63,7 +63,8 @@ def check_snapshot(
 
 
 def _unreadable(problems: Mapping[str, str], skipped: Mapping[str, str]) -> list[Finding]:
-    merged = {**skipped, **problems}
+    """Workflows that could not be analysed. Companion files (README...) are the rules' business."""
+    merged = {p: why for p, why in {**skipped, **problems}.items() if p.startswith(WORKFLOWS_DIR)}
     return [
         Finding(UNREADABLE_RULE, Severity.WARNING, Location(path, 1, 1), f"not analysed: {why}")
         for path, why in sorted(merged.items())

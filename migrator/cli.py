@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
 from migrator import __version__, log
-from migrator.errors import EXIT_USAGE, MigratorError
+from migrator.errors import EXIT_OK, MigratorError
 
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("migrator.commands.check", "check one local checkout, offline; optionally fix it"),
+    "check": ("migrator.commands.check", "check local checkouts, offline; optionally fix them"),
     "plan": ("migrator.commands.plan", "scan an organisation and write a reviewable plan file"),
     "show": ("migrator.commands.show", "summarise a plan: what changes, where, and why"),
     "apply": ("migrator.commands.apply", "open one branch and pull request per repository of a plan"),
     "status": ("migrator.commands.status", "where the pull requests of an apply stand"),
     "rollback": ("migrator.commands.rollback", "undo the last apply: close PRs, delete branches, revert merges"),
     "sandbox": ("migrator.sandbox.command", "serve a local GitHub-compatible API from a seed folder"),
+    "demo": ("migrator.commands.demo", "run plan, show, apply, status and rollback against a local sandbox"),
 }
 
 
@@ -65,8 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("migrator: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return EXIT_USAGE
+    except BrokenPipeError:  # `migrator ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        return EXIT_OK
 
 
 if __name__ == "__main__":

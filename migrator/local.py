@@ -18,8 +18,12 @@ _REMOTE = re.compile(r"url\s*=\s*\S*github[^:/]*[:/]+([\w.-]+/[\w.-]+?)(?:\.git)
 
 
 def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: str | None = None) -> RepoSnapshot:
+    if not root.exists():
+        raise InputError(f"{root} does not exist; pass the root of a repository checkout")
     if not root.is_dir():
         raise InputError(f"{root} is not a directory; pass the root of a repository checkout")
+    if root.resolve().name in {".github", "workflows"}:
+        raise InputError(f"{root} looks like a workflow folder; pass the repository root that contains .github/")
     files: dict[str, RepoFile] = {}
     skipped: dict[str, str] = {}
     _read_workflows(root, files, skipped)
@@ -27,7 +31,7 @@ def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: 
     return RepoSnapshot(
         name=_repo_name(root),
         files=dict(sorted(files.items())),
-        default_branch=default_branch or _default_branch(root),
+        default_branch=default_branch or _default_branch(root) or _branch_from_workflows(files),
         pat_secret=pat_secret,
         skipped=skipped,
     )
@@ -35,6 +39,9 @@ def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: 
 
 def _read_workflows(root: Path, files: dict[str, RepoFile], skipped: dict[str, str]) -> None:
     directory = root / WORKFLOWS_DIR
+    if (root / ".github").is_symlink() or directory.is_symlink():
+        skipped[WORKFLOWS_DIR] = "a symbolic link; not followed"
+        return
     if not directory.is_dir():
         return
     for entry in sorted(os.scandir(directory), key=lambda e: e.name):
@@ -81,9 +88,15 @@ def _repo_name(root: Path) -> str:
     return match.group(1) if match else root.resolve().name
 
 
-def _default_branch(root: Path) -> str:
-    for source in (_git_file(root, "refs/remotes/origin/HEAD"), _git_file(root, "HEAD")):
-        match = re.search(r"ref:\s*refs/(?:remotes/origin|heads)/(\S+)", source)
-        if match:
-            return match.group(1)
+def _default_branch(root: Path) -> str | None:
+    """origin/HEAD when the clone recorded it. The checked-out branch says nothing about the default one."""
+    match = re.search(r"ref:\s*refs/remotes/origin/(\S+)", _git_file(root, "refs/remotes/origin/HEAD"))
+    return match.group(1) if match else None
+
+
+def _branch_from_workflows(files: dict[str, RepoFile]) -> str:
+    """`master` when the workflows build on pushes to master and never to main; else `main`."""
+    text = b"\n".join(f.content for path, f in files.items() if path.startswith(WORKFLOWS_DIR))
+    if re.search(rb"\bmaster\b", text) and not re.search(rb"\bmain\b", text):
+        return "master"
     return "main"

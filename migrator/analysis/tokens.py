@@ -123,7 +123,7 @@ def _release_job(
 ) -> ReleaseJob:
     release_token = _release_token(workflow, job, steps)
     explicit = _explicit_sites(workflow, job, steps)
-    in_job = _job_pats(workflow, job, release_token)
+    in_job = _job_pats(workflow, job)
     pat = choose_pat(ctx, workflow, in_job, evidence)
     sites = list(explicit)
     pushes_with_pat = release_token is not None or (
@@ -134,7 +134,7 @@ def _release_job(
         )
     )
     if pushes_with_pat:
-        sites.extend(_implicit_checkout_sites(workflow, job))
+        sites.extend(_implicit_checkout_sites(workflow, job, before=max(step.index for step in steps)))
     return ReleaseJob(workflow, job, tuple(steps), tuple(sites), release_token, pat)
 
 
@@ -189,12 +189,25 @@ def _input_evidence(workflow: Workflow, step: Step) -> list[Evidence]:
 
 def _url_evidence(workflow: Workflow, run: ScalarNode) -> list[Evidence]:
     out = []
-    for match in _ACCESS_TOKEN_URL.finditer(run.value):
+    raw_start = run.start_mark.index
+    raw = workflow.doc.text[raw_start : run.end_mark.index]
+    for match in live_access_token_urls(raw):
         secret = ex.single_secret(match.group(1))
         if _is_pat(secret):
             assert secret is not None
-            out.append(Evidence(secret, location(workflow, run), "x-access-token URL"))
+            line, column = workflow.doc.line_col(raw_start + match.start())
+            out.append(Evidence(secret, Location(workflow.path, line, column), "x-access-token URL"))
     return out
+
+
+def live_access_token_urls(script: str) -> list[re.Match[str]]:
+    """x-access-token URLs in a shell script, except on commented-out lines (they never run)."""
+    return [m for m in _ACCESS_TOKEN_URL.finditer(script) if not _commented(script, m.start())]
+
+
+def _commented(script: str, index: int) -> bool:
+    line_start = script.rfind("\n", 0, index) + 1
+    return script[line_start:index].lstrip().startswith("#")
 
 
 def _same_repo_checkout(step: Step) -> bool:
@@ -205,12 +218,9 @@ def _same_repo_checkout(step: Step) -> bool:
 # --- choosing the PAT ------------------------------------------------------------------
 
 
-def _job_pats(workflow: Workflow, job: Job, release_token: str | None) -> list[Evidence]:
-    """PATs the release job already uses: a half-fixed job names its PAT itself."""
-    out = _evidence_in_job(workflow, job)
-    if release_token:
-        out.append(Evidence(release_token, location(workflow, job.key), "release step token"))
-    return out
+def _job_pats(workflow: Workflow, job: Job) -> list[Evidence]:
+    """PATs the release job already uses (workflow-level env included): a half-fixed job names its PAT itself."""
+    return [*_env_evidence(workflow, workflow.env), *_evidence_in_job(workflow, job)]
 
 
 def _evidence_in_job(workflow: Workflow, job: Job) -> list[Evidence]:
@@ -309,7 +319,7 @@ def _inherited_env_sites(workflow: Workflow, job: Job, steps: list[Step]) -> lis
 def _url_sites(workflow: Workflow, job: Job, step: Step, ancestors: list[Node | None]) -> list[Site]:
     assert step.run is not None
     sites = []
-    for match in _ACCESS_TOKEN_URL.finditer(step.run.value):
+    for match in live_access_token_urls(step.run.value):
         if ex.is_github_token(match.group(1)):
             sites.append(_site(SiteKind.REMOTE_URL, workflow, step.run, [*ancestors, step.run]))
         elif match.group(2):
@@ -331,9 +341,10 @@ def _resolve_env(workflow: Workflow, job: Job, step: Step, name: str) -> tuple[N
     return None
 
 
-def _implicit_checkout_sites(workflow: Workflow, job: Job) -> list[Site]:
+def _implicit_checkout_sites(workflow: Workflow, job: Job, *, before: int) -> list[Site]:
+    """Checkouts that run before the release and leave GITHUB_TOKEN in git's config."""
     sites = []
-    for step in job.steps:
+    for step in job.steps[:before]:
         if step.action() != CHECKOUT or not _same_repo_checkout(step) or step.input("token") is not None:
             continue
         persist = (step.input_str("persist-credentials") or "true").strip().strip("'\"").lower()

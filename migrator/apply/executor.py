@@ -282,10 +282,10 @@ def apply_plan(
     plan: Plan,
     repos: Sequence[RepoPlan],
     writer: Writer,
+    *,
     journal: Journal,
     pacer: Pacer,
     options: ApplyOptions,
-    *,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Outcome]:
     outcomes = []

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         team_reviewers=tuple(args.team_reviewer),
     )
     try:
-        outcomes = apply_plan(plan, repos, client, journal, pacer, options, progress=progress)
+        outcomes = apply_plan(plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress)
     finally:
         progress.close()
     report(outcomes, args.output_format, journal.path)

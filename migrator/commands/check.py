@@ -18,7 +18,7 @@ from typing import Any
 from migrator import __version__
 from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
 from migrator.checker import FileChange, Report, apply_fixes, check_snapshot
-from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from migrator.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from migrator.local import load_checkout
 from migrator.model import Finding, RepoSnapshot, Severity
 from migrator.rules import REGISTRY
@@ -42,7 +42,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diff", action="store_true", help="print the unified diff of the fixes")
     parser.add_argument("--fix", action="store_true", help="write the fixes to the checkout")
     parser.add_argument("--include-review", action="store_true", help="also apply fixes marked `review`")
-    parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        dest="output_format",
+        help="text (one finding a line) or json",
+    )
     parser.add_argument("--pat-secret", metavar="NAME", help="the org's release PAT secret, when the files name none")
     parser.add_argument("--rule", action="append", choices=sorted(REGISTRY), help="run only this rule (repeatable)")
     parser.add_argument(
@@ -59,14 +65,18 @@ def valid_secret_name(name: str | None) -> str | None:
         raise UsageError(
             f"--pat-secret {name!r} is not a secret name (letters, digits and _, not starting with a digit)"
         )
+    if name is not None and name.upper().startswith("GITHUB_"):
+        raise UsageError(f"--pat-secret {name!r}: GitHub reserves the GITHUB_ prefix; name the PAT's own secret")
     return name
 
 
 def options(args: argparse.Namespace) -> CheckOptions:
     pat = valid_secret_name(args.pat_secret)
+    if args.docker_glob is not None and not all(g.strip() for g in args.docker_glob):
+        raise UsageError("--docker-glob needs a pattern such as 'docker*.yml'")
     settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
     return CheckOptions(
-        paths=tuple(args.paths),
+        paths=tuple(dict.fromkeys(Path(os.path.normpath(p)) for p in args.paths)),
         show_diff=args.diff,
         fix=args.fix,
         include_review=args.include_review,
@@ -88,7 +98,9 @@ class Outcome:
 
 def run(args: argparse.Namespace) -> int:
     opts = options(args)
-    outcomes = [_check_one(root, opts) for root in opts.paths]
+    outcomes = [_check_one(root, opts) for root in opts.paths]  # every path is read before anything is written
+    if opts.fix:
+        _write_all(outcomes)
     if opts.output_format == "json":
         json.dump(_as_json(outcomes, opts), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
@@ -107,28 +119,58 @@ def _check_one(root: Path, opts: CheckOptions) -> Outcome:
     changes, collided = apply_fixes(texts, fixes)
     applied = {id(fix) for fix in fixes} - {id(fix) for fix in collided}
     unfixed = tuple(f for f in report.problems() if not any(id(fix) in applied for fix in f.fixes))
-    if opts.fix:
-        _write(root, changes)
     return Outcome(root, snapshot, report, tuple(changes), unfixed)
 
 
-def _write(root: Path, changes: list[FileChange]) -> None:
-    """Write each change atomically: a crash leaves every file either old or new."""
-    for change in changes:
-        target = root / change.path
-        if change.after is None:
-            target.unlink(missing_ok=True)
-            continue
-        data = change.after.encode("utf-8", errors="surrogateescape")
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".migrator")
+def _write_all(outcomes: list[Outcome]) -> None:
+    """Check every target first, then write edits before deletions, each file atomically.
+
+    A failure part-way (a file made read-only meanwhile) says exactly which changes were written.
+    """
+    targets = [(o.root, c) for o in outcomes for c in sorted(o.changes, key=lambda c: (c.after is None, c.path))]
+    for root, change in targets:
+        problem = _unwritable(root, change.path)
+        if problem:
+            raise InputError(f"cannot write {root / change.path}: {problem}; nothing was changed")
+    written: list[str] = []
+    for root, change in targets:
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(temp, target.stat().st_mode & 0o7777)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            _write_one(root, change)
+        except OSError as error:
+            done = f"{len(written)} of {len(targets)} file changes were written ({', '.join(written) or 'none'})"
+            raise InputError(
+                f"writing {root / change.path} failed ({error.strerror or error}); {done}; fix it and re-run"
+            ) from None
+        written.append(str(root / change.path))
+
+
+def _unwritable(root: Path, path: str) -> str | None:
+    target = root / path
+    if not target.resolve().is_relative_to(root.resolve()):
+        return "it lies outside the checkout (a symbolic link); not following it"
+    if not os.access(target.parent, os.W_OK):
+        return "its folder is not writable"
+    if target.exists() and not os.access(target, os.W_OK):
+        return "it is not writable"
+    return None
+
+
+def _write_one(root: Path, change: FileChange) -> None:
+    """Atomically: a crash leaves the file either old or new."""
+    target = root / change.path
+    if change.after is None:
+        target.unlink(missing_ok=True)
+        return
+    data = change.after.encode("utf-8", errors="surrogateescape")
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".migrator")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, target.stat().st_mode & 0o7777)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _display(root: Path, path: str, many: bool) -> str:
@@ -144,7 +186,7 @@ def _print_text(outcomes: list[Outcome], opts: CheckOptions) -> None:
             print(_finding_line(outcome.root, finding, many))
             for fix in finding.fixes:
                 for note in fix.notes:
-                    print(f"    note: {note}")
+                    print(printable(f"    note: {note}"))
         if opts.show_diff:
             for change in outcome.changes:
                 sys.stdout.write(change.diff())
@@ -154,21 +196,27 @@ def _print_text(outcomes: list[Outcome], opts: CheckOptions) -> None:
 def _finding_line(root: Path, finding: Finding, many: bool) -> str:
     safety = "/".join(sorted({fix.safety.value for fix in finding.fixes})) or "no fix"
     label = finding.severity.value if finding.severity is not Severity.ERROR else safety
-    return f"{_display(root, str(finding.location), many)}: {finding.rule} [{label}] {finding.message}"
+    return printable(f"{_display(root, str(finding.location), many)}: {finding.rule} [{label}] {finding.message}")
+
+
+def printable(text: str) -> str:
+    """Repository content may hold terminal escapes or newlines; show them, never obey them."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text)
 
 
 def _summary(outcomes: list[Outcome], opts: CheckOptions) -> str:
     problems = [f for o in outcomes for f in o.report.problems()]
     notes = sum(1 for o in outcomes for f in o.report.findings if f.severity is Severity.NOTE)
     files = sum(len(o.changes) for o in outcomes)
-    if opts.fix:
-        left = sum(len(o.unfixed) for o in outcomes)
-        hint = " (add --include-review for fixes marked review)" if left and not opts.include_review else ""
-        return f"fixed {len(problems) - left} of {len(problems)} finding(s) in {files} file(s); {left} left{hint}"
+    review_only = sum(1 for f in problems if f.fixes and all(x.safety.value == "review" for x in f.fixes))
+    hint = f"; {review_only} need --include-review" if review_only and not opts.include_review else ""
     if not problems:
         return f"no findings ({notes} note(s))" if notes else "no findings"
+    if opts.fix:
+        left = sum(len(o.unfixed) for o in outcomes)
+        return f"fixed {len(problems) - left} of {len(problems)} finding(s) in {files} file(s); {left} left{hint}"
     fixable = sum(1 for f in problems if f.fixes)
-    return f"{len(problems)} finding(s), {fixable} fixable, {files} file(s) would change; {notes} note(s)"
+    return f"{len(problems)} finding(s), {fixable} fixable, {files} file(s) would change{hint}; {notes} note(s)"
 
 
 def _as_json(outcomes: list[Outcome], opts: CheckOptions) -> dict[str, Any]:

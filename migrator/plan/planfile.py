@@ -58,13 +58,15 @@ def read_plan(path: Path) -> LoadedPlan:
     version = data.get("format_version") if isinstance(data, dict) else None
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise InputError(
-            f"{path} has plan format {version}, newer than this migrator understands ({FORMAT_VERSION}); upgrade migrator"
+            f"{path} has plan format {version}, newer than this migrator understands ({FORMAT_VERSION}); "
+            "upgrade migrator"
         )
     _validate_schema(path, data)
     _validate_paths(path, data)
     if data["digest"] != digest_of(data):
         raise InputError(
-            f"{path} was changed beyond its `enabled` switches (digest mismatch); re-run `migrator plan` to get a fresh plan"
+            f"{path} was changed beyond its `enabled` switches (digest mismatch); "
+            "re-run `migrator plan` to get a fresh plan"
         )
     return LoadedPlan(from_dict(data), path, tuple(_edits(data)))
 

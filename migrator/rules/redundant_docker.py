@@ -32,7 +32,10 @@ class Verdict:
 
 
 def check(ctx: RepoContext) -> list[Finding]:
-    candidates = [p for p in ctx.workflow_paths() if ctx.matches_any(p, ctx.settings.docker_candidates)]
+    release_paths = {job.workflow.path for job in tokens.analyse(ctx)}
+    candidates = [
+        p for p in ctx.workflow_paths() if ctx.matches_any(p, ctx.settings.docker_candidates) and p not in release_paths
+    ]
     pat_releases = _releases_will_use_pat(ctx)
     if not candidates and not pat_releases:
         return []
@@ -194,6 +197,8 @@ def _references(ctx: RepoContext, workflow: Workflow) -> list[str]:
             reasons.append(f"{path} calls it with `uses: {local_call}`")
         elif "workflow_run" in text and title and re.search(rf"['\"\s\[,]{re.escape(title)}['\"\],\n]", text):
             reasons.append(f"{path} waits for it (workflow_run on {title!r})")
+        elif re.search(rf"(?<![\w.-]){re.escape(workflow.basename)}(?![\w.-])", text):
+            reasons.append(f"{path} mentions it (it may dispatch it, e.g. `gh workflow run`)")
     return reasons
 
 
@@ -205,7 +210,7 @@ def _finding(ctx: RepoContext, candidate: Publisher, keeper: Publisher, verdict:
         "once releases use a PAT both fire and race to push the same tags"
     )
     if verdict.review:
-        message += f" (needs review: {'; '.join(verdict.review)})"
+        message += " (needs review, see notes)"
     edits, mentions = _deletion(ctx, workflow)
     notes = tuple(f"deleting it loses {item}" for item in verdict.lost) + tuple(mentions)
     fix = Fix(
@@ -224,7 +229,12 @@ def _will_fire(ctx: RepoContext, candidate: Publisher, keeper: Publisher) -> Fin
         "it has been dormant while releases used GITHUB_TOKEN and starts firing once they use a PAT"
     )
     edits, mentions = _deletion(ctx, workflow)
-    fix = Fix(f"delete {workflow.path}", Safety.REVIEW, edits, ("not a docker*.yml file", *mentions))
+    fix = Fix(
+        f"delete {workflow.path}",
+        Safety.REVIEW,
+        edits,
+        ("its name is not one of the duplicate-workflow names (--docker-glob)", *mentions),
+    )
     return Finding(RULE_ID, Severity.ERROR, Location(workflow.path, 1, 1), message, (fix,), tuple(mentions))
 
 
@@ -266,31 +276,46 @@ def _deletion(ctx: RepoContext, workflow: Workflow) -> tuple[tuple[Edit, ...], l
         if path == workflow.path or path.startswith(".github/workflows/"):
             continue
         text = ctx.text(path)
-        if text is None or workflow.basename not in text:
+        if text is None:
+            if path in ctx.problems:
+                mentions.append(f"{path} could not be read ({ctx.problems[path]}); check it for badges by hand")
             continue
-        badge_edits = _badge_edits(path, text, workflow.basename) if _README_NAMES.search(path) else []
+        if workflow.basename not in text and not (workflow.name and _encoded(workflow.name) in text):
+            continue
+        badge_edits = _badge_edits(path, text, workflow) if _README_NAMES.search(path) else []
         edits.extend(badge_edits)
-        remaining = sum(1 for line in text.splitlines() if workflow.basename in line) - len(badge_edits)
-        if remaining > 0:
-            mentions.append(f"{path} mentions {workflow.basename} ({remaining} line(s)); update it by hand")
+        badge_lines = {text.count("\n", 0, e.start) + 1 for e in badge_edits}
+        lines = [n for n, line in enumerate(text.splitlines(), 1) if workflow.basename in line and n not in badge_lines]
+        if lines:
+            where = ", ".join(str(n) for n in lines[:5]) + (" …" if len(lines) > 5 else "")
+            mentions.append(f"{path} mentions {workflow.basename} (line {where}); update it by hand")
     return tuple(edits), mentions
 
 
 _BADGE = r"\[!\[[^\]]*\]\([^)]*{name}[^)]*\)\]\([^)]*\)|!\[[^\]]*\]\([^)]*{name}[^)]*\)"
 
 
-def _badge_edits(path: str, text: str, basename: str) -> list[TextEdit]:
-    """Remove badges that point at the workflow; a line left blank is dropped (see TextEdit)."""
-    pattern = re.compile(_BADGE.format(name=re.escape(f"workflows/{basename}")))
+def _encoded(name: str) -> str:
+    return name.replace(" ", "%20")
+
+
+def _badge_edits(path: str, text: str, workflow: Workflow) -> list[TextEdit]:
+    """Remove badges that point at the workflow (by file, or by name for old-style badge URLs).
+
+    One separating space goes along; a line left blank is dropped (see TextEdit).
+    """
+    names = [re.escape(f"workflows/{workflow.basename}")]
+    if workflow.name:
+        names.append(re.escape(f"workflows/{_encoded(workflow.name)}/badge.svg"))
+    pattern = re.compile("|".join(_BADGE.format(name=name) for name in names))
     edits = []
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        for match in pattern.finditer(line):
-            start, end = offset + match.start(), offset + match.end()
-            if text[end : end + 1] == " ":  # take one separating space along
-                end += 1
-            edits.append(TextEdit(path, start, end, "", drop_blank_line=True))
-        offset += len(line)
+    for match in pattern.finditer(text):
+        start, end = match.start(), match.end()
+        if text[end : end + 1] == " ":
+            end += 1
+        elif text[start - 1 : start] == " ":
+            start -= 1
+        edits.append(TextEdit(path, start, end, "", drop_blank_line=True))
     return edits
 
 

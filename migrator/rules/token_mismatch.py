@@ -8,19 +8,16 @@ GITHUB_TOKEN, by adding a `token:` input).
 
 from __future__ import annotations
 
-import re
-
 from ruamel.yaml.nodes import MappingNode
 
 from migrator.analysis.context import RepoContext
-from migrator.analysis.tokens import PatChoice, ReleaseJob, Site, SiteKind, analyse
+from migrator.analysis.tokens import PatChoice, ReleaseJob, Site, SiteKind, analyse, live_access_token_urls
 from migrator.model import Finding, Fix, Location, Safety, Severity, TextEdit
 from migrator.rules.base import Rule
 from migrator.workflow import expressions as ex
 from migrator.workflow.edit import expression_style, insert_entry, insert_nested_entry
 
 RULE_ID = "token-mismatch"
-_ACCESS_TOKEN_EXPRESSION = re.compile(r"x-access-token:(\$\{\{.*?\}\})")
 
 
 def check(ctx: RepoContext) -> list[Finding]:
@@ -84,7 +81,7 @@ def _edits(job: ReleaseJob, pat: PatChoice, site: Site) -> list[TextEdit] | None
     if site.kind is SiteKind.REMOTE_URL:
         spans = [
             (match.start(1) + span.start, match.start(1) + span.end)
-            for match in _ACCESS_TOKEN_EXPRESSION.finditer(raw)
+            for match in live_access_token_urls(raw)
             for span in ex.github_token_refs(match.group(1))
         ]
     else:
@@ -121,7 +118,7 @@ def _no_pat_note(job: ReleaseJob) -> list[Finding]:
             RULE_ID,
             Severity.NOTE,
             first.location,
-            f"release job `{job.job.job_id}` pushes with GITHUB_TOKEN and the repository names no PAT; "
+            f"release job `{job.job.job_id}` pushes with GITHUB_TOKEN and no workflow shows a release PAT; "
             "if the default branch is protected the release will fail (name one with --pat-secret)",
         )
     ]

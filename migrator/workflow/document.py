@@ -8,6 +8,7 @@ Aliases share nodes rather than being expanded, so alias bombs cost nothing.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_WORKFLOW_BYTES = 1_000_000  # GitHub itself refuses workflow files far smaller than this
+_TAB_INDENT = re.compile(r"^\t", re.MULTILINE)  # a tab in indentation is invalid YAML, for GitHub too
 
 
 class UnreadableFile(Exception):
@@ -38,7 +40,7 @@ class Document:
 
 def decode(path: str, content: bytes, *, max_bytes: int = MAX_WORKFLOW_BYTES) -> str:
     if len(content) > max_bytes:
-        raise UnreadableFile(f"{len(content):,} bytes is over the {max_bytes:,}-byte limit; not analysed")
+        raise UnreadableFile(f"over the {max_bytes:,}-byte limit")
     if b"\0" in content:
         raise UnreadableFile("binary content (NUL bytes); not a workflow")
     try:
@@ -51,7 +53,7 @@ def parse(path: str, text: str) -> Document:
     try:
         root = _compose(text)
     except YAMLError as error:
-        if "\\t" not in str(error):
+        if "\\t" not in str(error) or _TAB_INDENT.search(text):
             raise UnreadableFile(f"invalid YAML: {_first_line(error)}") from None
         # ruamel rejects some tabs that GitHub accepts (e.g. `key:<TAB>value`). A space has the same
         # length, so every mark still indexes the original text, which is what edits are made on.

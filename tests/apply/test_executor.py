@@ -49,7 +49,7 @@ def setup(tmp_path: Path, names: tuple[str, ...] = NAMES) -> tuple[FakeGitHub, P
 def apply(github: FakeGitHub, plan: Plan, plan_path: Path, **options: object) -> list[Status]:
     journal = Journal.open(journal_path(plan_path), plan.plan_id)
     pacer = Pacer(PaceSettings(min_interval=0), sleep=lambda s: None)
-    outcomes = apply_plan(plan, plan.repos, github, journal, pacer, ApplyOptions(**options))  # type: ignore[arg-type]
+    outcomes = apply_plan(plan, plan.repos, github, journal=journal, pacer=pacer, options=ApplyOptions(**options))  # type: ignore[arg-type]
     return [o.status for o in outcomes]
 
 

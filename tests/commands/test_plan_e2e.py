@@ -83,7 +83,7 @@ def test_plan_covers_every_case(sandbox: Sandbox, tmp_path: Path, monkeypatch: p
     assert repos["acme/repopat"] == {".github/workflows/release.yml": "safe"}  # GH_PAT is a repo secret
     assert repos["acme/nopat"] == {".github/workflows/release.yml": "blocked"}  # GH_PAT exists nowhere
     assert repos["acme/huge"][".github/workflows/main.yml"] == "safe"  # truncated in GraphQL, read through REST
-    skipped = dict((s["repo"], s["reason"]) for s in data["skipped"])
+    skipped = {s["repo"]: s["reason"] for s in data["skipped"]}
     assert set(skipped) == {"acme/archived", "acme/forked", "acme/ignored", "acme/empty"}
     service = next(r for r in data["repos"] if r["name"] == "acme/service")
     assert any("enforces protection for admins" in w for w in service["warnings"])
