@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
+import requests
 from github import Github, GithubException
 from requests.utils import parse_header_links
 
@@ -122,7 +123,7 @@ class GitHubClient:
 
         try:
             self.transport.read(fetch, what="creating an installation token", step="token")
-        except GithubException as error:
+        except (GithubException, requests.exceptions.RequestException) as error:
             raise self.transport.error_for(error, "creating an installation token",
                                            "a valid app id, private key and installation id") from error
         return TokenInfo(
@@ -146,10 +147,10 @@ class GitHubClient:
         while True:
             answer = self._repository_page(org, cursor, page)
             connection = _organization(answer, org)["repositories"]
-            unreadable = _unreadable_protection(answer.errors)
+            field_errors = _field_errors(answer.errors)
             for index, node in enumerate(connection["nodes"] or ()):
                 if isinstance(node, dict):
-                    yield self._record(node, protection_readable=index not in unreadable)
+                    yield self._record(node, field_errors.get(index, {}))
             info = connection["pageInfo"]
             if not info["hasNextPage"]:
                 return
@@ -172,11 +173,13 @@ class GitHubClient:
             logger.debug("github.page", org=org, page_size=variables["first"], graphql_points=self.usage.graphql_points)
             return answer
 
-    def _record(self, node: Json, *, protection_readable: bool) -> RepoRecord:
-        parsed = parse_repository(node, max_bytes=self.settings.max_blob_bytes,
-                                  protection_readable=protection_readable)
+    def _record(self, node: Json, field_errors: dict[str, str]) -> RepoRecord:
+        parsed = parse_repository(node, max_bytes=self.settings.max_blob_bytes, field_errors=field_errors)
         record = with_fetched(parsed, self._fetch(parsed))
-        get_logger(repo=record.full_name, step="list").debug(
+        logger = get_logger(repo=record.full_name, step="list")
+        for where, message in field_errors.items():
+            logger.warning("github.field_error", field=where, message=message)
+        logger.debug(
             "github.repository", files=len(record.files), skipped=len(record.skipped), fetched=len(parsed.fetch))
         return record
 
@@ -265,13 +268,14 @@ def _organization(answer: GraphQLAnswer, org: str) -> Json:
     raise RemoteError(f"GitHub did not list the repositories of {org}: {detail}")
 
 
-def _unreadable_protection(errors: tuple[GraphQLError, ...]) -> set[int]:
-    """Indexes of repositories whose branch protection the token may not read."""
-    found = set()
+def _field_errors(errors: tuple[GraphQLError, ...]) -> dict[int, dict[str, str]]:
+    """Errors on fields of single repositories (organization/repositories/nodes/INDEX/field/...),
+    by node index, keyed by the path below the node."""
+    found: dict[int, dict[str, str]] = {}
     for error in errors:
         path = error.path
-        if "branchProtectionRule" in path and len(path) > 3 and isinstance(path[3], int):
-            found.add(path[3])
+        if len(path) > 4 and path[:3] == ("organization", "repositories", "nodes") and isinstance(path[3], int):
+            found.setdefault(path[3], {})["/".join(str(p) for p in path[4:])] = error.message
     return found
 
 

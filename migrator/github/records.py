@@ -15,6 +15,9 @@ SYMLINK_MODE = 0o120000
 # query alias -> repository path of the companion files the rules read
 COMPANIONS = {"readme": "README.md", "githubReadme": ".github/README.md", "packageJson": "package.json"}
 
+UNREADABLE_PATHS = {"workflows": WORKFLOWS_DIR, **COMPANIONS}
+PROTECTION_FIELD = "defaultBranchRef/branchProtectionRule"
+
 SKIP_SYMLINK = "a symbolic link; not followed"
 SKIP_BINARY = "binary"
 SKIP_MISMATCH = "content did not match its blob id"
@@ -64,11 +67,19 @@ class _Files:
             self.files[path] = RepoFile(path, content, oid)
 
 
-def parse_repository(node: Json, *, max_bytes: int, protection_readable: bool = True) -> ParsedRepo:
+def parse_repository(node: Json, *, max_bytes: int, field_errors: Mapping[str, str] | None = None) -> ParsedRepo:
+    """`field_errors`: GraphQL errors on this node's fields, keyed by path below it ("workflows",
+    "defaultBranchRef/branchProtectionRule", ...). What they hit is marked unknown, not empty."""
+    errors = field_errors or {}
     found = _Files(max_bytes)
     _add_workflows(found, node.get("workflows"))
     for alias, path in COMPANIONS.items():
         found.add(path, node.get(alias))
+    for key, message in errors.items():
+        alias = key.split("/", 1)[0]
+        if alias in UNREADABLE_PATHS:
+            found.skipped[UNREADABLE_PATHS[alias]] = f"GitHub could not read it: {message}"
+    protection_readable = not any(key.startswith(PROTECTION_FIELD) for key in errors)
     ref = node.get("defaultBranchRef") if isinstance(node.get("defaultBranchRef"), dict) else None
     target = (ref or {}).get("target") or {}
     record = RepoRecord(

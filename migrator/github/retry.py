@@ -99,7 +99,8 @@ def classify(error: BaseException, *, now: float | None = None) -> Failure:
             reset = _number(headers, "x-ratelimit-reset")
             wait = max(reset - clock, 0.0) + 1.0 if reset is not None else None
             return Failure(FailureKind.PRIMARY_LIMIT, status, message, wait)
-        if retry_after is not None or status == 429 or "secondary rate limit" in message.lower():
+        lowered = message.lower()
+        if retry_after is not None or status == 429 or "secondary rate limit" in lowered or "abuse" in lowered:
             return Failure(FailureKind.SECONDARY_LIMIT, status, message, retry_after)
     if status in TRANSIENT_STATUSES:
         return Failure(FailureKind.TRANSIENT, status, message, retry_after)

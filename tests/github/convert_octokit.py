@@ -78,8 +78,8 @@ def _path_of(uri: str) -> str:
 
 def _interaction(source: Path, pick: Pick) -> tuple[Request, dict[str, Any]]:
     recorded = json.loads(source.read_text(encoding="utf-8"))["http_interactions"]
-    found = next((i for i in recorded if i["request"]["method"] == "get" and _path_of(i["request"]["uri"]) == pick.path),
-                 None)
+    gets = (i for i in recorded if i["request"]["method"] == "get")
+    found = next((i for i in gets if _path_of(i["request"]["uri"]) == pick.path), None)
     if found is None:
         raise SystemExit(f"{source.name}: no GET {pick.path}")
     uri = found["request"]["uri"]

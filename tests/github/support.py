@@ -23,7 +23,7 @@ UNKNOWN = "ghp_" + "SandboxUnknown00000000000000000000004"
 TOKENS = (ADMIN, NO_WORKFLOW, READER, UNKNOWN)
 
 ORG = "acme"
-CI_CRLF = "name: ci\r\non: push\r\njobs:\r\n  build:\r\n    runs-on: ubuntu-latest\r\n    steps:\r\n      - run: echo ok\r\n"
+CI_CRLF = "name: ci\r\non: push\r\njobs:\r\n  build:\r\n    runs-on: ubuntu-latest\r\n    steps: []\r\n"
 RELEASE = "# Veröffentlichung — release ✓\non: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps: []\n"
 BINARY = b"\x00\x01\x02 not yaml \xff\xfe"
 BIG = "# big\n" + "x: 1\n" * 120_000  # 600,006 bytes: GitHub cuts GraphQL text at 512,000

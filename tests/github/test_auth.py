@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -96,11 +96,11 @@ def test_app_flags_must_come_together(tmp_path: Path) -> None:
 
 class _Authorization:
     token = "ghs_" + "InstallationToken00000000000000000000001"
-    permissions = {"contents": "write", "workflows": "write"}
+    permissions: ClassVar[dict[str, str]] = {"contents": "write", "workflows": "write"}
 
 
 def test_installation_auth_registers_each_token_and_keeps_its_permissions(monkeypatch: pytest.MonkeyPatch) -> None:
-    from github import Auth  # noqa: PLC0415
+    from github import Auth
 
     monkeypatch.setattr(Auth.AppInstallationAuth, "_get_installation_authorization", lambda self: _Authorization())
     auth = InstallationAuth(Auth.AppAuth("42", KEY), 7)
@@ -111,7 +111,7 @@ def test_installation_auth_registers_each_token_and_keeps_its_permissions(monkey
 
 
 def test_app_token_info_reports_the_workflows_permission(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from github import Auth  # noqa: PLC0415
+    from github import Auth
 
     monkeypatch.setattr(Auth.AppInstallationAuth, "_get_installation_authorization", lambda self: _Authorization())
     key = tmp_path / "app.pem"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -105,7 +107,7 @@ def test_symbolic_link_is_skipped(sandbox: Sandbox) -> None:
 def test_secret_names_at_repo_and_org_level(sandbox: Sandbox) -> None:
     client = make_client(sandbox.url)
     app = client.secret_names(f"{ORG}/app")
-    assert app.repo == {"DEPLOY_KEY"} and app.org == {"RELEASE_PAT", "NPM_TOKEN"}
+    assert app.repo == frozenset({"DEPLOY_KEY"}) and app.org == frozenset({"RELEASE_PAT", "NPM_TOKEN"})
     assert app.has("release_pat") is True and app.has("MISSING") is False
     lib = client.secret_names(f"{ORG}/lib-01")
     assert lib.repo == frozenset() and lib.has("DEPLOY_KEY") is False
@@ -114,7 +116,7 @@ def test_secret_names_at_repo_and_org_level(sandbox: Sandbox) -> None:
 
 def test_secret_names_paginate(sandbox: Sandbox) -> None:
     client = make_client(sandbox.url, per_page=1)
-    assert client.secret_names(f"{ORG}/app").org == {"RELEASE_PAT", "NPM_TOKEN"}
+    assert client.secret_names(f"{ORG}/app").org == frozenset({"RELEASE_PAT", "NPM_TOKEN"})
     assert client.usage.rest_requests == 3  # repo list (1 page), org list (2 pages)
 
 
@@ -124,7 +126,7 @@ def test_secret_lists_the_token_may_not_read_are_unknown(sandbox: Sandbox, statu
                        "response": {"status": status, "body": {"message": "Resource not accessible by integration"
                                                                if status == 403 else "Not Found"}}})
     names = make_client(sandbox.url).secret_names(f"{ORG}/app")
-    assert names.repo == {"DEPLOY_KEY"} and names.org is None
+    assert names.repo == frozenset({"DEPLOY_KEY"}) and names.org is None
     assert names.has("DEPLOY_KEY") is True and names.has("RELEASE_PAT") is None
 
 
@@ -232,7 +234,7 @@ def test_secondary_limit_on_a_read_is_waited_out(sandbox: Sandbox, headers: dict
                        "response": {"status": 403, "headers": headers, "body": {"message": SECONDARY}}})
     waits = Waits()
     client = make_client(sandbox.url, waits=waits)
-    assert client.secret_names(f"{ORG}/app").repo == {"DEPLOY_KEY"}
+    assert client.secret_names(f"{ORG}/app").repo == frozenset({"DEPLOY_KEY"})
     assert waits.seconds == expected and client.usage.retries == 1
 
 
@@ -248,7 +250,7 @@ def test_primary_limit_waits_until_the_reset(sandbox: Sandbox, waits: Waits) -> 
 
 
 def test_graphql_rate_limit_waits_for_the_budget(seed_dir: Any, clock: Any, waits: Waits) -> None:
-    from migrator.sandbox.testing import running_sandbox  # noqa: PLC0415 - a sandbox with a tiny budget
+    from migrator.sandbox.testing import running_sandbox
 
     with running_sandbox(seed_dir, clock=clock, graphql_limit=2) as small:
         client = make_client(small.url, waits=waits)
@@ -267,8 +269,35 @@ def test_a_wait_longer_than_allowed_fails_at_once(sandbox: Sandbox) -> None:
     assert waits.seconds == []
 
 
+def test_graphql_field_errors_mark_what_they_hit_as_unknown(sandbox: Sandbox) -> None:
+    node = {"nameWithOwner": "acme/app", "isArchived": False, "isDisabled": False, "isFork": False,
+            "isEmpty": False, "visibility": "PUBLIC", "repositoryTopics": {"nodes": []},
+            "defaultBranchRef": {"name": "main", "target": {"oid": "a" * 40}, "branchProtectionRule": None},
+            "workflows": None, "readme": None, "githubReadme": None, "packageJson": None}
+    page = {"totalCount": 1, "pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": [node]}
+    where = ["organization", "repositories", "nodes", 0]
+    body = {"data": {"organization": {"repositories": page}, "rateLimit": {"cost": 1}},
+            "errors": [{"type": "FORBIDDEN", "path": [*where, "defaultBranchRef", "branchProtectionRule"],
+                        "message": "Resource not accessible by integration"},
+                       {"type": "SERVICE_UNAVAILABLE", "path": [*where, "workflows"], "message": "timedout"}]}
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "^/graphql$"},
+                       "response": {"status": 200, "body": body}})
+    [record] = list(make_client(sandbox.url).repositories(ORG))
+    assert record.protection == Protection(readable=False)
+    assert record.skipped == {".github/workflows/": "GitHub could not read it: timedout"}
+
+
 def test_listing_streams(sandbox: Sandbox) -> None:
     client = make_client(sandbox.url, page_size=2)
     stream = client.repositories(ORG)
     next(stream)
     assert client.usage.graphql_requests == 1  # later pages are fetched only when the caller gets there
+
+
+def test_listing_keeps_nothing_it_has_yielded(sandbox: Sandbox) -> None:
+    alive: list[weakref.ref[RepoRecord]] = []
+    for record in make_client(sandbox.url, page_size=2).repositories(ORG):
+        alive.append(weakref.ref(record))
+        del record
+        gc.collect()
+        assert all(ref() is None for ref in alive)

@@ -40,9 +40,9 @@ def test_every_document_sent_in_a_run_is_valid(sandbox: Sandbox) -> None:
 
 
 def test_the_page_query_costs_one_point_up_to_99_repositories() -> None:
-    from graphql import parse  # noqa: PLC0415
+    from graphql import parse
 
-    from migrator.sandbox.graphql_api import query_cost  # noqa: PLC0415
+    from migrator.sandbox.graphql_api import query_cost
 
     document = parse(queries.REPOSITORIES)
     operation = document.definitions[0]

@@ -40,9 +40,13 @@ def test_metadata() -> None:
     assert record.protection == Protection(required_checks=("build",), required_reviews=0)
 
 
-def test_unreadable_protection() -> None:
-    record = parse_repository(_node(), max_bytes=1000, protection_readable=False).record
+def test_fields_graphql_could_not_read_are_unknown_not_empty() -> None:
+    errors = {"defaultBranchRef/branchProtectionRule": "Resource not accessible by integration",
+              "workflows": "timeout", "readme": "timeout", "isArchived": "odd"}
+    record = parse_repository(_node(), max_bytes=1000, field_errors=errors).record
     assert record.protection == Protection(readable=False)
+    assert record.skipped == {".github/workflows/": "GitHub could not read it: timeout",
+                              "README.md": "GitHub could not read it: timeout"}
 
 
 def test_only_yaml_blobs_directly_in_the_folder() -> None:

@@ -28,7 +28,7 @@ def test_github_api_url_from_the_environment_as_in_actions() -> None:
 
 
 def test_agrees_with_pygithub_on_graphql() -> None:
-    from github.Requester import Requester  # noqa: PLC0415
+    from github.Requester import Requester
 
     for rest in ("/api/v3", "", "/"):
         path = resolve_api_urls(f"https://ghe.example.com{rest}", env={}).graphql.split("ghe.example.com", 1)[1]
