@@ -1,4 +1,5 @@
-"""`GitHubClient`: the read side of the adapter (`GitHubReader`), and `connect` to build one from flags/env."""
+"""`GitHubClient`: the whole adapter (`GitHubReader`, and the executor's `Writer` and `StatusReader`), and
+`connect` to build one from flags/env."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -34,11 +35,16 @@ from migrator.github.records import (
     with_fetched,
 )
 from migrator.github.retry import RetryPolicy
+from migrator.github.status import StatusMethods
 from migrator.github.transport import GraphQLAnswer, GraphQLError, PageTooSlow, Transport
 from migrator.github.types import RepoRecord, SecretNames, TokenInfo, Usage
 from migrator.github.urls import ApiUrls, resolve_api_urls
+from migrator.github.writer import WriteMethods
 from migrator.log import get_logger
 from migrator.model import git_blob_sha
+
+if TYPE_CHECKING:
+    from migrator.apply.ports import StatusReader, Writer
 
 Json = dict[str, Any]
 USER_AGENT = "migrator (+https://github.com/PyGithub/PyGithub)"
@@ -52,13 +58,14 @@ class ClientSettings:
     timeout: int = 30  # seconds per HTTP request
     max_blob_bytes: int = 1_000_000  # larger files are skipped, not read
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    # PyGithub's client-side throttles; the read side needs none (GitHub asks for them between writes).
+    # PyGithub's client-side throttles stay off: the executor's Pacer paces content-creating writes.
     seconds_between_requests: float | None = None
     seconds_between_writes: float | None = None
 
 
-class GitHubClient:
-    """Reads an organisation in bulk: one GraphQL query per page of repositories, REST for the rest."""
+class GitHubClient(WriteMethods, StatusMethods):
+    """Reads an organisation in bulk (one GraphQL query per page of repositories, REST for the rest), and
+    writes for the executor: one request per write, never retried here (see `writer`)."""
 
     def __init__(self, *, credentials: Credentials, urls: ApiUrls, settings: ClientSettings | None = None) -> None:
         self.settings = settings or ClientSettings()
@@ -277,6 +284,12 @@ def _field_errors(errors: tuple[GraphQLError, ...]) -> dict[int, dict[str, str]]
         if len(path) > 4 and path[:3] == ("organization", "repositories", "nodes") and isinstance(path[3], int):
             found.setdefault(path[3], {})["/".join(str(p) for p in path[4:])] = error.message
     return found
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_ports(client: GitHubClient) -> tuple[Writer, StatusReader]:
+        return client, client  # mypy --strict checks GitHubClient against both protocols here
 
 
 def connect(

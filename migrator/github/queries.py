@@ -54,4 +54,77 @@ query MigratorRepositoryCount($login: String!) {
 }
 """
 
-ALL = {"MigratorRepositories": REPOSITORIES, "MigratorRepositoryCount": REPOSITORY_COUNT}
+COMMIT_FIELDS = "oid message parents(first: 2) { nodes { oid } }"
+
+PULL_FIELDS = (
+    "number url state headRefName headRefOid baseRefName body mergeCommit { oid } "
+    "headRepository { nameWithOwner }"
+)
+
+
+def repo_state(path_count: int) -> str:
+    """What the executor reads before and after every write: the default branch head, the blob of each
+    planned path there (`p0`, `p1`, ... from variables `$p0`, ...), our branch and its pull requests."""
+    paths = [f"p{i}" for i in range(path_count)]
+    declared = "".join(f", ${p}: String!" for p in paths)
+    blobs = "".join(f"\n    {p}: object(expression: ${p}) {{ ... on Blob {{ oid }} }}" for p in paths)
+    return f"""
+query MigratorRepoState($owner: String!, $name: String!, $ref: String!, $branch: String!{declared}) {{
+  repository(owner: $owner, name: $name) {{
+    defaultBranchRef {{ name target {{ oid }} }}{blobs}
+    branch: ref(qualifiedName: $ref) {{ target {{ ... on Commit {{ {COMMIT_FIELDS} }} }} }}
+    pullRequests(headRefName: $branch, first: 20, states: [OPEN, CLOSED, MERGED],
+                 orderBy: {{field: CREATED_AT, direction: DESC}}) {{
+      nodes {{ {PULL_FIELDS} }}
+    }}
+  }}
+}}
+"""
+
+
+COMMIT = f"""
+query MigratorCommit($owner: String!, $name: String!, $oid: GitObjectID!) {{
+  repository(owner: $owner, name: $name) {{
+    object(oid: $oid) {{ ... on Commit {{ {COMMIT_FIELDS} }} }}
+  }}
+}}
+"""
+
+# One request; `expectedHeadOid` makes GitHub refuse it (STALE_DATA) if the branch moved.
+CREATE_COMMIT = """
+mutation MigratorCommitFiles($input: CreateCommitOnBranchInput!) {
+  createCommitOnBranch(input: $input) { commit { oid } }
+}
+"""
+
+# The check rollup is asked for under a second alias of the same pull request: a failure there
+# (an app token without `checks: read`, a server that lacks the field) nulls only that alias, and
+# the pull request's state still arrives.
+PULL_STATUS_FIELDS = "number url state reviewDecision mergeable"
+PULL_CHECK_FIELDS = """commits(last: 1) { nodes { commit { statusCheckRollup { state
+        contexts(first: 50) { nodes { __typename ... on CheckRun { name conclusion status }
+                                      ... on StatusContext { context state } } } } } } }"""
+
+
+def pull_statuses(count: int) -> str:
+    """`count` pull requests in one query: `r0`, `r1`, ... from variables `$o0`, `$n0`, `$k0`, ..."""
+    declared = ", ".join(f"$o{i}: String!, $n{i}: String!, $k{i}: Int!" for i in range(count))
+    blocks = "".join(
+        f"""
+  r{i}: repository(owner: $o{i}, name: $n{i}) {{
+    pull: pullRequest(number: $k{i}) {{ {PULL_STATUS_FIELDS} }}
+    checks: pullRequest(number: $k{i}) {{ {PULL_CHECK_FIELDS} }}
+  }}"""
+        for i in range(count)
+    )
+    return f"\nquery MigratorPullStatuses({declared}) {{{blocks}\n  rateLimit {{ cost remaining resetAt }}\n}}\n"
+
+
+ALL = {
+    "MigratorRepositories": REPOSITORIES,
+    "MigratorRepositoryCount": REPOSITORY_COUNT,
+    "MigratorCommit": COMMIT,
+    "MigratorCommitFiles": CREATE_COMMIT,
+}
+# Documents built per call, at the sizes the tests validate.
+BUILT = {"MigratorRepoState": repo_state, "MigratorPullStatuses": pull_statuses}

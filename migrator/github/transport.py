@@ -34,6 +34,10 @@ class GraphQLAnswer:
     headers: Headers
 
 
+class Unreadable(ValueError):
+    """An answer whose body could not be parsed as the JSON GitHub sends."""
+
+
 class PageTooSlow(Exception):
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.describe)
@@ -65,7 +69,7 @@ class Transport:
         self.urls = urls
         self.usage = usage
         self.policy = policy
-        self._credential_source = credential_source
+        self.credential_source = credential_source  # where the token came from, e.g. "GITHUB_TOKEN"
 
     # ------------------------------------------------------------ REST
 
@@ -119,21 +123,15 @@ class Transport:
         """
 
         def attempt() -> GraphQLAnswer:
-            self.usage.graphql_requests += 1
-            payload = {"query": query, "variables": dict(variables)}
-            headers, body = self._requester.requestJsonAndCheck("POST", self.urls.graphql, input=payload)
-            answer = GraphQLAnswer(_data(body), graphql_errors(body), _lowered(headers))
-            self.usage.graphql_points += _points(answer.data)
-            limited = next((e for e in answer.errors if e.type == "RATE_LIMITED"), None)
-            if limited is not None:
-                raise ApiFailure(403, limited.message, {**answer.headers, "x-ratelimit-remaining": "0"})
-            return answer
+            return self.post_graphql(query, variables)
 
         def retry_on(failure: Failure) -> bool:
             return failure.retryable and not (shrinkable and failure.page_too_slow)
 
         try:
             answer: GraphQLAnswer = self.read(attempt, what=what, step=step, retry_on=retry_on)
+        except ValueError as error:  # Unreadable, or JSON PyGithub could not decode
+            raise RemoteError(f"GitHub sent an unreadable answer while {what}; run again") from error
         except (GithubException, ApiFailure, requests.exceptions.RequestException) as error:
             failure = classify(error, now=self.policy.clock())
             if shrinkable and failure.page_too_slow:
@@ -142,6 +140,27 @@ class Transport:
         if not answer.data and answer.errors:
             raise self._graphql_refusal(answer.errors[0], what, need)
         return answer
+
+    def post_graphql(self, query: str, variables: Mapping[str, Any]) -> GraphQLAnswer:
+        """One GraphQL request, no retry. A `RATE_LIMITED` error is raised as the 403 it means;
+        a body that is not GraphQL's JSON raises `Unreadable`."""
+        self.usage.graphql_requests += 1
+        payload = {"query": query, "variables": dict(variables)}
+        headers, body = self._requester.requestJsonAndCheck("POST", self.urls.graphql, input=payload)
+        if not _graphql_shaped(body):
+            raise Unreadable("the answer was not GraphQL's JSON")
+        answer = GraphQLAnswer(_data(body), graphql_errors(body), _lowered(headers))
+        self.usage.graphql_points += _points(answer.data)
+        limited = next((e for e in answer.errors if e.type == "RATE_LIMITED"), None)
+        if limited is not None:
+            raise ApiFailure(403, limited.message, {**answer.headers, "x-ratelimit-remaining": "0"})
+        return answer
+
+    def send(self, verb: str, url: str, body: Mapping[str, Any] | None = None) -> tuple[Headers, Any]:
+        """One REST request, no retry: for writes, which the adapter never repeats."""
+        self.usage.rest_requests += 1
+        headers, data = self._requester.requestJsonAndCheck(verb, url, input=None if body is None else dict(body))
+        return _lowered(headers), data
 
     def _graphql_refusal(self, error: GraphQLError, what: str, need: str) -> MigratorError:
         if error.type in ("FORBIDDEN", "INSUFFICIENT_SCOPES"):
@@ -177,7 +196,7 @@ class Transport:
             return exhausted(failure, what)
         if failure.status == 401:
             return AuthError(f"GitHub rejected the token (401 {failure.message or 'Bad credentials'}); "
-                             f"check {self._credential_source}")
+                             f"check {self.credential_source}")
         if failure.status == 403:
             return AuthError(f"GitHub refused {what} (403 {failure.message}); the token needs {need}")
         return RemoteError(f"GitHub refused {what} ({failure.describe})")
@@ -190,6 +209,12 @@ def _repo(repo: str | None) -> dict[str, str]:
 def _data(body: Any) -> Json:
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+def _graphql_shaped(body: Any) -> bool:
+    if not isinstance(body, dict) or not ({"data", "errors"} & body.keys()):
+        return False
+    return body.get("data") is None or isinstance(body["data"], dict)
 
 
 def _points(data: Json) -> int:

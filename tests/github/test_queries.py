@@ -17,6 +17,24 @@ def test_document_is_valid(name: str) -> None:
     assert validate_document(queries.ALL[name]) == []
 
 
+@pytest.mark.parametrize("name", sorted(queries.BUILT))
+@pytest.mark.parametrize("size", [0, 1, 3, 25])
+def test_built_document_is_valid(name: str, size: int) -> None:
+    if name == "MigratorPullStatuses" and size == 0:
+        return  # never built: no pull requests, no query
+    assert validate_document(queries.BUILT[name](size)) == []
+
+
+def test_the_state_and_status_queries_cost_one_point() -> None:
+    from graphql import parse
+
+    from migrator.sandbox.graphql_api import query_cost
+
+    for document in (queries.repo_state(30), queries.pull_statuses(25)):
+        parsed = parse(document)
+        assert query_cost(parsed, parsed.definitions[0], {}).points == 1  # type: ignore[arg-type]
+
+
 def test_every_document_sent_in_a_run_is_valid(sandbox: Sandbox) -> None:
     client = make_client(sandbox.url, page_size=3)
     requester = client.transport._requester

@@ -1,0 +1,235 @@
+"""The write side of the adapter: `migrator.apply.ports.Writer` over GitHub's APIs.
+
+Reads (`repo_state`, `commit`) are GraphQL under the read retry. Each content-creating write is ONE
+request, never repeated here: a failure becomes a `WriteError` (see `refusals`) and the executor reads
+back before it decides anything.
+
+Which API for which write:
+- branches: REST `POST /git/refs` and `DELETE /git/refs/heads/B`. GraphQL `createRef`/`deleteRef` need
+  node ids (the repository's, the ref's): one more read per write, or a cache to keep right.
+- the commit: GraphQL `createCommitOnBranch`, the only API that makes a multi-file commit in one request,
+  refuses a moved branch (`expectedHeadOid`) and leaves a commit GitHub signs.
+- pull requests, labels, reviewers, comments, closing: REST, which addresses a PR by its number.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from migrator.apply.ports import Ambiguous, CommitInfo, Forbidden, PullInfo, PullRequestSpec, RepoState, WriteError
+from migrator.errors import AuthError
+from migrator.github import queries
+from migrator.github.refusals import WIRE_ERRORS, graphql_refusal, http_refusal
+from migrator.github.retry import RetryPolicy
+from migrator.github.transport import GraphQLAnswer, Transport
+from migrator.log import get_logger
+
+Json = dict[str, Any]
+T = TypeVar("T")
+HEADS = "refs/heads/"
+
+
+class WriteMethods:
+    """Mixed into `GitHubClient`, which provides `transport`."""
+
+    transport: Transport
+
+    @property
+    def _policy(self) -> RetryPolicy:
+        return self.transport.policy
+
+    # ------------------------------------------------------------ reads
+
+    def repo_state(self, repo: str, *, branch: str, paths: Sequence[str]) -> RepoState:
+        owner, name = _split(repo)
+        variables: Json = {"owner": owner, "name": name, "ref": HEADS + branch, "branch": branch}
+        variables.update({f"p{i}": f"HEAD:{path}" for i, path in enumerate(paths)})
+        node = self._read_repository(queries.repo_state(len(paths)), variables, repo, f"reading the state of {repo}")
+        default = node.get("defaultBranchRef")
+        if not isinstance(default, dict) or not isinstance((default.get("target") or {}).get("oid"), str):
+            raise Forbidden(f"{repo} has no default branch to apply to")
+        pulls = node.get("pullRequests") or {}
+        return RepoState(
+            default_branch=str(default["name"]),
+            default_head=str(default["target"]["oid"]),
+            blobs={path: _oid(node.get(f"p{i}")) for i, path in enumerate(paths)},
+            branch_head=_commit_info((node.get("branch") or {}).get("target")),
+            pulls=tuple(_pull_info(p) for p in pulls.get("nodes") or () if _same_repo(p, repo)),
+        )
+
+    def commit(self, repo: str, oid: str) -> CommitInfo:
+        owner, name = _split(repo)
+        node = self._read_repository(queries.COMMIT, {"owner": owner, "name": name, "oid": oid}, repo,
+                                     f"reading commit {oid[:10]} of {repo}")
+        info = _commit_info(node.get("object"))
+        if info is None:
+            raise Forbidden(f"GitHub has no commit {oid[:10]} in {repo} that this token can see")
+        return info
+
+    def _read_repository(self, query: str, variables: Json, repo: str, what: str) -> Json:
+        def attempt() -> GraphQLAnswer:
+            return self.transport.post_graphql(query, variables)
+
+        try:
+            answer: GraphQLAnswer = self.transport.read(attempt, what=what, step="apply", repo=repo)
+        except WIRE_ERRORS as error:
+            raise self._refusal(error, what) from error
+        node = answer.data.get("repository")
+        if isinstance(node, dict):
+            return node
+        if answer.errors:
+            raise graphql_refusal(answer.errors, answer.headers, what=what, policy=self._policy)
+        raise Ambiguous(f"GitHub's answer to {what} had no repository; read again")
+
+    # ------------------------------------------------------------ writes: branches and the commit
+
+    def create_branch(self, repo: str, *, branch: str, oid: str) -> None:
+        self._rest(repo, "POST", "git/refs", {"ref": HEADS + branch, "sha": oid}, what=f"creating {branch} in {repo}")
+
+    def delete_branch(self, repo: str, branch: str) -> None:
+        self._rest(repo, "DELETE", f"git/refs/heads/{quote(branch, safe='/')}", None,
+                   what=f"deleting {branch} in {repo}")
+
+    def commit_files(
+        self,
+        repo: str,
+        *,
+        branch: str,
+        expected_head: str,
+        headline: str,
+        body: str,
+        additions: Mapping[str, bytes],
+        deletions: Sequence[str],
+    ) -> str:
+        what = f"committing to {branch} in {repo}"
+        changes = {
+            "additions": [{"path": p, "contents": base64.b64encode(c).decode("ascii")} for p, c in additions.items()],
+            "deletions": [{"path": p} for p in deletions],
+        }
+        message = {"headline": headline, "body": body} if body else {"headline": headline}
+        payload = {"input": {
+            "branch": {"repositoryNameWithOwner": repo, "branchName": branch},
+            "expectedHeadOid": expected_head,
+            "message": message,
+            "fileChanges": changes,
+        }}
+        result = self._mutation(queries.CREATE_COMMIT, payload, "createCommitOnBranch", repo=repo, what=what)
+        oid = (result.get("commit") or {}).get("oid")
+        if not isinstance(oid, str):
+            raise Ambiguous(f"GitHub's answer to {what} had no commit id; read back first")
+        return oid
+
+    # ------------------------------------------------------------ writes: pull requests
+
+    def create_pull(self, repo: str, spec: PullRequestSpec) -> PullInfo:
+        what = f"opening a pull request from {spec.head} in {repo}"
+        body = {"title": spec.title, "head": spec.head, "base": spec.base, "body": spec.body, "draft": spec.draft}
+        data = self._rest(repo, "POST", "pulls", body, what=what)
+        try:
+            return _rest_pull(data)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise Ambiguous(f"GitHub's answer to {what} could not be read; read back first") from None
+
+    def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
+        self._rest(repo, "POST", f"issues/{number}/labels", {"labels": list(labels)},
+                   what=f"labelling #{number} of {repo}")
+
+    def request_reviewers(self, repo: str, number: int, *, users: Sequence[str], teams: Sequence[str]) -> None:
+        self._rest(repo, "POST", f"pulls/{number}/requested_reviewers",
+                   {"reviewers": list(users), "team_reviewers": list(teams)},
+                   what=f"requesting reviews on #{number} of {repo}")
+
+    def comment(self, repo: str, number: int, body: str) -> None:
+        self._rest(repo, "POST", f"issues/{number}/comments", {"body": body}, what=f"commenting on #{number} of {repo}")
+
+    def close_pull(self, repo: str, number: int) -> None:
+        self._rest(repo, "PATCH", f"pulls/{number}", {"state": "closed"}, what=f"closing #{number} of {repo}")
+
+    # ------------------------------------------------------------ one request each
+
+    def _rest(self, repo: str, verb: str, path: str, body: Mapping[str, Any] | None, *, what: str) -> Any:
+        url = f"/repos/{quote(repo, safe='/')}/{path}"
+        return self._once(lambda: self.transport.send(verb, url, body)[1], repo=repo, what=what)
+
+    def _mutation(self, query: str, variables: Json, field: str, *, repo: str, what: str) -> Json:
+        answer: GraphQLAnswer = self._once(lambda: self.transport.post_graphql(query, variables), repo=repo, what=what)
+        result = answer.data.get(field)
+        if isinstance(result, dict):
+            return result
+        if answer.errors:
+            raise graphql_refusal(answer.errors, answer.headers, what=what, policy=self._policy)
+        raise Ambiguous(f"GitHub's answer to {what} had no result; read back first")
+
+    def _once(self, send: Callable[[], T], *, repo: str, what: str) -> T:
+        logger = get_logger(repo=repo, step="write")
+        try:
+            result = send()
+        except WIRE_ERRORS as error:
+            refusal = self._refusal(error, what)
+            logger.warning("github.write_failed", what=what, error=type(refusal).__name__, detail=str(refusal))
+            raise refusal from error
+        logger.debug("github.write", what=what)
+        return result
+
+    def _refusal(self, error: BaseException, what: str) -> WriteError | AuthError:
+        return http_refusal(error, what=what, policy=self._policy, credential_source=self.transport.credential_source)
+
+
+def _split(repo: str) -> tuple[str, str]:
+    owner, _, name = repo.partition("/")
+    return owner, name
+
+
+def _oid(blob: Any) -> str | None:
+    oid = blob.get("oid") if isinstance(blob, dict) else None
+    return oid if isinstance(oid, str) else None
+
+
+def _commit_info(node: Any) -> CommitInfo | None:
+    if not isinstance(node, dict) or not isinstance(node.get("oid"), str):
+        return None
+    parents = ((node.get("parents") or {}).get("nodes")) or ()
+    return CommitInfo(
+        oid=node["oid"],
+        parents=tuple(str(p["oid"]) for p in parents if isinstance(p, dict)),
+        message=str(node.get("message") or ""),
+    )
+
+
+def _same_repo(pull: Any, repo: str) -> bool:
+    """A PR from a fork can have a head branch of the same name; it is not ours."""
+    if not isinstance(pull, dict):
+        return False
+    head = pull.get("headRepository")
+    return not isinstance(head, dict) or str(head.get("nameWithOwner", "")).lower() == repo.lower()
+
+
+def _pull_info(node: Json) -> PullInfo:
+    merge = node.get("mergeCommit")
+    return PullInfo(
+        number=int(node["number"]),
+        url=str(node["url"]),
+        state=str(node["state"]).lower(),
+        head_ref=str(node["headRefName"]),
+        head_oid=str(node["headRefOid"]),
+        base_ref=str(node["baseRefName"]),
+        body=str(node.get("body") or ""),
+        merge_commit_oid=merge.get("oid") if isinstance(merge, dict) else None,
+    )
+
+
+def _rest_pull(data: Any) -> PullInfo:
+    state = "merged" if data.get("merged") else str(data["state"])
+    return PullInfo(
+        number=int(data["number"]),
+        url=str(data["html_url"]),
+        state=state,
+        head_ref=str(data["head"]["ref"]),
+        head_oid=str(data["head"]["sha"]),
+        base_ref=str(data["base"]["ref"]),
+        body=str(data.get("body") or ""),
+        merge_commit_oid=data.get("merge_commit_sha") if data.get("merged") else None,
+    )
