@@ -22,6 +22,7 @@ from migrator.apply.ports import (
     Forbidden,
     PullInfo,
     PullRequestSpec,
+    Rejected,
     RepoState,
     StaleHead,
     Throttled,
@@ -137,6 +138,8 @@ class RepoApply:
             return self._finish(Status.SKIPPED_BY_PERMISSION, str(denied))
         except (Ambiguous, Throttled) as error:
             return self._finish(Status.FAILED, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+        except Rejected as rejected:
+            return self._finish(Status.FAILED, str(rejected))
         status = Status.APPLIED if self._ensure.writes > prior_writes else Status.ALREADY_APPLIED
         return self._finish(status, "", pull)
 

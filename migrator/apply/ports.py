@@ -29,6 +29,10 @@ class Forbidden(WriteError):
     """403/404 on a write: the token may not write here (no push access, no `workflow` scope, protection)."""
 
 
+class Rejected(WriteError):
+    """422 or similar: GitHub refused this request for a reason that repeating will not change."""
+
+
 class Ambiguous(WriteError):
     """5xx, a timeout, or a lost response: the write may or may not have happened. Read back first."""
 

@@ -16,7 +16,16 @@ from migrator.apply.ensure import Ensurer
 from migrator.apply.executor import Status, is_ours, selected_changes
 from migrator.apply.journal import Journal, RepoJournal, read_events
 from migrator.apply.pacing import Pacer
-from migrator.apply.ports import Ambiguous, Forbidden, PullInfo, PullRequestSpec, RepoState, Throttled, Writer
+from migrator.apply.ports import (
+    Ambiguous,
+    Forbidden,
+    PullInfo,
+    PullRequestSpec,
+    Rejected,
+    RepoState,
+    Throttled,
+    Writer,
+)
 from migrator.model import git_blob_sha
 from migrator.plan.model import Change, Plan, RepoPlan
 
@@ -65,7 +74,7 @@ class RepoRollback:
             status, detail, pull = self._undo()
         except Forbidden as denied:
             return self._finish(Status.SKIPPED_BY_PERMISSION.value, str(denied))
-        except (Ambiguous, Throttled) as error:
+        except (Ambiguous, Throttled, Rejected) as error:
             return self._finish(Status.FAILED.value, str(error))
         return self._finish(status, detail, pull)
 
@@ -79,6 +88,8 @@ class RepoRollback:
         head = state.branch_head
         if head is not None and not is_ours(head, self.plan, self.repo.base_oid) and head.oid != self.repo.base_oid:
             return RollbackStatus.LEFT_ALONE, f"{self.repo.branch} moved to {head.oid[:10]}, not ours", pull
+        if (pull is None or pull.state != "open") and head is None:
+            return RollbackStatus.NOTHING, "already rolled back: no open PR and no branch of ours", pull
         if pull is not None and pull.state == "open":
             self._close(pull)
         if head is not None:

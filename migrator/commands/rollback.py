@@ -19,6 +19,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository")
     parser.add_argument("--include-review", action="store_true", help="the apply included review changes")
     parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    parser.add_argument(
+        "--min-interval",
+        type=float,
+        default=PaceSettings().min_interval,
+        metavar="SECONDS",
+        help="at least this long between content-creating writes",
+    )
     add_connection_arguments(parser)
 
 
@@ -33,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if not touched:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
     client = connect_from(args, api_url=plan.api_url)
-    pacer = Pacer(PaceSettings())
+    pacer = Pacer(PaceSettings(min_interval=args.min_interval))
     outcomes = [RepoRollback(plan, repo, client, journal, pacer, args.include_review).run() for repo in touched]
     if args.output_format == "json":
         print(json.dumps({"journal": str(journal.path), "repos": [asdict(o) for o in outcomes]}, indent=2))

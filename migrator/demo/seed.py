@@ -87,7 +87,7 @@ README = """# {name}
 """
 
 
-def _repo(
+def repo_files(
     name: str, *, pat: str = "PAT_TOKEN", docker_extra: str = "", platforms: str = "linux/amd64,linux/arm64"
 ) -> dict[str, str]:
     return {
@@ -100,12 +100,12 @@ def _repo(
 
 def write_demo_seed(directory: Path) -> Path:
     repos = {
-        "api": _repo("api"),  # the reference case: every fix is safe
-        "web": _repo("web", platforms="linux/amd64"),  # platforms differ from main.yml: docker fixes need review
-        "worker": _repo("worker", pat="WORKER_PAT"),  # its PAT secret does not exist: the token fix is blocked
-        "guarded": _repo("guarded"),  # enforce_admins: the plan warns that a PAT alone will not do
+        "api": repo_files("api"),  # the reference case: every fix is safe
+        "web": repo_files("web", platforms="linux/amd64"),  # platforms differ from main.yml: docker fixes need review
+        "worker": repo_files("worker", pat="WORKER_PAT"),  # its PAT secret does not exist: the token fix is blocked
+        "guarded": repo_files("guarded"),  # enforce_admins: the plan warns that a PAT alone will not do
         "docs": {".github/workflows/ci.yml": CI, "README.md": "# docs\n"},  # nothing wrong
-        "old-service": _repo("old-service"),  # archived: skipped
+        "old-service": repo_files("old-service"),  # archived: skipped
     }
     return write_seed(
         directory,

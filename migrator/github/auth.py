@@ -20,8 +20,10 @@ from migrator.errors import AuthError, UsageError
 from migrator.log import register_secret
 
 TOKEN_ENV_VARS = ("GITHUB_TOKEN", "GH_TOKEN")
-NO_TOKEN = ("no GitHub token found; set GITHUB_TOKEN (or GH_TOKEN), run `gh auth login`, "
-            "or pass --app-id, --app-key and --installation-id")
+NO_TOKEN = (
+    "no GitHub token found; set GITHUB_TOKEN (or GH_TOKEN), run `gh auth login`, "
+    "or pass --app-id, --app-key and --installation-id"
+)
 GhTokenReader = Callable[[str | None], str | None]
 
 
@@ -143,8 +145,9 @@ def _app_credentials(
     try:
         private_key = key_path.read_text(encoding="utf-8")
     except OSError as error:
-        raise AuthError(f"cannot read the GitHub App private key {key_path}: {error.strerror}; "
-                        "pass the .pem file GitHub generated") from error
+        raise AuthError(
+            f"cannot read the GitHub App private key {key_path}: {error.strerror}; pass the .pem file GitHub generated"
+        ) from error
     if "PRIVATE KEY" not in private_key:
         raise AuthError(f"{key_path} does not hold a PEM private key; pass the .pem file GitHub generated")
     return AppCredentials(str(app_id), private_key, installation)

@@ -83,8 +83,9 @@ class GitHubClient(WriteMethods, StatusMethods):
             seconds_between_requests=self.settings.seconds_between_requests,
             seconds_between_writes=self.settings.seconds_between_writes,
         )
-        self.transport = Transport(self._github.requester, urls, self.usage, self.settings.retry,
-                                   credential_source=credentials.source)
+        self.transport = Transport(
+            self._github.requester, urls, self.usage, self.settings.retry, credential_source=credentials.source
+        )
 
     def __repr__(self) -> str:
         return f"GitHubClient({self.urls.rest!r}, {self._credentials!r})"
@@ -108,11 +109,17 @@ class GitHubClient(WriteMethods, StatusMethods):
     def token_info(self) -> TokenInfo:
         if isinstance(self._credentials, AppCredentials):
             return self._app_token_info(self._credentials)
-        got = self.transport.rest_get("/user", what="reading the token's user", step="token",
-                                      unknown_on=frozenset({403}))
+        got = self.transport.rest_get(
+            "/user", what="reading the token's user", step="token", unknown_on=frozenset({403})
+        )
         if got is None:  # an installation token (e.g. Actions' GITHUB_TOKEN) may not read /user
-            return TokenInfo(login="(installation token)", scopes=None, can_push_workflows=True, kind="app",
-                             workflow_permission_known=False)
+            return TokenInfo(
+                login="(installation token)",
+                scopes=None,
+                can_push_workflows=True,
+                kind="app",
+                workflow_permission_known=False,
+            )
         headers, user = got
         raw_scopes = headers.get("x-oauth-scopes")
         login = str(user.get("login", "")) if isinstance(user, dict) else ""
@@ -131,8 +138,9 @@ class GitHubClient(WriteMethods, StatusMethods):
         try:
             self.transport.read(fetch, what="creating an installation token", step="token")
         except (GithubException, requests.exceptions.RequestException) as error:
-            raise self.transport.error_for(error, "creating an installation token",
-                                           "a valid app id, private key and installation id") from error
+            raise self.transport.error_for(
+                error, "creating an installation token", "a valid app id, private key and installation id"
+            ) from error
         return TokenInfo(
             login=f"app {credentials.app_id} (installation {credentials.installation_id})",
             scopes=None,
@@ -143,8 +151,9 @@ class GitHubClient(WriteMethods, StatusMethods):
     # ------------------------------------------------------------ repositories
 
     def count_repositories(self, org: str) -> int:
-        answer = self.transport.graphql(queries.REPOSITORY_COUNT, {"login": org},
-                                        what=f"counting the repositories of {org}", step="count")
+        answer = self.transport.graphql(
+            queries.REPOSITORY_COUNT, {"login": org}, what=f"counting the repositories of {org}", step="count"
+        )
         return int(_organization(answer, org)["repositories"]["totalCount"])
 
     def repositories(self, org: str) -> Iterator[RepoRecord]:
@@ -168,9 +177,13 @@ class GitHubClient(WriteMethods, StatusMethods):
         while True:
             variables = {"login": org, "first": page.size, "after": cursor}
             try:
-                answer = self.transport.graphql(queries.REPOSITORIES, variables, step="list",
-                                                what=f"listing the repositories of {org}",
-                                                shrinkable=page.can_shrink)
+                answer = self.transport.graphql(
+                    queries.REPOSITORIES,
+                    variables,
+                    step="list",
+                    what=f"listing the repositories of {org}",
+                    shrinkable=page.can_shrink,
+                )
             except PageTooSlow as slow:
                 self.usage.retries += 1
                 page.shrink()
@@ -187,7 +200,8 @@ class GitHubClient(WriteMethods, StatusMethods):
         for where, message in field_errors.items():
             logger.warning("github.field_error", field=where, message=message)
         logger.debug(
-            "github.repository", files=len(record.files), skipped=len(record.skipped), fetched=len(parsed.fetch))
+            "github.repository", files=len(record.files), skipped=len(record.skipped), fetched=len(parsed.fetch)
+        )
         return record
 
     def _fetch(self, parsed: ParsedRepo) -> dict[str, bytes | str]:
@@ -214,8 +228,13 @@ class GitHubClient(WriteMethods, StatusMethods):
         return content
 
     def _blob_json(self, full_name: str, oid: str) -> Json | None:
-        got = self.transport.rest_get(f"/repos/{_quoted(full_name)}/git/blobs/{oid}", step="list", repo=full_name,
-                                      what=f"reading blob {oid[:10]} of {full_name}", unknown_on=frozenset({404}))
+        got = self.transport.rest_get(
+            f"/repos/{_quoted(full_name)}/git/blobs/{oid}",
+            step="list",
+            repo=full_name,
+            what=f"reading blob {oid[:10]} of {full_name}",
+            unknown_on=frozenset({404}),
+        )
         if got is None:
             return None
         data = got[1]
@@ -226,16 +245,23 @@ class GitHubClient(WriteMethods, StatusMethods):
     # ------------------------------------------------------------ secrets
 
     def secret_names(self, full_name: str) -> SecretNames:
-        return SecretNames(repo=self._secret_list(full_name, "secrets"),
-                           org=self._secret_list(full_name, "organization-secrets"))
+        return SecretNames(
+            repo=self._secret_list(full_name, "secrets"), org=self._secret_list(full_name, "organization-secrets")
+        )
 
     def _secret_list(self, full_name: str, kind: str) -> frozenset[str] | None:
         url: str | None = f"/repos/{_quoted(full_name)}/actions/{kind}"
         params: dict[str, Any] | None = {"per_page": self.settings.per_page}
         names: set[str] = set()
         while url:
-            got = self.transport.rest_get(url, params, what=f"listing the {kind.replace('-', ' ')} of {full_name}",
-                                          step="secrets", repo=full_name, unknown_on=frozenset({403, 404}))
+            got = self.transport.rest_get(
+                url,
+                params,
+                what=f"listing the {kind.replace('-', ' ')} of {full_name}",
+                step="secrets",
+                repo=full_name,
+                unknown_on=frozenset({403, 404}),
+            )
             if got is None:
                 return None
             headers, data = got
@@ -305,7 +331,11 @@ def connect(
     """A client from CLI flags, else the environment (GITHUB_API_URL, GITHUB_TOKEN, GH_TOKEN), else `gh`."""
     urls = resolve_api_urls(api_url, env=sources.env if sources else None)
     credentials = resolve_credentials(
-        token=token, app_id=app_id, app_key_path=app_key_path, installation_id=installation_id,
-        gh_hostname=None if urls.is_github_com else urls.host, sources=sources,
+        token=token,
+        app_id=app_id,
+        app_key_path=app_key_path,
+        installation_id=installation_id,
+        gh_hostname=None if urls.is_github_com else urls.host,
+        sources=sources,
     )
     return GitHubClient(credentials=credentials, urls=urls, settings=settings)

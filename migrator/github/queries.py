@@ -57,8 +57,7 @@ query MigratorRepositoryCount($login: String!) {
 COMMIT_FIELDS = "oid message parents(first: 2) { nodes { oid } }"
 
 PULL_FIELDS = (
-    "number url state headRefName headRefOid baseRefName body mergeCommit { oid } "
-    "headRepository { nameWithOwner }"
+    "number url state headRefName headRefOid baseRefName body mergeCommit { oid } headRepository { nameWithOwner }"
 )
 
 

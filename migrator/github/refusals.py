@@ -24,7 +24,7 @@ from typing import Any
 import requests
 from github import GithubException
 
-from migrator.apply.ports import AlreadyExists, Ambiguous, Forbidden, StaleHead, Throttled, WriteError
+from migrator.apply.ports import AlreadyExists, Ambiguous, Forbidden, Rejected, StaleHead, Throttled, WriteError
 from migrator.errors import AuthError
 from migrator.github.retry import ApiFailure, Failure, FailureKind, RetryPolicy, classify
 from migrator.github.transport import GraphQLError
@@ -70,6 +70,8 @@ def _fatal(failure: Failure, details: Sequence[str], *, what: str, credential_so
         return Ambiguous(f"{what}: {text}")
     if status is None:  # not an HTTP answer at all (a bug, or something we do not know): unsure
         return Ambiguous(f"{what}: {text}")
+    if status == 422 and not any(word in lowered for word in ("protected", "workflow", "permission")):
+        return Rejected(f"GitHub rejected {what} ({status} {text})")
     return Forbidden(f"GitHub refused {what} ({status} {text})")
 
 
@@ -100,6 +102,8 @@ def graphql_refusal(
         return StaleHead(f"{what}: {text}")
     if any(marker in lowered for marker in ALREADY_EXISTS):
         return AlreadyExists(f"{what}: {text}")
+    if first.type == "UNPROCESSABLE" and "workflow" not in lowered and "protected" not in lowered:
+        return Rejected(f"GitHub rejected {what} ({text})")
     if first.type in FORBIDDEN_TYPES or "without `workflow` scope" in lowered or "not accessible" in lowered:
         return Forbidden(f"GitHub refused {what} ({first.type or 'error'}: {text})")
     # No type: GitHub's "Something went wrong while executing your query" (often a timeout).

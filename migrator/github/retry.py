@@ -168,6 +168,7 @@ def retry_read(
 def exhausted(failure: Failure, what: str) -> RemoteError:
     """The one-line error once retries are spent on a retryable failure."""
     if failure.kind in (FailureKind.PRIMARY_LIMIT, FailureKind.SECONDARY_LIMIT):
-        return RemoteError(f"GitHub's {failure.kind} stopped {what} ({failure.describe}); "
-                           "wait for the limit to reset and run again")
+        return RemoteError(
+            f"GitHub's {failure.kind} stopped {what} ({failure.describe}); wait for the limit to reset and run again"
+        )
     return RemoteError(f"GitHub kept failing while {what} ({failure.describe}); try again later")

@@ -24,10 +24,13 @@ class StatusMethods:
         found: list[PullStatus] = []
         for start in range(0, len(pulls), BATCH):
             batch = pulls[start : start + BATCH]
-            answer = self.transport.graphql(queries.pull_statuses(len(batch)), _variables(batch), step="status",
-                                            what=f"reading {len(batch)} pull requests")
-            found.extend(parse_status(repo, number, answer.data.get(f"r{i}")) for i, (repo, number) in
-                         enumerate(batch))
+            answer = self.transport.graphql(
+                queries.pull_statuses(len(batch)),
+                _variables(batch),
+                step="status",
+                what=f"reading {len(batch)} pull requests",
+            )
+            found.extend(parse_status(repo, number, answer.data.get(f"r{i}")) for i, (repo, number) in enumerate(batch))
         return found
 
 

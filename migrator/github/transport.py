@@ -182,8 +182,14 @@ class Transport:
 
         def on_retry(failure: Failure, wait: float, attempt_number: int) -> None:
             self.usage.retries += 1
-            logger.warning("github.retry", what=what, reason=failure.kind.value, detail=failure.describe,
-                           wait_seconds=round(wait, 1), attempt=attempt_number)
+            logger.warning(
+                "github.retry",
+                what=what,
+                reason=failure.kind.value,
+                detail=failure.describe,
+                wait_seconds=round(wait, 1),
+                attempt=attempt_number,
+            )
 
         return retry_read(attempt, policy=self.policy, on_retry=on_retry, retry_on=retry_on)
 
@@ -195,8 +201,10 @@ class Transport:
         if failure.retryable:
             return exhausted(failure, what)
         if failure.status == 401:
-            return AuthError(f"GitHub rejected the token (401 {failure.message or 'Bad credentials'}); "
-                             f"check {self.credential_source}")
+            return AuthError(
+                f"GitHub rejected the token (401 {failure.message or 'Bad credentials'}); "
+                f"check {self.credential_source}"
+            )
         if failure.status == 403:
             return AuthError(f"GitHub refused {what} (403 {failure.message}); the token needs {need}")
         return RemoteError(f"GitHub refused {what} ({failure.describe})")

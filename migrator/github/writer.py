@@ -62,8 +62,9 @@ class WriteMethods:
 
     def commit(self, repo: str, oid: str) -> CommitInfo:
         owner, name = _split(repo)
-        node = self._read_repository(queries.COMMIT, {"owner": owner, "name": name, "oid": oid}, repo,
-                                     f"reading commit {oid[:10]} of {repo}")
+        node = self._read_repository(
+            queries.COMMIT, {"owner": owner, "name": name, "oid": oid}, repo, f"reading commit {oid[:10]} of {repo}"
+        )
         info = _commit_info(node.get("object"))
         if info is None:
             raise Forbidden(f"GitHub has no commit {oid[:10]} in {repo} that this token can see")
@@ -90,8 +91,9 @@ class WriteMethods:
         self._rest(repo, "POST", "git/refs", {"ref": HEADS + branch, "sha": oid}, what=f"creating {branch} in {repo}")
 
     def delete_branch(self, repo: str, branch: str) -> None:
-        self._rest(repo, "DELETE", f"git/refs/heads/{quote(branch, safe='/')}", None,
-                   what=f"deleting {branch} in {repo}")
+        self._rest(
+            repo, "DELETE", f"git/refs/heads/{quote(branch, safe='/')}", None, what=f"deleting {branch} in {repo}"
+        )
 
     def commit_files(
         self,
@@ -110,12 +112,14 @@ class WriteMethods:
             "deletions": [{"path": p} for p in deletions],
         }
         message = {"headline": headline, "body": body} if body else {"headline": headline}
-        payload = {"input": {
-            "branch": {"repositoryNameWithOwner": repo, "branchName": branch},
-            "expectedHeadOid": expected_head,
-            "message": message,
-            "fileChanges": changes,
-        }}
+        payload = {
+            "input": {
+                "branch": {"repositoryNameWithOwner": repo, "branchName": branch},
+                "expectedHeadOid": expected_head,
+                "message": message,
+                "fileChanges": changes,
+            }
+        }
         result = self._mutation(queries.CREATE_COMMIT, payload, "createCommitOnBranch", repo=repo, what=what)
         oid = (result.get("commit") or {}).get("oid")
         if not isinstance(oid, str):
@@ -134,13 +138,18 @@ class WriteMethods:
             raise Ambiguous(f"GitHub's answer to {what} could not be read; read back first") from None
 
     def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
-        self._rest(repo, "POST", f"issues/{number}/labels", {"labels": list(labels)},
-                   what=f"labelling #{number} of {repo}")
+        self._rest(
+            repo, "POST", f"issues/{number}/labels", {"labels": list(labels)}, what=f"labelling #{number} of {repo}"
+        )
 
     def request_reviewers(self, repo: str, number: int, *, users: Sequence[str], teams: Sequence[str]) -> None:
-        self._rest(repo, "POST", f"pulls/{number}/requested_reviewers",
-                   {"reviewers": list(users), "team_reviewers": list(teams)},
-                   what=f"requesting reviews on #{number} of {repo}")
+        self._rest(
+            repo,
+            "POST",
+            f"pulls/{number}/requested_reviewers",
+            {"reviewers": list(users), "team_reviewers": list(teams)},
+            what=f"requesting reviews on #{number} of {repo}",
+        )
 
     def comment(self, repo: str, number: int, body: str) -> None:
         self._rest(repo, "POST", f"issues/{number}/comments", {"body": body}, what=f"commenting on #{number} of {repo}")

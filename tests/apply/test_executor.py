@@ -156,7 +156,7 @@ def test_rollback_closes_open_prs_and_reverts_merged_ones(tmp_path: Path) -> Non
     revert = github.repos["acme/one"].pulls[-1]
     github.merge("acme/one", revert.number)
     assert github.files("acme/one") == tree("reference")  # back to the planned base content
-    assert rollback(github, plan, path)[1:] == [RollbackStatus.CLOSED, RollbackStatus.CLOSED]  # idempotent
+    assert rollback(github, plan, path)[1:] == [RollbackStatus.NOTHING, RollbackStatus.NOTHING]  # idempotent
 
 
 def test_rollback_after_a_partial_apply_and_never_touches_what_it_did_not_create(tmp_path: Path) -> None:
