@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"migrator {__version__}")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines to stderr even on a TTY")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug events")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log.configure(json=True if args.log_json else None, verbose=args.verbose)
+    log.configure(json=True if args.log_json else None, verbose=args.verbose, quiet=args.quiet)
     try:
         return _load(args._module).run(args)
     except MigratorError as error:

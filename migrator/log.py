@@ -63,7 +63,9 @@ class _Stderr:
         return sys.stderr.isatty()
 
 
-def configure(*, json: bool | None = None, verbose: bool = False, stream: TextIO | None = None) -> None:
+def configure(
+    *, json: bool | None = None, verbose: bool = False, quiet: bool = False, stream: TextIO | None = None
+) -> None:
     """Configure structlog for this process. `json=None` picks by whether stderr is a TTY."""
     out: Any = stream or _Stderr()
     use_json = (not out.isatty()) if json is None else json
@@ -80,7 +82,9 @@ def configure(*, json: bool | None = None, verbose: bool = False, stream: TextIO
             _redact_processor,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG if verbose else logging.INFO),
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+        ),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )

@@ -41,12 +41,12 @@ def run(args: argparse.Namespace) -> int:
         _run(migrator, ["show", str(plan), "--no-diff"])
         _run(migrator, ["show", str(plan), "--color", "always" if sys.stdout.isatty() else "never"], tail=18)
         _say(4, "Apply: one branch, one verified commit and one pull request per repository, paced and journaled.")
-        _run(migrator, ["apply", str(plan), *api], expect=(0, 1))
+        _run(migrator, ["apply", str(plan), "--min-interval", "0.25", *api], expect=(0, 1))
         _say(5, f"A reviewer merges the pull request in {ORG}/api; then status reads every PR and its checks.")
         _merge(sandbox.url, f"{ORG}/api", TOKEN)
         _run(migrator, ["status", str(plan), *api])
         _say(6, "Rollback: close the open PRs and delete their branches; open a revert PR for the merged one.")
-        _run(migrator, ["rollback", str(plan), *api])
+        _run(migrator, ["rollback", str(plan), "--min-interval", "0.25", *api])
         _say(7, "Status again: every PR is closed, and the revert waits for review. Done.")
         _run(migrator, ["status", str(plan), *api])
         print(
@@ -62,6 +62,7 @@ def _say(step: int, text: str) -> None:
 
 def _run(migrator: object, argv: list[str], *, expect: tuple[int, ...] = (0,), tail: int | None = None) -> None:
     print(f"$ migrator {' '.join(argv)}", flush=True)
+    argv = ["--quiet", *argv]
     if tail is None:
         code = migrator(argv)  # type: ignore[operator]
     else:

@@ -22,7 +22,10 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
     journal = Journal.open(journal_path(loaded.path), plan.plan_id)
-    pulls = sorted((name, state.pr_number) for name, state in journal.repos.items() if state.pr_number)
+    pulls = sorted(
+        [(name, state.pr_number) for name, state in journal.repos.items() if state.pr_number]
+        + [(name, state.revert_pr_number) for name, state in journal.repos.items() if state.revert_pr_number]
+    )
     applied = {name: state.status for name, state in journal.repos.items()}
     statuses = connect_from(args, api_url=plan.api_url).pull_statuses(pulls) if pulls else []
     if args.output_format == "json":

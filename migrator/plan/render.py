@@ -34,6 +34,7 @@ def summary(loaded: LoadedPlan) -> dict[str, Any]:
         "changes": {rule: {d.value: counts[d.value] for d in Disposition} for rule, counts in sorted(by_rule.items())},
         "blocked_reasons": dict(sorted(blocked.items(), key=lambda kv: (-kv[1], kv[0]))),
         "reviewer_edits": list(loaded.edits),
+        "warnings": [f"{repo.name}: {w}" for repo in plan.repos for w in repo.warnings],
         "usage": dict(plan.usage),
     }
 
@@ -80,6 +81,7 @@ def as_text(loaded: LoadedPlan, *, colour: bool, diffs: bool = True) -> str:
     ]
     lines += _section("blocked", [f"{n:>4}  {why}" for why, n in facts["blocked_reasons"].items()])
     lines += _section("reviewer edits", facts["reviewer_edits"])
+    lines += _section("warnings", facts["warnings"])
     if diffs:
         for repo in loaded.plan.repos:
             state = "" if repo.enabled else "  [disabled]"

@@ -20,8 +20,9 @@ class InterruptedReader(FakeReader):
         raise KeyboardInterrupt
 
 
-def test_ctrl_c_writes_no_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_ctrl_c_writes_no_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     reader = InterruptedReader([record("acme/a", {}), record("acme/b", {})])
 
     def fake_connect(args: argparse.Namespace) -> FakeReader:

@@ -1,0 +1,23 @@
+"""`migrator demo` is the first thing a new user runs: it must go through every step and end well."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrator.apply import pacing
+from migrator.cli import main
+
+
+def test_demo_runs_every_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pacing, "_sleep", lambda seconds: None)
+    assert main(["demo", "--keep", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for step in range(1, 8):
+        assert f"[{step}/7]" in out
+    assert "applied" in out and "revert-opened" in out and "blocked" in out
+    assert "enforces protection for admins" in out
+    assert (tmp_path / "plan.json.journal.jsonl").exists()
