@@ -245,28 +245,38 @@ class GitHubClient(WriteMethods, StatusMethods):
     # ------------------------------------------------------------ secrets
 
     def secret_names(self, full_name: str) -> SecretNames:
+        base = f"/repos/{_quoted(full_name)}/actions"
         return SecretNames(
-            repo=self._secret_list(full_name, "secrets"), org=self._secret_list(full_name, "organization-secrets")
+            repo=self._secret_list(f"{base}/secrets", what=f"listing the secrets of {full_name}", repo=full_name),
+            org=self._secret_list(
+                f"{base}/organization-secrets", what=f"listing the organization secrets of {full_name}", repo=full_name
+            ),
         )
 
-    def _secret_list(self, full_name: str, kind: str) -> frozenset[str] | None:
-        url: str | None = f"/repos/{_quoted(full_name)}/actions/{kind}"
+    def org_secret_names(self, org: str) -> frozenset[str] | None:
+        """Org secrets every repository can read (visibility "all"): one listing for the whole org."""
+        return self._secret_list(
+            f"/orgs/{quote(org, safe='')}/actions/secrets", what=f"listing the secrets of {org}", visible_to_all=True
+        )
+
+    def _secret_list(
+        self, url: str | None, *, what: str, repo: str | None = None, visible_to_all: bool = False
+    ) -> frozenset[str] | None:
         params: dict[str, Any] | None = {"per_page": self.settings.per_page}
         names: set[str] = set()
         while url:
             got = self.transport.rest_get(
-                url,
-                params,
-                what=f"listing the {kind.replace('-', ' ')} of {full_name}",
-                step="secrets",
-                repo=full_name,
-                unknown_on=frozenset({403, 404}),
+                url, params, what=what, step="secrets", repo=repo, unknown_on=frozenset({403, 404})
             )
             if got is None:
                 return None
             headers, data = got
             secrets = data.get("secrets") if isinstance(data, dict) else None
-            names.update(str(s["name"]) for s in secrets or () if isinstance(s, dict) and "name" in s)
+            names.update(
+                str(s["name"])
+                for s in secrets or ()
+                if isinstance(s, dict) and "name" in s and (not visible_to_all or s.get("visibility") == "all")
+            )
             url, params = _next_link(headers), None
         return frozenset(names)
 

@@ -41,10 +41,6 @@ def snapshot_of(record: RepoRecord, settings: RuleSettings) -> RepoSnapshot:
     )
 
 
-def needs_secrets(report: Report) -> bool:
-    return any(fix.requires_secret for finding in report.findings for fix in finding.fixes)
-
-
 def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, inputs: PlanInputs) -> RepoPlan | None:
     """The repo's plan, or None when nothing would change."""
     if record.head_oid is None or record.default_branch is None:

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from migrator import __version__
 from migrator.analysis.context import RuleSettings
 from migrator.checker import check_snapshot
-from migrator.github.types import GitHubReader, RepoRecord
+from migrator.github.types import GitHubReader, RepoRecord, SecretNames
 from migrator.log import get_logger
 from migrator.model import Severity
 from migrator.plan.model import Plan, RepoPlan
-from migrator.plan.planner import PlanInputs, needs_secrets, plan_repo, snapshot_of
+from migrator.plan.planner import PlanInputs, plan_repo, snapshot_of
 from migrator.plan.selection import Selection
 from migrator.rules import REGISTRY
 
@@ -42,6 +42,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     repos: list[RepoPlan] = []
     skipped: list[tuple[str, str]] = []
     notices: list[tuple[str, str]] = []
+    secrets = SecretLookup(reader, options.org)
     for done, record in enumerate(reader.repositories(options.org), start=1):
         if progress:
             progress(done, total, record.full_name)
@@ -49,7 +50,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         if reason:
             skipped.append((record.full_name, reason))
             continue
-        planned, notes = _plan_one(reader, record, inputs)
+        planned, notes = _plan_one(secrets, record, inputs)
         notices.extend(notes)
         if planned is not None:
             repos.append(planned)
@@ -82,13 +83,37 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     )
 
 
+class SecretLookup:
+    """Secret names per repository, asking GitHub as little as possible.
+
+    The org's secrets visible to every repository are listed once, when first needed. A repository
+    whose required secrets are all among them costs nothing more; only the others are asked about.
+    """
+
+    def __init__(self, reader: GitHubReader, org: str) -> None:
+        self._reader = reader
+        self._org = org
+        self._org_wide: frozenset[str] | None = None
+        self._asked = False
+
+    def for_repo(self, full_name: str, required: set[str]) -> SecretNames:
+        if not self._asked:
+            self._asked = True
+            names = self._reader.org_secret_names(self._org)
+            self._org_wide = None if names is None else frozenset(n.upper() for n in names)
+        if self._org_wide is not None and {r.upper() for r in required} <= self._org_wide:
+            return SecretNames(repo=None, org=self._org_wide)
+        return self._reader.secret_names(full_name)
+
+
 def _plan_one(
-    reader: GitHubReader, record: RepoRecord, inputs: PlanInputs
+    secrets: SecretLookup, record: RepoRecord, inputs: PlanInputs
 ) -> tuple[RepoPlan | None, list[tuple[str, str]]]:
     log = get_logger(repo=record.full_name, step="plan")
     report = check_snapshot(snapshot_of(record, inputs.settings), inputs.settings)
-    secrets = reader.secret_names(record.full_name) if needs_secrets(report) else None
-    planned = plan_repo(record, report, secrets, inputs)
+    required = {fix.requires_secret for f in report.findings for fix in f.fixes if fix.requires_secret}
+    names = secrets.for_repo(record.full_name, required) if required else None
+    planned = plan_repo(record, report, names, inputs)
     notes = [
         (record.full_name, f"{f.location}: {f.rule} [{f.severity.value}] {f.message}")
         for f in report.findings

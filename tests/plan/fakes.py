@@ -47,6 +47,11 @@ class FakeReader:
         self.usage.graphql_requests += 1
         yield from self.records
 
+    org_wide: frozenset[str] | None = None
+
+    def org_secret_names(self, org: str) -> frozenset[str] | None:
+        return self.org_wide
+
     def secret_names(self, full_name: str) -> SecretNames:
         self.secret_lookups.append(full_name)
         return self.secrets.get(full_name, SecretNames(frozenset(), frozenset()))

@@ -179,3 +179,11 @@ def test_unreadable_plans_are_one_line_errors(tmp_path: Path) -> None:
 def test_schema_in_plans_folder_is_the_one_the_code_uses() -> None:
     shipped = Path(__file__).parents[2] / "migrator" / "data" / "plan.schema.json"
     assert (Path(__file__).parents[2] / "plans" / "plan.schema.json").read_bytes() == shipped.read_bytes()
+
+
+def test_org_wide_secrets_are_listed_once_instead_of_per_repository() -> None:
+    records = [record(f"acme/r{i}", tree("reference")) for i in range(5)]
+    reader = FakeReader(records, org_wide=frozenset({"pat_token"}))
+    plan = plan_of(reader)
+    assert reader.secret_lookups == []
+    assert {c.disposition for r in plan.repos for c in r.changes} == {Disposition.SAFE}
