@@ -26,14 +26,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     limits = parser.add_argument_group("limits")
     limits.add_argument("--core-limit", type=int, default=_DEFAULTS.core_limit, help="REST requests per hour")
     limits.add_argument("--graphql-limit", type=int, default=_DEFAULTS.graphql_limit, help="GraphQL points per hour")
-    limits.add_argument("--secondary-per-minute", type=int, default=_DEFAULTS.secondary_per_minute,
-                        help="content-creating requests per minute before 403")
-    limits.add_argument("--secondary-per-hour", type=int, default=_DEFAULTS.secondary_per_hour,
-                        help="content-creating requests per hour before 403")
-    limits.add_argument("--no-retry-after", action="store_true",
-                        help="answer secondary-limit 403s without a Retry-After header")
-    limits.add_argument("--concurrency", type=int, default=_DEFAULTS.concurrency,
-                        help="requests served at once; more are refused")
+    limits.add_argument(
+        "--secondary-per-minute",
+        type=int,
+        default=_DEFAULTS.secondary_per_minute,
+        help="content-creating requests per minute before 403",
+    )
+    limits.add_argument(
+        "--secondary-per-hour",
+        type=int,
+        default=_DEFAULTS.secondary_per_hour,
+        help="content-creating requests per hour before 403",
+    )
+    limits.add_argument(
+        "--no-retry-after", action="store_true", help="answer secondary-limit 403s without a Retry-After header"
+    )
+    limits.add_argument(
+        "--concurrency", type=int, default=_DEFAULTS.concurrency, help="requests served at once; more are refused"
+    )
     limits.add_argument("--latency-ms", type=int, default=_DEFAULTS.latency_ms, help="added latency per request")
     limits.add_argument("--per-page", type=int, default=_DEFAULTS.default_per_page, help="default REST page size")
 
@@ -78,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot bind {settings.host}:{settings.port}: {reason}; pick another --port") from error
     print(server.url, flush=True)
     repos = sum(len(org.repos) for org in store.orgs.values())
-    logger.info("sandbox.ready", url=server.url, orgs=len(store.orgs), repos=repos,
-                seconds=round(time.monotonic() - started, 3))
+    logger.info(
+        "sandbox.ready", url=server.url, orgs=len(store.orgs), repos=repos, seconds=round(time.monotonic() - started, 3)
+    )
     _stop_on_signals()
     try:
         server.serve_forever()

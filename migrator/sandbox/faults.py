@@ -111,8 +111,13 @@ class LoggedRequest:
     fault: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "status": self.status,
-                "operation": self.operation, "fault": self.fault}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "operation": self.operation,
+            "fault": self.fault,
+        }
 
 
 class Recorder:

@@ -166,8 +166,15 @@ def _repo_meta(rng: random.Random, mix: Mix, branch: str) -> dict[str, object]:
     return meta
 
 
-def generate(out: Path, *, repos: int, seed: int = 0, org: str = "bench-org", mix: Mix | None = None,
-             tokens: dict[str, str] | None = None) -> Path:
+def generate(
+    out: Path,
+    *,
+    repos: int,
+    seed: int = 0,
+    org: str = "bench-org",
+    mix: Mix | None = None,
+    tokens: dict[str, str] | None = None,
+) -> Path:
     """Write `repos` repositories of `org` under `out`; returns `out`."""
     chosen = mix or Mix()
     rng = random.Random(seed)

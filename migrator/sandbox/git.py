@@ -74,9 +74,7 @@ def serialise_tree(entries: Iterable[TreeEntry]) -> bytes:
     return bytes(out)
 
 
-def serialise_commit(
-    tree: str, parents: Iterable[str], author: Signature, committer: Signature, message: str
-) -> bytes:
+def serialise_commit(tree: str, parents: Iterable[str], author: Signature, committer: Signature, message: str) -> bytes:
     lines = [f"tree {tree}"]
     lines += [f"parent {parent}" for parent in parents]
     lines += [f"author {author.serialise()}", f"committer {committer.serialise()}", "", message]

@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -45,12 +46,14 @@ from migrator.sandbox.shapes import iso
 from migrator.sandbox.store import (
     HEADS,
     SANDBOX_USER,
+    CheckRun,
     Comment,
     Org,
     Power,
     Protection,
     PullRequest,
     Repo,
+    Status,
     Store,
     node_id,
     parse_node_id,
@@ -106,8 +109,7 @@ def _github_validation_error(error: GraphQLError) -> Json:
         extensions = {"code": "argumentNotAccepted", "name": match[3], "typeName": "Field", "argumentName": match[1]}
     elif match := _REQUIRED_ARG.match(message):
         message = f"Field '{match[1]}' is missing required arguments: {match[2]}"
-        extensions = {"code": "missingRequiredArguments", "className": "Field", "name": match[1],
-                      "arguments": match[2]}
+        extensions = {"code": "missingRequiredArguments", "className": "Field", "name": match[1], "arguments": match[2]}
     data: Json = {"message": message}
     if error.locations:
         data["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
@@ -222,12 +224,17 @@ def connection(info: Info, items: Sequence[Any], args: Json) -> Json:
     first, last = args.get("first"), args.get("last")
     name = info.field_name
     if first is None and last is None:
-        raise GitHubError("MISSING_PAGINATION_BOUNDARIES",
-                          f"You must provide a `first` or `last` value to properly paginate the `{name}` connection.")
+        raise GitHubError(
+            "MISSING_PAGINATION_BOUNDARIES",
+            f"You must provide a `first` or `last` value to properly paginate the `{name}` connection.",
+        )
     for label, value in (("first", first), ("last", last)):
         if value is not None and value > MAX_PAGE:
-            raise GitHubError("EXCESSIVE_PAGINATION", f"Requesting {value} records on the `{name}` connection "
-                              f"exceeds the `{label}` limit of {MAX_PAGE} records.")
+            raise GitHubError(
+                "EXCESSIVE_PAGINATION",
+                f"Requesting {value} records on the `{name}` connection "
+                f"exceeds the `{label}` limit of {MAX_PAGE} records.",
+            )
         if value is not None and value < 0:
             raise GitHubError("INVALID_PAGINATION", f"`{label}` on the `{name}` connection cannot be less than zero.")
     after, before = _decode_cursor(args.get("after")), _decode_cursor(args.get("before"))
@@ -365,14 +372,21 @@ class RepoNode:
         return resolve_expression(self.ctx, self.repo, expression or "HEAD")
 
     def repositoryTopics(self, info: Info, **args: Any) -> Json:
-        topics = [{"topic": {"name": t, "id": node_id("Topic", t)}, "url": f"{self.ctx.base}/topics/{t}",
-                   "id": node_id("RepositoryTopic", f"{self.repo.full_name}:{t}")} for t in self.repo.meta.topics]
+        topics = [
+            {
+                "topic": {"name": t, "id": node_id("Topic", t)},
+                "url": f"{self.ctx.base}/topics/{t}",
+                "id": node_id("RepositoryTopic", f"{self.repo.full_name}:{t}"),
+            }
+            for t in self.repo.meta.topics
+        ]
         return connection(info, topics, args)
 
     def branchProtectionRules(self, info: Info, **args: Any) -> Json:
         rules = sorted(self.repo.protections.items())
-        return _map_nodes(connection(info, rules, args),
-                          lambda item: ProtectionNode(self.ctx, self.repo, item[0], item[1]))
+        return _map_nodes(
+            connection(info, rules, args), lambda item: ProtectionNode(self.ctx, self.repo, item[0], item[1])
+        )
 
     def pullRequests(self, info: Info, **args: Any) -> Json:
         return _pull_connection(self.ctx, self.repo, info, args)
@@ -386,7 +400,8 @@ def _pull_connection(ctx: GqlContext, repo: Repo, info: Info, args: Json) -> Jso
     states = set(args.get("states") or ())
     labels = {label.lower() for label in args.get("labels") or ()}
     pulls = [
-        p for p in sorted(repo.pulls.values(), key=lambda p: p.number)
+        p
+        for p in sorted(repo.pulls.values(), key=lambda p: p.number)
         if (not states or _pull_state(p) in states)
         and (not args.get("headRefName") or p.head_ref == args["headRefName"])
         and (not args.get("baseRefName") or p.base_ref == args["baseRefName"])
@@ -415,10 +430,22 @@ class ProtectionNode:
         self.requiresStrictStatusChecks = rule.strict
         self.requiresApprovingReviews = rule.required_reviews > 0
         self.requiredApprovingReviewCount = rule.required_reviews or None
-        for flag in ("allowsDeletions", "allowsForcePushes", "blocksCreations", "dismissesStaleReviews",
-                     "lockBranch", "requiresCodeOwnerReviews", "requiresCommitSignatures", "requireLastPushApproval",
-                     "requiresConversationResolution", "requiresDeployments", "requiresLinearHistory",
-                     "restrictsPushes", "restrictsReviewDismissals", "lockAllowsFetchAndMerge"):
+        for flag in (
+            "allowsDeletions",
+            "allowsForcePushes",
+            "blocksCreations",
+            "dismissesStaleReviews",
+            "lockBranch",
+            "requiresCodeOwnerReviews",
+            "requiresCommitSignatures",
+            "requireLastPushApproval",
+            "requiresConversationResolution",
+            "requiresDeployments",
+            "requiresLinearHistory",
+            "restrictsPushes",
+            "restrictsReviewDismissals",
+            "lockAllowsFetchAndMerge",
+        ):
             setattr(self, flag, False)
 
     def repository(self, info: Info) -> RepoNode:
@@ -476,10 +503,18 @@ class CommitNode(GitObjectNode):
         self.committedDate = iso(commit.committer.timestamp)
         self.authoredDate = iso(commit.author.timestamp)
         self.url = self.commitUrl
-        self.author = {"name": commit.author.name, "email": commit.author.email,
-                       "date": iso(commit.author.timestamp), "user": None}
-        self.committer = {"name": commit.committer.name, "email": commit.committer.email,
-                          "date": iso(commit.committer.timestamp), "user": None}
+        self.author = {
+            "name": commit.author.name,
+            "email": commit.author.email,
+            "date": iso(commit.author.timestamp),
+            "user": None,
+        }
+        self.committer = {
+            "name": commit.committer.name,
+            "email": commit.committer.email,
+            "date": iso(commit.committer.timestamp),
+            "user": None,
+        }
 
     def tree(self, info: Info) -> TreeNode:
         return TreeNode(self.ctx, self.repo, self.repo.commit(self.oid).tree, "")
@@ -494,13 +529,20 @@ class CommitNode(GitObjectNode):
             history = [s for s in history if _touches(self.repo, s, str(args["path"]))]
         return _map_nodes(connection(info, history, args), lambda s: CommitNode(self.ctx, self.repo, s))
 
+    def statusCheckRollup(self, info: Info) -> RollupNode | None:
+        contexts = commit_contexts(self.repo, self.oid)
+        return RollupNode(self.ctx, self.repo, self.oid, contexts) if contexts else None
+
 
 def _touches(repo: Repo, sha: str, path: str) -> bool:
     commit = repo.commit(sha)
     before = repo.files_at(commit.parents[0]) if commit.parents else {}
     after = repo.files_at(sha)
-    return any(p == path or p.startswith(path.rstrip("/") + "/")
-               for p in set(before) | set(after) if before.get(p) != after.get(p))
+    return any(
+        p == path or p.startswith(path.rstrip("/") + "/")
+        for p in set(before) | set(after)
+        if before.get(p) != after.get(p)
+    )
 
 
 class TreeNode(GitObjectNode):
@@ -516,16 +558,25 @@ class TreeNode(GitObjectNode):
             path = f"{self.path}/{entry.name}" if self.path else entry.name
             is_blob = entry.kind == "blob"
             size = len(self.repo.git.blobs[entry.sha]) if is_blob else 0
-            out.append({
-                "name": entry.name, "path": path, "type": entry.kind, "oid": entry.sha,
-                "mode": int(entry.mode if entry.mode != TREE_MODE else "40000", 8),
-                "nameRaw": entry.name, "pathRaw": path, "size": size, "isGenerated": False,
-                "extension": ("." + entry.name.rsplit(".", 1)[1]) if is_blob and "." in entry.name else None,
-                "lineCount": self.repo.git.blobs[entry.sha].count(b"\n") if is_blob else None,
-                "language": None, "submodule": None,
-                "object": git_object(self.ctx, self.repo, entry.sha, path),
-                "repository": RepoNode(self.ctx, self.repo),
-            })
+            out.append(
+                {
+                    "name": entry.name,
+                    "path": path,
+                    "type": entry.kind,
+                    "oid": entry.sha,
+                    "mode": int(entry.mode if entry.mode != TREE_MODE else "40000", 8),
+                    "nameRaw": entry.name,
+                    "pathRaw": path,
+                    "size": size,
+                    "isGenerated": False,
+                    "extension": ("." + entry.name.rsplit(".", 1)[1]) if is_blob and "." in entry.name else None,
+                    "lineCount": self.repo.git.blobs[entry.sha].count(b"\n") if is_blob else None,
+                    "language": None,
+                    "submodule": None,
+                    "object": git_object(self.ctx, self.repo, entry.sha, path),
+                    "repository": RepoNode(self.ctx, self.repo),
+                }
+            )
         return out
 
 
@@ -581,6 +632,213 @@ def resolve_expression(ctx: GqlContext, repo: Repo, expression: str) -> GitObjec
     return git_object(ctx, repo, entry.sha, path) if entry else None
 
 
+# ---------------------------------------------------------------- checks and statuses of a commit
+
+
+CHECK_FAILED = frozenset({"action_required", "cancelled", "failure", "timed_out", "startup_failure"})
+CHECK_PASSED = frozenset({"success", "neutral", "skipped"})
+_CHECK_RUN_STATES = frozenset(
+    {
+        "ACTION_REQUIRED",
+        "CANCELLED",
+        "COMPLETED",
+        "FAILURE",
+        "IN_PROGRESS",
+        "NEUTRAL",
+        "PENDING",
+        "QUEUED",
+        "SKIPPED",
+        "STALE",
+        "STARTUP_FAILURE",
+        "SUCCESS",
+        "TIMED_OUT",
+        "WAITING",
+    }
+)
+
+
+def commit_contexts(repo: Repo, sha: str) -> list[CheckRun | Status]:
+    """What the rollup shows for a commit: the latest check run per name, then the latest status per context."""
+    runs: dict[str, CheckRun] = {}
+    for run in sorted(repo.check_runs.values(), key=lambda r: r.id):
+        if run.head_sha == sha:
+            runs[run.name] = run
+    statuses: dict[str, Status] = {}
+    for status in repo.statuses:  # in creation order, so the last one per context wins
+        if status.sha == sha:
+            statuses[status.context] = status
+    return [*runs.values(), *statuses.values()]
+
+
+def _verdict(item: CheckRun | Status) -> str:
+    """ "failure", "pending" or "success": how one context counts towards the rollup."""
+    if isinstance(item, Status):
+        return {"error": "failure", "failure": "failure", "success": "success"}.get(item.state, "pending")
+    if item.status != "completed":
+        return "pending"
+    conclusion = (item.conclusion or "").lower()
+    return "failure" if conclusion in CHECK_FAILED else "success" if conclusion in CHECK_PASSED else "pending"
+
+
+def rollup_state(items: Sequence[CheckRun | Status]) -> str:
+    """GitHub's rule: any failing (or erroring) context fails it, else any unfinished one keeps it pending."""
+    verdicts = {_verdict(item) for item in items}
+    return "FAILURE" if "failure" in verdicts else "PENDING" if "pending" in verdicts else "SUCCESS"
+
+
+def _check_run_state(run: CheckRun) -> str:
+    state = (run.conclusion if run.status == "completed" and run.conclusion else run.status).upper()
+    return state if state in _CHECK_RUN_STATES else "PENDING"
+
+
+def _is_required(ctx: GqlContext, repo: Repo, name: str, args: Json) -> bool:
+    """Whether a context named `name` is a required check of the pull request's base branch."""
+    pull: PullRequest | None = None
+    if args.get("pullRequestNumber") is not None:
+        pull = repo.pulls.get(int(args["pullRequestNumber"]))
+    elif args.get("pullRequestId") is not None:
+        node = lookup_node(ctx, str(args["pullRequestId"]))
+        pull = node.pull if isinstance(node, PullNode) and node.repo is repo else None
+    else:
+        raise GitHubError("UNPROCESSABLE", "A pullRequestId or pullRequestNumber is required.")
+    if pull is None:
+        raise GitHubError("NOT_FOUND", "Could not resolve to a PullRequest.")
+    rule = repo.protection_for(pull.base_ref)
+    return rule is not None and name in rule.contexts
+
+
+class CheckRunNode:
+    typename = "CheckRun"
+
+    def __init__(self, ctx: GqlContext, repo: Repo, run: CheckRun) -> None:
+        self.ctx, self.repo, self.run = ctx, repo, run
+        self.id = node_id("CheckRun", f"{repo.full_name}:{run.id}")
+        self.databaseId, self.name = run.id, run.name
+        self.status = run.status.upper()
+        self.conclusion = run.conclusion.upper() if run.conclusion else None
+        self.startedAt, self.completedAt = iso(run.started_at), iso(run.completed_at)
+        self.detailsUrl, self.externalId = run.details_url, run.external_id
+        self.title, self.summary, self.text = run.title, run.summary, run.text
+        self.resourcePath = f"/{repo.full_name}/runs/{run.id}"
+        self.url = self.permalink = f"{ctx.base}{self.resourcePath}"
+
+    def repository(self, info: Info) -> RepoNode:
+        return RepoNode(self.ctx, self.repo)
+
+    def isRequired(self, info: Info, **args: Any) -> bool:
+        return _is_required(self.ctx, self.repo, self.run.name, args)
+
+
+class StatusContextNode:
+    typename = "StatusContext"
+
+    def __init__(self, ctx: GqlContext, repo: Repo, status: Status) -> None:
+        self.ctx, self.repo, self.status = ctx, repo, status
+        self.id = node_id("StatusContext", f"{repo.full_name}:{status.id}")
+        self.context, self.state = status.context, status.state.upper()
+        self.description, self.targetUrl = status.description, status.target_url
+        self.createdAt = iso(status.created_at)
+
+    def avatarUrl(self, info: Info, **args: Any) -> str:
+        return f"{self.ctx.base}/avatars/{SANDBOX_USER}"
+
+    def creator(self, info: Info) -> UserNode:
+        return UserNode(self.ctx)
+
+    def commit(self, info: Info) -> CommitNode:
+        return CommitNode(self.ctx, self.repo, self.status.sha)
+
+    def isRequired(self, info: Info, **args: Any) -> bool:
+        return _is_required(self.ctx, self.repo, self.status.context, args)
+
+
+class RollupNode:
+    typename = "StatusCheckRollup"
+
+    def __init__(self, ctx: GqlContext, repo: Repo, sha: str, items: list[CheckRun | Status]) -> None:
+        self.ctx, self.repo, self.sha, self.items = ctx, repo, sha, items
+        self.id = node_id("StatusCheckRollup", f"{repo.full_name}@{sha}")
+        self.state = rollup_state(items)
+
+    def commit(self, info: Info) -> CommitNode:
+        return CommitNode(self.ctx, self.repo, self.sha)
+
+    def contexts(self, info: Info, **args: Any) -> Json:
+        def wrap(item: CheckRun | Status) -> CheckRunNode | StatusContextNode:
+            if isinstance(item, CheckRun):
+                return CheckRunNode(self.ctx, self.repo, item)
+            return StatusContextNode(self.ctx, self.repo, item)
+
+        result = _map_nodes(connection(info, self.items, args), wrap)
+        runs = [i for i in self.items if isinstance(i, CheckRun)]
+        statuses = [i for i in self.items if isinstance(i, Status)]
+        run_counts = Counter(_check_run_state(r) for r in runs)
+        status_counts = Counter(s.state.upper() for s in statuses)
+        result.update(
+            {
+                "checkRunCount": len(runs),
+                "statusContextCount": len(statuses),
+                "checkRunCountsByState": [{"state": k, "count": n} for k, n in sorted(run_counts.items())],
+                "statusContextCountsByState": [{"state": k, "count": n} for k, n in sorted(status_counts.items())],
+            }
+        )
+        return result
+
+
+# ---------------------------------------------------------------- pull requests
+
+
+def pull_commits(repo: Repo, pull: PullRequest, head: str) -> list[str]:
+    """The pull request's own commits, oldest first: those of its head that its base did not have.
+
+    A merged pull request is measured against the base as it was (the merge commit's first parent), so it
+    keeps its commits after the merge, as on GitHub.
+    """
+    if head not in repo.git.commits:
+        return []
+    base = repo.branch_sha(pull.base_ref)
+    if pull.merged and pull.merge_commit_sha in repo.git.commits:
+        parents = repo.commit(str(pull.merge_commit_sha)).parents
+        base = parents[0] if parents else base
+    behind = set(repo.git.ancestors(base)) if base else set()
+    own = [sha for sha in repo.git.ancestors(head) if sha not in behind]
+    return list(reversed(own)) or [head]
+
+
+class PullCommitNode:
+    typename = "PullRequestCommit"
+
+    def __init__(self, ctx: GqlContext, repo: Repo, pull: PullRequest, sha: str) -> None:
+        self.ctx, self.repo, self.pull, self.sha = ctx, repo, pull, sha
+        self.id = node_id("PullRequestCommit", f"{repo.full_name}#{pull.number}@{sha}")
+        self.resourcePath = f"/{repo.full_name}/pull/{pull.number}/commits/{sha}"
+        self.url = f"{ctx.base}{self.resourcePath}"
+
+    def commit(self, info: Info) -> CommitNode:
+        return CommitNode(self.ctx, self.repo, self.sha)
+
+    def pullRequest(self, info: Info) -> PullNode:
+        return PullNode(self.ctx, self.repo, self.pull)
+
+
+class TeamNode:
+    typename = "Team"
+
+    def __init__(self, ctx: GqlContext, org: str, slug: str) -> None:
+        self.ctx, self.org = ctx, org
+        self.id = node_id("Team", f"{org}/{slug}")
+        self.databaseId = ctx.store.account_id("Team", f"{org}/{slug}")
+        self.name = self.slug = slug
+        self.combinedSlug = f"{org}/{slug}"
+        self.description = None
+        self.privacy = "VISIBLE"
+        self.resourcePath = f"/orgs/{org}/teams/{slug}"
+        self.url = f"{ctx.base}{self.resourcePath}"
+
+    def organization(self, info: Info) -> OrgNode:
+        return OrgNode(self.ctx, self.ctx.store.orgs[self.org])
+
+
 class PullNode:
     typename = "PullRequest"
 
@@ -598,8 +856,16 @@ class PullNode:
         self.closed, self.closedAt = pull.state == "closed", iso(pull.closed_at)
         self.isDraft = pull.draft
         self.createdAt, self.updatedAt = iso(pull.created_at), iso(pull.updated_at)
-        self.mergeable = "UNKNOWN" if pull.state != "open" else (
-            "MERGEABLE" if ops.merged_files(repo, self.baseRefOid, self.headRefOid) is not None else "CONFLICTING")
+        self.mergeable = (
+            "UNKNOWN"
+            if pull.state != "open"
+            else (
+                "MERGEABLE" if ops.merged_files(repo, self.baseRefOid, self.headRefOid) is not None else "CONFLICTING"
+            )
+        )
+        rule = repo.protection_for(pull.base_ref)
+        # Reviews are not modelled, so none ever approves: required reviews are always still required.
+        self.reviewDecision = "REVIEW_REQUIRED" if rule is not None and rule.required_reviews > 0 else None
 
     def author(self, info: Info) -> UserNode:
         return UserNode(self.ctx, self.pull.user)
@@ -621,13 +887,42 @@ class PullNode:
 
     def labels(self, info: Info, **args: Any) -> Json:
         items = [self.ctx.store.label(self.repo, n) for n in self.pull.labels]
-        return _map_nodes(connection(info, items, args), lambda item: {
-            "id": node_id("Label", f"{self.repo.full_name}:{item.id}"), "name": item.name, "color": item.color,
-            "description": item.description, "isDefault": False})
+        return _map_nodes(
+            connection(info, items, args),
+            lambda item: {
+                "id": node_id("Label", f"{self.repo.full_name}:{item.id}"),
+                "name": item.name,
+                "color": item.color,
+                "description": item.description,
+                "isDefault": False,
+            },
+        )
 
     def comments(self, info: Info, **args: Any) -> Json:
         items = [c for c in self.repo.comments if c.issue_number == self.pull.number]
         return _map_nodes(connection(info, items, args), lambda c: CommentNode(self.ctx, self.repo, c))
+
+    def commits(self, info: Info, **args: Any) -> Json:
+        shas = pull_commits(self.repo, self.pull, self.headRefOid)
+        return _map_nodes(connection(info, shas, args), lambda s: PullCommitNode(self.ctx, self.repo, self.pull, s))
+
+    def reviewRequests(self, info: Info, **args: Any) -> Json:
+        items = [("User", u) for u in self.pull.requested_reviewers] + [("Team", t) for t in self.pull.requested_teams]
+        return _map_nodes(connection(info, items, args), self._review_request)
+
+    def _review_request(self, item: tuple[str, str]) -> Json:
+        kind, name = item
+        reviewer: UserNode | TeamNode = (
+            UserNode(self.ctx, name) if kind == "User" else TeamNode(self.ctx, self.repo.org, name)
+        )
+        key = f"{self.repo.full_name}#{self.pull.number}:{kind}:{name}"
+        return {
+            "id": node_id("ReviewRequest", key),
+            "databaseId": self.ctx.store.account_id("ReviewRequest", key),
+            "asCodeOwner": False,
+            "pullRequest": self,
+            "requestedReviewer": reviewer,
+        }
 
 
 class CommentNode:
@@ -667,8 +962,15 @@ def lookup_node(ctx: GqlContext, global_id: str) -> Any:
         owner, _, name = key.partition("/")
         repo = store.repo(owner, name)
         return RepoNode(ctx, repo) if repo else None
-    separators = {"Ref": ":", "PullRequest": "#", "Commit": "@", "Tree": "@", "Blob": "@", "IssueComment": ":",
-                  "BranchProtectionRule": ":"}
+    separators = {
+        "Ref": ":",
+        "PullRequest": "#",
+        "Commit": "@",
+        "Tree": "@",
+        "Blob": "@",
+        "IssueComment": ":",
+        "BranchProtectionRule": ":",
+    }
     if kind not in separators:
         return None
     parts = _split_repo_key(key, separators[kind])
@@ -734,8 +1036,14 @@ class QueryRoot:
 
     def rateLimit(self, info: Info, dryRun: bool = False) -> Json:
         budget = self.ctx.limits.budget(self.ctx.token, "graphql")
-        return {"cost": self.ctx.cost.points, "limit": budget.limit, "remaining": budget.remaining,
-                "used": budget.used, "resetAt": iso(budget.reset), "nodeCount": self.ctx.cost.nodes}
+        return {
+            "cost": self.ctx.cost.points,
+            "limit": budget.limit,
+            "remaining": budget.remaining,
+            "used": budget.used,
+            "resetAt": iso(budget.reset),
+            "nodeCount": self.ctx.cost.nodes,
+        }
 
 
 def _op(action: Callable[[], Any]) -> Any:
@@ -766,8 +1074,11 @@ class MutationRoot:
         repo = self._repo_by_id(input["repositoryId"])
         name, oid = str(input["name"]), str(input["oid"])
         if not name.startswith("refs/") or name.count("/") < 2:
-            raise GitHubError("UNPROCESSABLE", f"Reference name '{name}' is not fully qualified; "
-                              "use a name starting with refs/, like refs/heads/branch.")
+            raise GitHubError(
+                "UNPROCESSABLE",
+                f"Reference name '{name}' is not fully qualified; "
+                "use a name starting with refs/, like refs/heads/branch.",
+            )
         if name in repo.refs:
             raise GitHubError("UNPROCESSABLE", f'A ref named "{name}" already exists in the repository.')
         if repo.git.kind(oid) is None:
@@ -790,19 +1101,31 @@ class MutationRoot:
         if head is None:
             raise GitHubError("NOT_FOUND", f"Could not resolve to a Ref named 'refs/heads/{branch}'.")
         if input["expectedHeadOid"] != head:
-            raise GitHubError("STALE_DATA", f'Expected branch to point to "{input["expectedHeadOid"]}" but it '
-                              "did not. Pull and try again.")
+            raise GitHubError(
+                "STALE_DATA",
+                f'Expected branch to point to "{input["expectedHeadOid"]}" but it did not. Pull and try again.',
+            )
         changes = self._file_changes(repo, head, input.get("fileChanges") or {})
         _op(lambda: ops.require_workflow_power(self.ctx.power, sorted(changes)))
-        _op(lambda: ops.require_direct_push(repo, branch, self.ctx.power, status=422,
-                                            message=f"Protected branch update failed for refs/heads/{branch}."))
+        _op(
+            lambda: ops.require_direct_push(
+                repo,
+                branch,
+                self.ctx.power,
+                status=422,
+                message=f"Protected branch update failed for refs/heads/{branch}.",
+            )
+        )
         message = input["message"]
         text = message["headline"] + (f"\n\n{message['body']}" if message.get("body") else "")
         commit = self.ctx.store.commit_changes(repo, parent=head, changes=changes, message=text)
         repo.refs[HEADS + branch] = commit.sha
         repo.pushed_at = self.ctx.store.clock()
-        return {"clientMutationId": input.get("clientMutationId"), "commit": CommitNode(self.ctx, repo, commit.sha),
-                "ref": RefNode(self.ctx, repo, HEADS + branch)}
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "commit": CommitNode(self.ctx, repo, commit.sha),
+            "ref": RefNode(self.ctx, repo, HEADS + branch),
+        }
 
     def _committable_branch(self, branch: Json) -> tuple[Repo, str]:
         if branch.get("id"):
@@ -821,47 +1144,80 @@ class MutationRoot:
         changes: dict[str, bytes | None] = {}
         for deletion in raw.get("deletions") or ():
             if deletion["path"] not in existing:
-                raise GitHubError("UNPROCESSABLE", "A path was requested for deletion which does not exist as of "
-                                  f"commit oid `{head}`")
+                raise GitHubError(
+                    "UNPROCESSABLE", f"A path was requested for deletion which does not exist as of commit oid `{head}`"
+                )
             changes[deletion["path"]] = None
         for addition in raw.get("additions") or ():
             try:
                 changes[addition["path"]] = base64.b64decode(addition["contents"], validate=True)
             except (binascii.Error, ValueError) as error:
-                raise GitHubError("UNPROCESSABLE", f"The contents of {addition['path']} are not valid "
-                                  "Base64.") from error
+                raise GitHubError(
+                    "UNPROCESSABLE", f"The contents of {addition['path']} are not valid Base64."
+                ) from error
         return changes
 
     def createPullRequest(self, info: Info, input: Json) -> Json:
         repo = self._repo_by_id(input["repositoryId"])
-        pull = _op(lambda: ops.create_pull(self.ctx.store, repo, head=input["headRefName"], base=input["baseRefName"],
-                                           title=input["title"], body=input.get("body"),
-                                           draft=bool(input.get("draft"))))
+        pull = _op(
+            lambda: ops.create_pull(
+                self.ctx.store,
+                repo,
+                head=input["headRefName"],
+                base=input["baseRefName"],
+                title=input["title"],
+                body=input.get("body"),
+                draft=bool(input.get("draft")),
+            )
+        )
         return {"clientMutationId": input.get("clientMutationId"), "pullRequest": PullNode(self.ctx, repo, pull)}
 
     def closePullRequest(self, info: Info, input: Json) -> Json:
         node = self._pull_by_id(input["pullRequestId"])
         ops.close_pull(self.ctx.store, node.pull)
-        return {"clientMutationId": input.get("clientMutationId"),
-                "pullRequest": PullNode(self.ctx, node.repo, node.pull)}
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "pullRequest": PullNode(self.ctx, node.repo, node.pull),
+        }
 
     def mergePullRequest(self, info: Info, input: Json) -> Json:
         node = self._pull_by_id(input["pullRequestId"])
         method = str(input.get("mergeMethod") or "MERGE").lower()
-        _op(lambda: ops.merge_pull(self.ctx.store, node.repo, node.pull, power=self.ctx.power, method=method,
-                                   expected_sha=input.get("expectedHeadOid"), title=input.get("commitHeadline"),
-                                   message=input.get("commitBody")))
-        return {"clientMutationId": input.get("clientMutationId"),
-                "pullRequest": PullNode(self.ctx, node.repo, node.pull)}
+        _op(
+            lambda: ops.merge_pull(
+                self.ctx.store,
+                node.repo,
+                node.pull,
+                power=self.ctx.power,
+                method=method,
+                expected_sha=input.get("expectedHeadOid"),
+                title=input.get("commitHeadline"),
+                message=input.get("commitBody"),
+            )
+        )
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "pullRequest": PullNode(self.ctx, node.repo, node.pull),
+        }
 
     def revertPullRequest(self, info: Info, input: Json) -> Json:
         node = self._pull_by_id(input["pullRequestId"])
-        revert = _op(lambda: ops.revert_pull(self.ctx.store, node.repo, node.pull, title=input.get("title"),
-                                             body=input.get("body"), draft=bool(input.get("draft")),
-                                             power=self.ctx.power))
-        return {"clientMutationId": input.get("clientMutationId"),
-                "pullRequest": PullNode(self.ctx, node.repo, node.pull),
-                "revertPullRequest": PullNode(self.ctx, node.repo, revert)}
+        revert = _op(
+            lambda: ops.revert_pull(
+                self.ctx.store,
+                node.repo,
+                node.pull,
+                title=input.get("title"),
+                body=input.get("body"),
+                draft=bool(input.get("draft")),
+                power=self.ctx.power,
+            )
+        )
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "pullRequest": PullNode(self.ctx, node.repo, node.pull),
+            "revertPullRequest": PullNode(self.ctx, node.repo, revert),
+        }
 
     def addComment(self, info: Info, input: Json) -> Json:
         node = self._pull_by_id(input["subjectId"])
@@ -870,8 +1226,12 @@ class MutationRoot:
         comment = self.ctx.store.add_comment(node.repo, node.pull.number, input["body"])
         comment_node = CommentNode(self.ctx, node.repo, comment)
         edge = {"cursor": _encode_cursor(len(node.repo.comments) - 1), "node": comment_node}
-        return {"clientMutationId": input.get("clientMutationId"), "commentEdge": edge, "subject": node,
-                "timelineEdge": {"cursor": edge["cursor"], "node": comment_node}}
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "commentEdge": edge,
+            "subject": node,
+            "timelineEdge": {"cursor": edge["cursor"], "node": comment_node},
+        }
 
 
 # ---------------------------------------------------------------- execution
@@ -912,8 +1272,9 @@ def select_operation(document: DocumentNode, name: str | None) -> OperationDefin
 def run(ctx: GqlContext, payload: Any, *, charge: Callable[[int], bool]) -> GraphQLOutcome:
     """Execute one GraphQL request. `charge(points)` spends budget and says whether it was available."""
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return GraphQLOutcome({"errors": [{"message": "A query attribute must be specified and must be a string."}]},
-                              None, False, 0)
+        return GraphQLOutcome(
+            {"errors": [{"message": "A query attribute must be specified and must be a string."}]}, None, False, 0
+        )
     name = payload.get("operationName") or None
     variables = payload.get("variables") or {}
     document = _parse(payload["query"])
@@ -930,11 +1291,21 @@ def run(ctx: GqlContext, payload: Any, *, charge: Callable[[int], bool]) -> Grap
     ctx.cost = Cost(1, 0) if is_mutation else query_cost(document, operation, variables)
     if not charge(ctx.cost.points):
         message = "API rate limit already exceeded for user ID 1."
-        return GraphQLOutcome({"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit",
-                                           "message": message}]}, op_name, is_mutation, 0)
+        return GraphQLOutcome(
+            {"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}]},
+            op_name,
+            is_mutation,
+            0,
+        )
     root: Any = MutationRoot(ctx) if is_mutation else QueryRoot(ctx)
-    result = execute(schema(), document, root_value=root, variable_values=variables, operation_name=op_name,
-                     type_resolver=_type_resolver)
+    result = execute(
+        schema(),
+        document,
+        root_value=root,
+        variable_values=variables,
+        operation_name=op_name,
+        type_resolver=_type_resolver,
+    )
     assert isinstance(result, ExecutionResult)  # no resolver is async
     body: Json = {}
     if result.errors:

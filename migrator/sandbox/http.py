@@ -25,8 +25,9 @@ class Request:
         path, _, query = target.partition("?")
         lowered = {k.lower(): v for k, v in headers.items()}
         host = lowered.get("host", "127.0.0.1")
-        return cls(method.upper(), path, tuple(parse_qsl(query, keep_blank_values=True)), lowered, body,
-                   f"{scheme}://{host}")
+        return cls(
+            method.upper(), path, tuple(parse_qsl(query, keep_blank_values=True)), lowered, body, f"{scheme}://{host}"
+        )
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return next((v for k, v in self.query if k == name), default)
@@ -97,8 +98,14 @@ def not_found(documentation_url: str = DOCS) -> ApiError:
     return ApiError(404, "Not Found", documentation_url=documentation_url)
 
 
-def validation_failed(resource: str, *, code: str = "custom", field: str | None = None,
-                      message: str | None = None, documentation_url: str = DOCS) -> ApiError:
+def validation_failed(
+    resource: str,
+    *,
+    code: str = "custom",
+    field: str | None = None,
+    message: str | None = None,
+    documentation_url: str = DOCS,
+) -> ApiError:
     error: dict[str, Any] = {"resource": resource, "code": code}
     if field is not None:
         error["field"] = field

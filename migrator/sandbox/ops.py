@@ -90,30 +90,43 @@ def successful_contexts(repo: Repo, sha: str) -> set[str]:
         if status.sha == sha:
             latest[status.context] = status.state
     done = {c for c, state in latest.items() if state == "success"}
-    done.update(run.name for run in repo.check_runs.values()
-                if run.head_sha == sha and run.conclusion in ("success", "neutral", "skipped"))
+    done.update(
+        run.name
+        for run in repo.check_runs.values()
+        if run.head_sha == sha and run.conclusion in ("success", "neutral", "skipped")
+    )
     return done
 
 
-def create_pull(store: Store, repo: Repo, *, head: str, base: str, title: str, body: str | None,
-                draft: bool) -> PullRequest:
+def create_pull(
+    store: Store, repo: Repo, *, head: str, base: str, title: str, body: str | None, draft: bool
+) -> PullRequest:
     head_branch = head.split(":", 1)[1] if ":" in head else head
     if not title:
-        raise OpError(422, "Title can't be blank", rest_errors=[
-            {"resource": "PullRequest", "code": "missing_field", "field": "title"}])
+        raise OpError(
+            422,
+            "Title can't be blank",
+            rest_errors=[{"resource": "PullRequest", "code": "missing_field", "field": "title"}],
+        )
     if repo.branch_sha(base) is None:
-        raise OpError(422, f"Base ref {base} not found", gql_type="NOT_FOUND", rest_errors=[
-            {"resource": "PullRequest", "code": "invalid", "field": "base"}])
+        raise OpError(
+            422,
+            f"Base ref {base} not found",
+            gql_type="NOT_FOUND",
+            rest_errors=[{"resource": "PullRequest", "code": "invalid", "field": "base"}],
+        )
     head_sha = repo.branch_sha(head_branch)
     if head_sha is None:
-        raise OpError(422, f"Head sha can't be blank, Base sha can't be blank, Head ref {head_branch} not found",
-                      gql_type="NOT_FOUND",
-                      rest_errors=[{"resource": "PullRequest", "code": "invalid", "field": "head"}])
+        raise OpError(
+            422,
+            f"Head sha can't be blank, Base sha can't be blank, Head ref {head_branch} not found",
+            gql_type="NOT_FOUND",
+            rest_errors=[{"resource": "PullRequest", "code": "invalid", "field": "head"}],
+        )
     for pull in repo.pulls.values():
         if pull.state == "open" and pull.head_ref == head_branch and pull.base_ref == base:
             message = f"A pull request already exists for {repo.org}:{head_branch}."
-            raise OpError(422, message, rest_errors=[
-                {"resource": "PullRequest", "code": "custom", "message": message}])
+            raise OpError(422, message, rest_errors=[{"resource": "PullRequest", "code": "custom", "message": message}])
     base_sha = repo.branch_sha(base) or ""
     if repo.git.is_ancestor(head_sha, base_sha):
         message = f"No commits between {base} and {head_branch}"
@@ -154,8 +167,13 @@ def merge_pull(
     text = title or default_title
     body = message if message is not None else default_body
     signature = store.signature()
-    commit = repo.git.put_commit(tree=repo.git.build_tree(files), parents=parents, author=signature,
-                                 committer=signature, message=f"{text}\n\n{body}" if body else text)
+    commit = repo.git.put_commit(
+        tree=repo.git.build_tree(files),
+        parents=parents,
+        author=signature,
+        committer=signature,
+        message=f"{text}\n\n{body}" if body else text,
+    )
     repo.refs[HEADS + pull.base_ref] = commit.sha
     now = store.clock()
     pull.state, pull.merged, pull.merged_at, pull.closed_at = "closed", True, now, now
@@ -173,8 +191,9 @@ def _require_merge_protection(repo: Repo, pull: PullRequest, power: Power, head_
         raise OpError(405, f'Required status check "{missing[0]}" is expected.')
     if rule.required_reviews:
         noun = "review is" if rule.required_reviews == 1 else "reviews are"
-        raise OpError(405, f"At least {rule.required_reviews} approving {noun} required by reviewers with "
-                           "write access.")
+        raise OpError(
+            405, f"At least {rule.required_reviews} approving {noun} required by reviewers with write access."
+        )
 
 
 def close_pull(store: Store, pull: PullRequest) -> None:
@@ -185,18 +204,35 @@ def close_pull(store: Store, pull: PullRequest) -> None:
 
 def reopen_pull(store: Store, repo: Repo, pull: PullRequest) -> None:
     if pull.merged:
-        raise OpError(422, "Cannot reopen a merged pull request",
-                      rest_errors=[{"resource": "PullRequest", "code": "custom",
-                                    "message": "state cannot be changed. The pull request cannot be reopened."}])
+        raise OpError(
+            422,
+            "Cannot reopen a merged pull request",
+            rest_errors=[
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": "state cannot be changed. The pull request cannot be reopened.",
+                }
+            ],
+        )
     if repo.branch_sha(pull.head_ref) is None:
-        raise OpError(422, "Head ref was deleted", rest_errors=[
-            {"resource": "PullRequest", "code": "custom",
-             "message": "state cannot be changed. The head branch was deleted."}])
+        raise OpError(
+            422,
+            "Head ref was deleted",
+            rest_errors=[
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": "state cannot be changed. The head branch was deleted.",
+                }
+            ],
+        )
     pull.state, pull.closed_at, pull.updated_at = "open", None, store.clock()
 
 
-def revert_pull(store: Store, repo: Repo, pull: PullRequest, *, title: str | None, body: str | None,
-                draft: bool, power: Power) -> PullRequest:
+def revert_pull(
+    store: Store, repo: Repo, pull: PullRequest, *, title: str | None, body: str | None, draft: bool, power: Power
+) -> PullRequest:
     """What GitHub's Revert button does: a branch undoing the merge, and a PR for it."""
     if not pull.merged or not pull.merge_commit_sha:
         raise OpError(422, "Pull request must be merged before it can be reverted.")
@@ -204,11 +240,15 @@ def revert_pull(store: Store, repo: Repo, pull: PullRequest, *, title: str | Non
     base_sha = repo.branch_sha(pull.base_ref)
     if base_sha is None or not merge_commit.parents:
         raise OpError(422, "The base branch no longer exists.")
-    files = three_way_merge(repo.files_at(merge_commit.sha), repo.files_at(base_sha),
-                            repo.files_at(merge_commit.parents[0]))
+    files = three_way_merge(
+        repo.files_at(merge_commit.sha), repo.files_at(base_sha), repo.files_at(merge_commit.parents[0])
+    )
     if files is None:
-        raise OpError(422, "Sorry, this pull request couldn’t be reverted automatically. It may have already "
-                           "been reverted, or the content may have changed since it was merged.")
+        raise OpError(
+            422,
+            "Sorry, this pull request couldn’t be reverted automatically. It may have already "
+            "been reverted, or the content may have changed since it was merged.",
+        )
     require_workflow_power(power, _diff(repo.files_at(base_sha), files))
     branch = f"revert-{pull.number}-{pull.head_ref}"
     suffix = 1
@@ -217,10 +257,18 @@ def revert_pull(store: Store, repo: Repo, pull: PullRequest, *, title: str | Non
         branch = f"revert-{pull.number}-{pull.head_ref}-{suffix}"
     signature = store.signature()
     commit = repo.git.put_commit(
-        tree=repo.git.build_tree(files), parents=(base_sha,), author=signature, committer=signature,
+        tree=repo.git.build_tree(files),
+        parents=(base_sha,),
+        author=signature,
+        committer=signature,
         message=f'Revert "{pull.title}"\n\nThis reverts commit {merge_commit.sha}.',
     )
     repo.refs[HEADS + branch] = commit.sha
-    return store.add_pull(repo, title=title or f'Revert "{pull.title}"',
-                          body=body if body is not None else f"Reverts {repo.full_name}#{pull.number}",
-                          head=branch, base=pull.base_ref, draft=draft)
+    return store.add_pull(
+        repo,
+        title=title or f'Revert "{pull.title}"',
+        body=body if body is not None else f"Reverts {repo.full_name}#{pull.number}",
+        head=branch,
+        base=pull.base_ref,
+        draft=draft,
+    )

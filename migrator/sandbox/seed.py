@@ -26,8 +26,10 @@ META_SUFFIX = ".meta.json"
 
 def load_seed(seed_dir: Path, store: Store) -> Store:
     if not seed_dir.is_dir():
-        raise InputError(f"seed folder {seed_dir} does not exist; create it or generate one with "
-                         "`python -m migrator.sandbox.generate`")
+        raise InputError(
+            f"seed folder {seed_dir} does not exist; create it or generate one with "
+            "`python -m migrator.sandbox.generate`"
+        )
     with store.lock:
         for entry in sorted(os.scandir(seed_dir), key=lambda e: e.name):
             if entry.is_dir() and not entry.name.startswith("."):
@@ -54,8 +56,10 @@ def _load_org(store: Store, org_dir: Path) -> None:
         try:
             store.tokens[str(token)] = Power.parse(str(power))
         except ValueError as error:
-            raise InputError(f"{org_dir.name}{META_SUFFIX}: unknown token power {power!r}; "
-                             f"use one of {', '.join(p.value for p in Power)} or full") from error
+            raise InputError(
+                f"{org_dir.name}{META_SUFFIX}: unknown token power {power!r}; "
+                f"use one of {', '.join(p.value for p in Power)} or full"
+            ) from error
     store.orgs[org.login] = org
     with os.scandir(org_dir) as entries:
         names = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))

@@ -68,8 +68,9 @@ class App:
         if refusal is not None:
             response = refusal
         else:
-            fault = self.faults.take(request.method, self._path_with_query(request),
-                                     request.body.decode("utf-8", errors="replace"))
+            fault = self.faults.take(
+                request.method, self._path_with_query(request), request.body.decode("utf-8", errors="replace")
+            )
             if fault is not None and not fault.after_apply:
                 response = self._fault_response(fault)
             else:
@@ -127,8 +128,10 @@ class App:
             budget = self.limits.budget(token, "core")
             if budget.remaining <= 0:
                 self.recorder.count("primary_limited")
-                message = (f"API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, "
-                           f"please include the request ID {request_id}.")
+                message = (
+                    f"API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, "
+                    f"please include the request ID {request_id}."
+                )
                 return ApiError(403, message, documentation_url=PRIMARY_DOCS).response()
             self.limits.spend(token, "core", 1)
         if creating:
@@ -142,13 +145,15 @@ class App:
         headers = {}
         if retry_after is not None and self.settings.secondary_retry_after:
             headers["Retry-After"] = str(max(int(retry_after + 0.999), 1))
-        return ApiError(403, SECONDARY_MESSAGE.format(request_id=request_id), documentation_url=SECONDARY_DOCS,
-                        headers=headers).response()
+        return ApiError(
+            403, SECONDARY_MESSAGE.format(request_id=request_id), documentation_url=SECONDARY_DOCS, headers=headers
+        ).response()
 
     def _unauthorised(self, request: Request, is_graphql: bool) -> Response:
         if is_graphql and not request.token:
-            return ApiError(401, "This endpoint requires you to be authenticated.",
-                            documentation_url=GRAPHQL_AUTH_DOCS).response()
+            return ApiError(
+                401, "This endpoint requires you to be authenticated.", documentation_url=GRAPHQL_AUTH_DOCS
+            ).response()
         message = "Bad credentials" if request.token else "Requires authentication"
         return ApiError(401, message).response()
 
@@ -173,13 +178,16 @@ class App:
     def _path_with_query(request: Request) -> str:
         if not request.query:
             return request.path
-        from urllib.parse import urlencode  # noqa: PLC0415 - only needed here
+        from urllib.parse import urlencode
 
         return f"{request.path}?{urlencode(request.query)}"
 
     def _log(self, request: Request, response: Response, operation: str | None, fault: Fault | None) -> None:
-        self.recorder.record(LoggedRequest(request.method, self._path_with_query(request), response.status,
-                                           operation, fault.id if fault else None))
+        self.recorder.record(
+            LoggedRequest(
+                request.method, self._path_with_query(request), response.status, operation, fault.id if fault else None
+            )
+        )
 
     # ------------------------------------------------------------ control API
 
@@ -233,8 +241,9 @@ class App:
             if parent is None and not repo.is_empty:
                 raise ApiError(404, f"Branch {branch} not found")
             changes = {str(p): None if c is None else str(c).encode() for p, c in files.items()}
-            commit = self.store.commit_changes(repo, parent=parent, changes=changes,
-                                               message=str(body.get("message") or "Update from elsewhere"))
+            commit = self.store.commit_changes(
+                repo, parent=parent, changes=changes, message=str(body.get("message") or "Update from elsewhere")
+            )
             repo.refs[HEADS + branch] = commit.sha
             repo.pushed_at = self.store.clock()
         return Response(201, {"sha": commit.sha, "branch": branch})

@@ -179,60 +179,64 @@ def repository(base: str, store: Store, repo: Repo, *, full: bool = True, admin:
         "url": url,
     }
     data.update({key: url + suffix for key, suffix in _REPO_TEMPLATES.items()})
-    data.update({
-        "created_at": iso(repo.created_at),
-        "updated_at": iso(repo.pushed_at),
-        "pushed_at": iso(repo.pushed_at),
-        "git_url": f"{base.replace('http', 'git', 1)}/{repo.full_name}.git",
-        "ssh_url": f"git@{base.split('://', 1)[-1]}:{repo.full_name}.git",
-        "clone_url": f"{html}.git",
-        "svn_url": html,
-        "homepage": None,
-        "size": 0,
-        "stargazers_count": 0,
-        "watchers_count": 0,
-        "language": None,
-        "has_issues": True,
-        "has_projects": True,
-        "has_downloads": True,
-        "has_wiki": True,
-        "has_pages": False,
-        "has_discussions": False,
-        "forks_count": 0,
-        "mirror_url": None,
-        "archived": repo.meta.archived,
-        "disabled": False,
-        "open_issues_count": sum(1 for p in repo.pulls.values() if p.state == "open"),
-        "license": None,
-        "allow_forking": True,
-        "is_template": False,
-        "web_commit_signoff_required": False,
-        "topics": list(repo.meta.topics),
-        "visibility": repo.meta.visibility,
-        "forks": 0,
-        "open_issues": sum(1 for p in repo.pulls.values() if p.state == "open"),
-        "watchers": 0,
-        "default_branch": repo.default_branch,
-        "permissions": {"admin": admin, "maintain": admin, "push": True, "triage": True, "pull": True},
-    })
+    data.update(
+        {
+            "created_at": iso(repo.created_at),
+            "updated_at": iso(repo.pushed_at),
+            "pushed_at": iso(repo.pushed_at),
+            "git_url": f"{base.replace('http', 'git', 1)}/{repo.full_name}.git",
+            "ssh_url": f"git@{base.split('://', 1)[-1]}:{repo.full_name}.git",
+            "clone_url": f"{html}.git",
+            "svn_url": html,
+            "homepage": None,
+            "size": 0,
+            "stargazers_count": 0,
+            "watchers_count": 0,
+            "language": None,
+            "has_issues": True,
+            "has_projects": True,
+            "has_downloads": True,
+            "has_wiki": True,
+            "has_pages": False,
+            "has_discussions": False,
+            "forks_count": 0,
+            "mirror_url": None,
+            "archived": repo.meta.archived,
+            "disabled": False,
+            "open_issues_count": sum(1 for p in repo.pulls.values() if p.state == "open"),
+            "license": None,
+            "allow_forking": True,
+            "is_template": False,
+            "web_commit_signoff_required": False,
+            "topics": list(repo.meta.topics),
+            "visibility": repo.meta.visibility,
+            "forks": 0,
+            "open_issues": sum(1 for p in repo.pulls.values() if p.state == "open"),
+            "watchers": 0,
+            "default_branch": repo.default_branch,
+            "permissions": {"admin": admin, "maintain": admin, "push": True, "triage": True, "pull": True},
+        }
+    )
     if full:
-        data.update({
-            "temp_clone_token": "",
-            "allow_squash_merge": True,
-            "allow_merge_commit": True,
-            "allow_rebase_merge": True,
-            "allow_auto_merge": False,
-            "delete_branch_on_merge": False,
-            "allow_update_branch": False,
-            "use_squash_pr_title_as_default": False,
-            "squash_merge_commit_message": "COMMIT_MESSAGES",
-            "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
-            "merge_commit_message": "PR_TITLE",
-            "merge_commit_title": "MERGE_MESSAGE",
-            "organization": org_owner(base, org),
-            "network_count": 0,
-            "subscribers_count": 0,
-        })
+        data.update(
+            {
+                "temp_clone_token": "",
+                "allow_squash_merge": True,
+                "allow_merge_commit": True,
+                "allow_rebase_merge": True,
+                "allow_auto_merge": False,
+                "delete_branch_on_merge": False,
+                "allow_update_branch": False,
+                "use_squash_pr_title_as_default": False,
+                "squash_merge_commit_message": "COMMIT_MESSAGES",
+                "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
+                "merge_commit_message": "PR_TITLE",
+                "merge_commit_title": "MERGE_MESSAGE",
+                "organization": org_owner(base, org),
+                "network_count": 0,
+                "subscribers_count": 0,
+            }
+        )
     return data
 
 
@@ -256,8 +260,13 @@ def git_commit(base: str, repo: Repo, commit: Commit) -> Json:
             {"sha": p, "url": f"{url}/git/commits/{p}", "html_url": f"{base}/{repo.full_name}/commit/{p}"}
             for p in commit.parents
         ],
-        "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None,
-                         "verified_at": None},
+        "verification": {
+            "verified": False,
+            "reason": "unsigned",
+            "signature": None,
+            "payload": None,
+            "verified_at": None,
+        },
     }
 
 
@@ -370,17 +379,19 @@ def protection(base: str, repo: Repo, branch: str, rule: Protection) -> Json:
             "require_last_push_approval": False,
             "required_approving_review_count": rule.required_reviews,
         }
-    data.update({
-        "required_signatures": {"url": f"{url}/required_signatures", "enabled": False},
-        "enforce_admins": {"url": f"{url}/enforce_admins", "enabled": rule.enforce_admins},
-        "required_linear_history": {"enabled": False},
-        "allow_force_pushes": {"enabled": False},
-        "allow_deletions": {"enabled": False},
-        "block_creations": {"enabled": False},
-        "required_conversation_resolution": {"enabled": False},
-        "lock_branch": {"enabled": False},
-        "allow_fork_syncing": {"enabled": False},
-    })
+    data.update(
+        {
+            "required_signatures": {"url": f"{url}/required_signatures", "enabled": False},
+            "enforce_admins": {"url": f"{url}/enforce_admins", "enabled": rule.enforce_admins},
+            "required_linear_history": {"enabled": False},
+            "allow_force_pushes": {"enabled": False},
+            "allow_deletions": {"enabled": False},
+            "block_creations": {"enabled": False},
+            "required_conversation_resolution": {"enabled": False},
+            "lock_branch": {"enabled": False},
+            "allow_fork_syncing": {"enabled": False},
+        }
+    )
     return data
 
 
@@ -434,8 +445,18 @@ def issue_comment(base: str, repo: Repo, item: Comment) -> Json:
         "updated_at": iso(item.created_at),
         "author_association": "MEMBER",
         "body": item.body,
-        "reactions": {"url": f"{url}/issues/comments/{item.id}/reactions", "total_count": 0, "+1": 0, "-1": 0,
-                      "laugh": 0, "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0},
+        "reactions": {
+            "url": f"{url}/issues/comments/{item.id}/reactions",
+            "total_count": 0,
+            "+1": 0,
+            "-1": 0,
+            "laugh": 0,
+            "hooray": 0,
+            "confused": 0,
+            "heart": 0,
+            "rocket": 0,
+            "eyes": 0,
+        },
         "performed_via_github_app": None,
     }
 
@@ -487,8 +508,8 @@ def pull_request(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json
         "merge_commit_sha": pull.merge_commit_sha,
         "assignee": None,
         "assignees": [],
-        "requested_reviewers": [],
-        "requested_teams": [],
+        "requested_reviewers": [user(base, u, store.account_id("User", u)) for u in pull.requested_reviewers],
+        "requested_teams": [team(base, store, repo.org, slug) for slug in pull.requested_teams],
         "labels": [label(base, repo, store.label(repo, name)) for name in pull.labels],
         "milestone": None,
         "draft": pull.draft,
@@ -515,6 +536,27 @@ def pull_request(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json
         "additions": 0,
         "deletions": 0,
         "changed_files": _changed_files(repo, head_sha, base_sha),
+    }
+
+
+def team(base: str, store: Store, org: str, slug: str) -> Json:
+    """The short team shape of `requested_teams` (the sandbox models teams by slug only)."""
+    team_id = store.account_id("Team", f"{org}/{slug}")
+    url = f"{base}/organizations/{store.orgs[org].id}/team/{team_id}"
+    return {
+        "id": team_id,
+        "node_id": node_id("Team", f"{org}/{slug}"),
+        "url": url,
+        "html_url": f"{base}/orgs/{org}/teams/{slug}",
+        "name": slug,
+        "slug": slug,
+        "description": None,
+        "privacy": "closed",
+        "notification_setting": "notifications_enabled",
+        "permission": "pull",
+        "members_url": f"{url}/members{{/member}}",
+        "repositories_url": f"{url}/repos",
+        "parent": None,
     }
 
 
@@ -613,12 +655,28 @@ def check_run(base: str, repo: Repo, item: CheckRun) -> Json:
         "conclusion": item.conclusion,
         "started_at": iso(item.started_at),
         "completed_at": iso(item.completed_at),
-        "output": {"title": item.title, "summary": item.summary, "text": item.text, "annotations_count": 0,
-                   "annotations_url": f"{url}/annotations"},
+        "output": {
+            "title": item.title,
+            "summary": item.summary,
+            "text": item.text,
+            "annotations_count": 0,
+            "annotations_url": f"{url}/annotations",
+        },
         "name": item.name,
         "check_suite": {"id": item.id},
-        "app": {"id": 1, "slug": "sandbox", "node_id": node_id("App", "sandbox"), "owner": user(base),
-                "name": "sandbox", "description": "", "external_url": base, "html_url": f"{base}/apps/sandbox",
-                "created_at": iso(1704067200), "updated_at": iso(1704067200), "permissions": {}, "events": []},
+        "app": {
+            "id": 1,
+            "slug": "sandbox",
+            "node_id": node_id("App", "sandbox"),
+            "owner": user(base),
+            "name": "sandbox",
+            "description": "",
+            "external_url": base,
+            "html_url": f"{base}/apps/sandbox",
+            "created_at": iso(1704067200),
+            "updated_at": iso(1704067200),
+            "permissions": {},
+            "events": [],
+        },
         "pull_requests": [],
     }

@@ -144,6 +144,8 @@ class PullRequest:
     merge_commit_sha: str | None = None
     labels: list[str] = field(default_factory=list)
     user: str = SANDBOX_USER
+    requested_reviewers: list[str] = field(default_factory=list)  # user logins, in request order
+    requested_teams: list[str] = field(default_factory=list)  # team slugs of the repository's org
 
 
 @dataclass
@@ -242,11 +244,21 @@ class Store:
         self.orgs: dict[str, Org] = {}
         self.tokens: dict[str, Power] = {}
         self._ids: dict[str, int] = {}
+        self._accounts: dict[tuple[str, str], int] = {}
 
     def next_id(self, kind: str) -> int:
         value = self._ids.get(kind, 1000) + 1
         self._ids[kind] = value
         return value
+
+    def account_id(self, kind: str, key: str) -> int:
+        """A stable database id for a user login or an `org/slug` team, made up on first sight."""
+        if kind == "User" and key.lower() == SANDBOX_USER:
+            return SANDBOX_USER_ID
+        found = self._accounts.get((kind, key.lower()))
+        if found is None:
+            found = self._accounts[(kind, key.lower())] = self.next_id(kind.lower())
+        return found
 
     def power_of(self, token: str) -> Power | None:
         if not token:
@@ -265,9 +277,7 @@ class Store:
         org = self.org(owner)
         if org is None:
             return None
-        repo = org.repos.get(name) or next(
-            (r for n, r in org.repos.items() if n.lower() == name.lower()), None
-        )
+        repo = org.repos.get(name) or next((r for n, r in org.repos.items() if n.lower() == name.lower()), None)
         if repo is not None:
             repo.ensure_loaded()
         return repo

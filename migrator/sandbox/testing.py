@@ -60,16 +60,15 @@ def start_sandbox(
     app = App(store, chosen)
     server = SandboxHTTPServer(app, chosen.host, chosen.port)
     # a short poll interval makes close() (server.shutdown) quick, which keeps test suites fast
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="migrator-sandbox",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="migrator-sandbox", daemon=True
+    )
     thread.start()
     return Sandbox(server.url, store, app, server, thread)
 
 
 @contextmanager
-def running_sandbox(
-    seed_dir: Path, *, clock: Callable[[], float] = time.time, **settings: Any
-) -> Iterator[Sandbox]:
+def running_sandbox(seed_dir: Path, *, clock: Callable[[], float] = time.time, **settings: Any) -> Iterator[Sandbox]:
     sandbox = start_sandbox(seed_dir, settings=Settings(**settings), clock=clock)
     try:
         yield sandbox

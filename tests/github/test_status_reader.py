@@ -55,9 +55,9 @@ def test_open_closed_and_merged_in_input_order(box: Sandbox) -> None:
         (REPO, closed, "closed")]
     mine = statuses[2]
     assert mine.url.endswith(f"/{REPO}/pull/{opened}") and mine.mergeable == "MERGEABLE"
-    # The sandbox models neither reviewDecision nor Commit.statusCheckRollup (nor PullRequest.commits): on
-    # GitHub the status and check run above would arrive as rollup "failure" with both checks.
-    assert (mine.review_decision, mine.rollup, mine.checks) == (None, None, ())
+    # The failing check run makes the rollup fail; check runs come before commit statuses, as on GitHub.
+    assert (mine.review_decision, mine.rollup, mine.checks) == (
+        None, "failure", (CheckState("test", "failure"), CheckState("ci/build", "success")))
 
 
 def test_batches_of_twenty_five(box: Sandbox) -> None:
