@@ -18,7 +18,7 @@ from migrator.sandbox.generate import generate
 from migrator.sandbox.testing import start_sandbox
 
 STARTUP_BUDGET_S = 30.0
-QUERY = "{ organization(login: \"bench-org\") { repositories(first: 100) { totalCount nodes { name } } } }"
+QUERY = '{ organization(login: "bench-org") { repositories(first: 100) { totalCount nodes { name } } } }'
 
 
 def _get(url: str, body: bytes | None = None) -> tuple[object, dict[str, str]]:

@@ -10,8 +10,9 @@ that someone else made is overwritten.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from migrator.apply.ensure import MAX_ATTEMPTS, Ensurer
 from migrator.apply.journal import Journal
@@ -114,6 +115,7 @@ class RepoApply:
     def __post_init__(self) -> None:
         self.log = get_logger(repo=self.repo.name, step="apply")
         self._ensure = Ensurer(self.journal, self.pacer, "apply", self.repo.name)
+        self._state: RepoState | None = None
         self.changes = selected_changes(self.repo, include_review=self.options.include_review)
         self.paths = [c.path for c in self.changes]
 
@@ -154,11 +156,12 @@ class RepoApply:
                 return True
             raise Conflict(f"branch {self.repo.branch} exists and points at {head.oid[:10]}, which is not ours")
 
-        self._ensure(
-            "branch",
-            done,
-            lambda: self.writer.create_branch(self.repo.name, branch=self.repo.branch, oid=self.repo.base_oid),
-        )
+        def write() -> None:
+            known = self._forget()
+            self.writer.create_branch(self.repo.name, branch=self.repo.branch, oid=self.repo.base_oid)
+            self._learn(known, branch_head=CommitInfo(self.repo.base_oid, (), ""))
+
+        self._ensure("branch", done, write)
 
     def _ensure_commit(self) -> None:
         headline, body = commit_message(self.plan, self.repo)
@@ -182,6 +185,7 @@ class RepoApply:
             return False
 
         def write() -> None:
+            known = self._forget()
             try:
                 oid[:] = [
                     self.writer.commit_files(
@@ -196,6 +200,7 @@ class RepoApply:
                 ]
             except StaleHead as stale:
                 raise Ambiguous(str(stale)) from None  # someone moved the branch: re-read decides
+            self._learn(known, branch_head=CommitInfo(oid[0], (self.repo.base_oid,), f"{headline}\n\n{body}"))
 
         self._ensure("commit", done, write, result=lambda: {"oid": oid[0] if oid else None})
 
@@ -216,7 +221,10 @@ class RepoApply:
             return pull is not None
 
         def write() -> None:
+            known = self._forget()
             found[:] = [self.writer.create_pull(self.repo.name, spec)]
+            if known is not None:
+                self._learn(known, pulls=(*known.pulls, found[0]))
 
         self._ensure(
             "pull", done, write, result=lambda: {"number": found[0].number, "url": found[0].url} if found else {}
@@ -241,7 +249,20 @@ class RepoApply:
     # --- reads ---------------------------------------------------------------------------------
 
     def _read(self) -> RepoState:
-        return self.writer.repo_state(self.repo.name, branch=self.repo.branch, paths=self.paths)
+        """The repository as last read, or as our own successful writes have since made it."""
+        if self._state is None:
+            self._state = self.writer.repo_state(self.repo.name, branch=self.repo.branch, paths=self.paths)
+        return self._state
+
+    def _forget(self) -> RepoState | None:
+        """Before a write: until it answers clearly, what we knew no longer holds."""
+        known, self._state = self._state, None
+        return known
+
+    def _learn(self, known: RepoState | None, **changes: Any) -> None:
+        """After a clear success, GitHub's answer tells us the new state; no need to read it back."""
+        if known is not None:
+            self._state = replace(known, **changes)
 
     def _pull_of(self, state: RepoState) -> PullInfo | None:
         mine = [p for p in state.pulls if p.head_ref == self.repo.branch and p.state in {"open", "merged"}]
