@@ -113,6 +113,13 @@ def main() -> int:
         f"(per-minute {pace.per_minute}, per-hour {pace.per_hour}, >= {pace.min_interval:g} s apart): "
         f"{rate / ceiling:.0%} overall, including the first hour's allowed burst"
     )
+    times = sorted(pacer.times)
+    peak, low = 0, 0
+    for high, moment in enumerate(times):
+        while moment - times[low] >= 3600:
+            low += 1
+        peak = max(peak, high - low + 1)
+    print(f"most writes in any rolling hour: {peak} (pacer {pace.per_hour}, GitHub's limit 500)")
     if steady:
         print(
             f"steady state (after the first simulated hour): {steady_rate * 3600:.0f} writes/hour = "

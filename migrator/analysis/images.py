@@ -6,8 +6,6 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ruamel.yaml.nodes import Node
-
 from migrator.model import Location
 from migrator.workflow import document as d
 from migrator.workflow import expressions as ex
@@ -193,7 +191,3 @@ def _split(raw: str) -> list[str]:
 
 def _lines(raw: str | None) -> list[str]:
     return [line.strip() for line in (raw or "").splitlines() if line.strip()]
-
-
-def node_location(workflow: Workflow, node: Node) -> Location:
-    return Location(workflow.path, node.start_mark.line + 1, node.start_mark.column + 1)

@@ -8,12 +8,14 @@ status, rollback, status. Nothing leaves this machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -60,18 +62,15 @@ def _say(step: int, text: str) -> None:
     print(f"\n==> [{step}/{STEPS}] {text}", flush=True)
 
 
-def _run(migrator: object, argv: list[str], *, expect: tuple[int, ...] = (0,), tail: int | None = None) -> None:
+def _run(
+    migrator: Callable[[list[str]], int], argv: list[str], *, expect: tuple[int, ...] = (0,), tail: int | None = None
+) -> None:
+    """Run one real command as the user would type it; with `tail`, show only its first lines."""
     print(f"$ migrator {' '.join(argv)}", flush=True)
-    argv = ["--quiet", *argv]
-    if tail is None:
-        code = migrator(argv)  # type: ignore[operator]
-    else:
-        import contextlib
-        import io
-
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            code = migrator(argv)  # type: ignore[operator]
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer) if tail is not None else contextlib.nullcontext():
+        code = migrator(["--quiet", *argv])
+    if tail is not None:
         lines = buffer.getvalue().splitlines()
         print("\n".join(lines[:tail]) + (f"\n… ({len(lines) - tail} more lines)" if len(lines) > tail else ""))
     if code not in expect:

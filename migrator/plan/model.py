@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -216,7 +216,3 @@ def _change_from(data: Mapping[str, Any]) -> Change:
         default_enabled=data["default_enabled"],
         enabled=data["enabled"],
     )
-
-
-def with_repo(plan: Plan, repo: RepoPlan) -> Plan:
-    return replace(plan, repos=tuple(repo if r.name == repo.name else r for r in plan.repos))
