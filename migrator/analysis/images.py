@@ -63,7 +63,7 @@ def _push(workflow: Workflow, job: Job, step: Step) -> Push | None:
     if step.run is not None:
         images = _cli_images(workflow, job, step)
         if images:
-            where = Location(workflow.path, step.node.start_mark.line + 1, step.node.start_mark.column + 1)
+            where = workflow.location(step.node)
             return Push(job.job_id, images, None, False, where)
     return None
 
@@ -81,7 +81,7 @@ def _build_push(workflow: Workflow, job: Job, step: Step) -> Push | None:
             images.update(_metadata_images(workflow, job, metadata.group(1)))
         else:
             images.add(normalise(resolve(tag, workflow, job, step)))
-    where = Location(workflow.path, step.node.start_mark.line + 1, step.node.start_mark.column + 1)
+    where = workflow.location(step.node)
     return Push(job.job_id, frozenset(images), _platforms(job, step), "${{" in push, where)
 
 

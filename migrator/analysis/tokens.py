@@ -96,10 +96,6 @@ class ReleaseJob:
     pat: PatChoice | None
 
 
-def location(workflow: Workflow, node: Node) -> Location:
-    return Location(workflow.path, node.start_mark.line + 1, node.start_mark.column + 1)
-
-
 def analyse(ctx: RepoContext) -> list[ReleaseJob]:
     return ctx.memo("release-jobs", lambda: _analyse(ctx))
 
@@ -169,7 +165,7 @@ def _env_evidence(workflow: Workflow, env: Node | None) -> list[Evidence]:
         name = key.value
         if _is_pat(secret) and (name.upper() in TOKEN_ENV_NAMES or _ALIAS_NAME.search(name)):
             assert secret is not None
-            out.append(Evidence(secret, location(workflow, value), f"env {name}"))
+            out.append(Evidence(secret, workflow.location(value), f"env {name}"))
     return out
 
 
@@ -183,7 +179,7 @@ def _input_evidence(workflow: Workflow, step: Step) -> list[Evidence]:
         secret = ex.single_secret(d.scalar(node) or "")
         if node is not None and _is_pat(secret):
             assert secret is not None
-            out.append(Evidence(secret, location(workflow, node), f"{step.action() or 'step'} input {key}"))
+            out.append(Evidence(secret, workflow.location(node), f"{step.action() or 'step'} input {key}"))
     return out
 
 
@@ -359,7 +355,7 @@ def _is_github_token_scalar(node: Node | None) -> bool:
 
 def _site(kind: SiteKind, workflow: Workflow, node: Node, owners: list[Node | None]) -> Site:
     shared = any(getattr(owner, "anchor", None) for owner in owners if owner is not None)
-    return Site(kind, workflow, node, location(workflow, node), shared)
+    return Site(kind, workflow, node, workflow.location(node), shared)
 
 
 def _unique(sites: list[Site]) -> list[Site]:

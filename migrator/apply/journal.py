@@ -38,6 +38,7 @@ class RepoJournal:
     revert_commit_oid: str | None = None
     revert_pr_number: int | None = None
     revert_pr_url: str | None = None
+    rollback_done: set[str] = field(default_factory=set)  # rollback steps that finished
 
 
 @dataclass
@@ -104,6 +105,8 @@ class Journal:
             state.revert_pr_number, state.revert_pr_url = data.get("number"), data.get("url")
         elif key == ("rollback", "repo"):
             state.rollback_status = data.get("status")
+        if event.get("op") == "rollback":
+            state.rollback_done.add(str(event.get("step")))
 
 
 def read_events(path: Path) -> Iterator[dict[str, Any]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from migrator.apply.ensure import Ensurer
 from migrator.apply.executor import Status, is_ours, selected_changes
-from migrator.apply.journal import Journal, RepoJournal, read_events
+from migrator.apply.journal import Journal, RepoJournal
 from migrator.apply.pacing import Pacer
 from migrator.apply.ports import (
     Ambiguous,
@@ -100,7 +100,7 @@ class RepoRollback:
 
     def _close(self, pull: PullInfo) -> None:
         def commented() -> bool:
-            return self._journal_has("comment")
+            return "comment" in self.record.rollback_done
 
         self.ensure(
             "comment",
@@ -236,15 +236,6 @@ class RepoRollback:
     def _pull_on(state: RepoState, branch: str) -> PullInfo | None:
         pulls = [p for p in state.pulls if p.head_ref == branch and p.state in {"open", "merged"}]
         return pulls[0] if pulls else None
-
-    def _journal_has(self, step: str) -> bool:
-        return any(
-            e.get("op") == "rollback"
-            and e.get("repo") == self.repo.name
-            and e.get("step") == step
-            and e.get("phase") == "done"
-            for e in read_events(self.journal.path)
-        )
 
     def _finish(self, status: str, detail: str, pull: PullInfo | None = None) -> RollbackOutcome:
         self.journal.record(op="rollback", repo=self.repo.name, step="repo", phase="done", status=status, detail=detail)

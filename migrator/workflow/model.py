@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
+from migrator.model import Location
 from migrator.workflow import document as d
 from migrator.workflow.document import Document
 
@@ -81,6 +82,9 @@ class Workflow:
     @property
     def basename(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    def location(self, node: Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def build(doc: Document) -> Workflow:

@@ -21,8 +21,8 @@ import pytest
 from migrator.apply import pacing
 from migrator.cli import main
 from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
+from tests.golden import golden_tree
 
-GOLDEN = Path(__file__).parents[1] / "rules" / "golden"
 TOKEN = "tok-admin-5a4b3c2d1e0f"
 REPOS = ("alpha", "beta", "gamma")
 
@@ -56,16 +56,11 @@ FAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def tree(case: str) -> dict[str, bytes]:
-    root = GOLDEN / case / "before"
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     seed = write_seed(
         tmp_path / "seed",
-        {"acme": {name: tree("reference") for name in REPOS}},
+        {"acme": {name: golden_tree("reference") for name in REPOS}},
         org_meta={"acme": {"secrets": ["PAT_TOKEN"], "tokens": {TOKEN: "full"}}},
     )
     with running_sandbox(seed) as running:
@@ -126,7 +121,7 @@ def assert_exactly_planned(sandbox: Sandbox, path: Path) -> None:
         assert refs == [f"refs/heads/{repo['branch']}"], f"{name}: {refs}"
         pulls = gh(sandbox, "GET", f"/repos/acme/{name}/pulls?state=all")
         assert [p["head"]["ref"] for p in pulls] == [repo["branch"]], f"{name}: duplicate or missing PR"
-        expected = {k.decode() if isinstance(k, bytes) else k: v.decode() for k, v in tree("reference").items()}
+        expected = {k.decode() if isinstance(k, bytes) else k: v.decode() for k, v in golden_tree("reference").items()}
         for change in repo["changes"]:
             if change["enabled"]:
                 if change["after"] is None:
@@ -208,7 +203,7 @@ def test_status_and_rollback_after_a_merge(sandbox: Sandbox, tmp_path: Path) -> 
     revert = list(gh(sandbox, "GET", "/repos/acme/alpha/pulls?state=open"))
     assert len(revert) == 1 and revert[0]["head"]["ref"].endswith("-revert")
     gh(sandbox, "PUT", f"/repos/acme/alpha/pulls/{revert[0]['number']}/merge", {})
-    expected = {k: v.decode() for k, v in tree("reference").items()}
+    expected = {k: v.decode() for k, v in golden_tree("reference").items()}
     assert contents(sandbox, "alpha", "main") == expected  # back to the planned base content
     assert main(["rollback", str(path), "--api-url", sandbox.url]) == 0  # idempotent
 

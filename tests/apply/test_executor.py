@@ -18,23 +18,18 @@ from migrator.plan.model import Plan
 from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
 from tests.apply.fakes import Crash, FakeGitHub
+from tests.golden import golden_tree
 from tests.plan.fakes import FakeReader, record
 
-GOLDEN = Path(__file__).parents[1] / "rules" / "golden"
 NAMES = ("acme/one", "acme/two", "acme/three")
-
-
-def tree(case: str) -> dict[str, bytes]:
-    root = GOLDEN / case / "before"
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def setup(tmp_path: Path, names: tuple[str, ...] = NAMES) -> tuple[FakeGitHub, Plan, Path]:
     github = FakeGitHub()
     records = []
     for name in names:
-        head = github.add_repo(name, tree("reference"))
-        records.append(replace(record(name, tree("reference")), head_oid=head))
+        head = github.add_repo(name, golden_tree("reference"))
+        records.append(replace(record(name, golden_tree("reference")), head_oid=head))
     reader = FakeReader(records, {n: SecretNames(frozenset({"PAT_TOKEN"}), None) for n in names})
     options = ScanOptions(
         org="acme",
@@ -55,7 +50,7 @@ def apply(github: FakeGitHub, plan: Plan, plan_path: Path, **options: object) ->
 
 def expected_files(plan: Plan, name: str) -> dict[str, bytes]:
     repo = next(r for r in plan.repos if r.name == name)
-    files = tree("reference")
+    files = golden_tree("reference")
     for change in repo.changes:
         if change.after is None:
             files.pop(change.path)
@@ -155,7 +150,7 @@ def test_rollback_closes_open_prs_and_reverts_merged_ones(tmp_path: Path) -> Non
         assert set(github.repos[name].branches) == {"main"}
     revert = github.repos["acme/one"].pulls[-1]
     github.merge("acme/one", revert.number)
-    assert github.files("acme/one") == tree("reference")  # back to the planned base content
+    assert github.files("acme/one") == golden_tree("reference")  # back to the planned base content
     assert rollback(github, plan, path)[1:] == [RollbackStatus.NOTHING, RollbackStatus.NOTHING]  # idempotent
 
 

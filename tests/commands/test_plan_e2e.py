@@ -10,18 +10,13 @@ import pytest
 
 from migrator.cli import main
 from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
+from tests.golden import golden_tree
 
-GOLDEN = Path(__file__).parents[1] / "rules" / "golden"
 ADMIN, NO_WORKFLOW, READ = "tok-admin-0123456789", "tok-noworkflow-0123456789", "tok-read-0123456789"
 
 
-def tree(case: str) -> dict[str, bytes]:
-    root = GOLDEN / case / "before"
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
 def huge_reference() -> dict[str, bytes]:
-    files = tree("reference")
+    files = golden_tree("reference")
     padding = b"".join(
         b"# padding line %06d to push the file past GitHub's 512,000-byte blob limit\n" % i for i in range(8_000)
     )
@@ -35,15 +30,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         tmp_path_factory.mktemp("seed"),
         {
             "acme": {
-                "service": tree("reference"),
-                "repopat": tree("cross-file"),
-                "nopat": tree("cross-file"),
+                "service": golden_tree("reference"),
+                "repopat": golden_tree("cross-file"),
+                "nopat": golden_tree("cross-file"),
                 "huge": huge_reference(),
-                "archived": tree("reference"),
-                "forked": tree("reference"),
-                "ignored": tree("reference"),
-                "clean": tree("never-touched"),
-                "broken": tree("robustness"),
+                "archived": golden_tree("reference"),
+                "forked": golden_tree("reference"),
+                "ignored": golden_tree("reference"),
+                "clean": golden_tree("never-touched"),
+                "broken": golden_tree("robustness"),
             }
         },
         repo_meta={

@@ -15,15 +15,10 @@ from migrator.plan.model import Disposition, Plan, digest_of
 from migrator.plan.planfile import read_plan, write_plan
 from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
+from tests.golden import golden_tree
 from tests.plan.fakes import FakeReader, record
 
-GOLDEN = Path(__file__).parents[1] / "rules" / "golden"
 NOW = datetime(2026, 11, 25, 4, 30, tzinfo=UTC)
-
-
-def tree(case: str) -> dict[str, bytes]:
-    root = GOLDEN / case / "before"
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def options(**selection: object) -> ScanOptions:
@@ -45,7 +40,7 @@ def org_secrets(*names: str) -> SecretNames:
 
 
 def test_reference_repo_plans_safe_changes_with_its_base() -> None:
-    reader = FakeReader([record("acme/service", tree("reference"))], {"acme/service": org_secrets("PAT_TOKEN")})
+    reader = FakeReader([record("acme/service", golden_tree("reference"))], {"acme/service": org_secrets("PAT_TOKEN")})
     plan = plan_of(reader)
     (repo,) = plan.repos
     assert repo.branch == "migrator/acme-20261125T043000Z"
@@ -64,7 +59,7 @@ def test_reference_repo_plans_safe_changes_with_its_base() -> None:
 
 
 def test_missing_pat_secret_blocks_only_the_token_fix() -> None:
-    reader = FakeReader([record("acme/service", tree("reference"))])  # no secrets anywhere
+    reader = FakeReader([record("acme/service", golden_tree("reference"))])  # no secrets anywhere
     (repo,) = plan_of(reader).repos
     by_path = {c.path: c for c in repo.changes}
     main = by_path[".github/workflows/main.yml"]
@@ -74,7 +69,7 @@ def test_missing_pat_secret_blocks_only_the_token_fix() -> None:
 
 
 def test_unlistable_secrets_turn_the_token_fix_into_review() -> None:
-    reader = FakeReader([record("acme/service", tree("reference"))], {"acme/service": SecretNames(None, None)})
+    reader = FakeReader([record("acme/service", golden_tree("reference"))], {"acme/service": SecretNames(None, None)})
     (repo,) = plan_of(reader).repos
     main = next(c for c in repo.changes if c.path.endswith("main.yml"))
     assert main.disposition is Disposition.REVIEW
@@ -83,7 +78,7 @@ def test_unlistable_secrets_turn_the_token_fix_into_review() -> None:
 
 def test_token_without_workflow_scope_blocks_workflow_changes() -> None:
     reader = FakeReader(
-        [record("acme/service", tree("reference"))],
+        [record("acme/service", golden_tree("reference"))],
         {"acme/service": org_secrets("PAT_TOKEN")},
         token=TokenInfo("bot", ("repo",), False),
     )
@@ -94,7 +89,7 @@ def test_token_without_workflow_scope_blocks_workflow_changes() -> None:
 
 def test_enforce_admins_is_a_warning_in_the_plan() -> None:
     guarded = record(
-        "acme/service", tree("reference"), protection=Protection(enforce_admins=True, required_checks=("ci",))
+        "acme/service", golden_tree("reference"), protection=Protection(enforce_admins=True, required_checks=("ci",))
     )
     (repo,) = plan_of(FakeReader([guarded], {"acme/service": org_secrets("PAT_TOKEN")})).repos
     assert any("enforces protection for admins" in w for w in repo.warnings)
@@ -103,11 +98,11 @@ def test_enforce_admins_is_a_warning_in_the_plan() -> None:
 
 def test_selection_skips_with_reasons_and_secrets_are_read_only_when_needed() -> None:
     records = [
-        record("acme/archived", tree("reference"), archived=True),
-        record("acme/fork", tree("reference"), fork=True),
-        record("acme/ignored", tree("reference"), topics=("migrator-ignore",)),
-        record("acme/clean", tree("never-touched")),
-        record("acme/service", tree("reference")),
+        record("acme/archived", golden_tree("reference"), archived=True),
+        record("acme/fork", golden_tree("reference"), fork=True),
+        record("acme/ignored", golden_tree("reference"), topics=("migrator-ignore",)),
+        record("acme/clean", golden_tree("never-touched")),
+        record("acme/service", golden_tree("reference")),
     ]
     reader = FakeReader(records)
     plan = plan_of(reader)
@@ -125,14 +120,14 @@ def test_selection_skips_with_reasons_and_secrets_are_read_only_when_needed() ->
 
 def test_plans_are_deterministic(tmp_path: Path) -> None:
     def build() -> bytes:
-        reader = FakeReader([record("acme/b", tree("reference")), record("acme/a", tree("cross-file"))])
+        reader = FakeReader([record("acme/b", golden_tree("reference")), record("acme/a", golden_tree("cross-file"))])
         return write_plan(plan_of(reader), tmp_path / "p.json").read_bytes()
 
     assert build() == build()
 
 
 def test_reviewer_may_flip_switches_and_the_edit_is_visible(tmp_path: Path) -> None:
-    path = write_plan(plan_of(FakeReader([record("acme/service", tree("reference"))])), tmp_path / "p.json")
+    path = write_plan(plan_of(FakeReader([record("acme/service", golden_tree("reference"))])), tmp_path / "p.json")
     data = json.loads(path.read_text())
     data["repos"][0]["changes"][1]["enabled"] = False
     path.write_text(json.dumps(data))
@@ -153,7 +148,7 @@ def test_reviewer_may_flip_switches_and_the_edit_is_visible(tmp_path: Path) -> N
     ],
 )
 def test_tampered_plans_are_refused_in_one_line(tmp_path: Path, tamper: object, message: str) -> None:
-    reader = FakeReader([record("acme/service", tree("reference"))])  # blocked token fix: something to promote
+    reader = FakeReader([record("acme/service", golden_tree("reference"))])  # blocked token fix: something to promote
     path = write_plan(plan_of(reader), tmp_path / "p.json")
     data = json.loads(path.read_text())
     assert data["repos"][0]["changes"][2]["disposition"] == "blocked"
@@ -182,7 +177,7 @@ def test_schema_in_plans_folder_is_the_one_the_code_uses() -> None:
 
 
 def test_org_wide_secrets_are_listed_once_instead_of_per_repository() -> None:
-    records = [record(f"acme/r{i}", tree("reference")) for i in range(5)]
+    records = [record(f"acme/r{i}", golden_tree("reference")) for i in range(5)]
     reader = FakeReader(records, org_wide=frozenset({"pat_token"}))
     plan = plan_of(reader)
     assert reader.secret_lookups == []

@@ -18,6 +18,7 @@ from migrator.analysis.context import RuleSettings
 from migrator.checker import Report, apply_fixes, check_snapshot
 from migrator.local import load_checkout
 from migrator.model import RepoSnapshot
+from tests.golden import read_tree
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before").is_dir())
@@ -37,10 +38,6 @@ def _render(report: Report) -> str:
         safety = ",".join(fix.safety.value for fix in f.fixes) or "-"
         lines.append(f"{f.location} {f.rule} {f.severity.value} {safety}")
     return "\n".join(lines) + "\n"
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _fixed(case: Path, tmp_path: Path) -> tuple[Report, Path]:
@@ -68,7 +65,7 @@ def test_findings_and_fixed_bytes_match_golden(case: Path, tmp_path: Path) -> No
         shutil.rmtree(case / "after", ignore_errors=True)
         shutil.copytree(work, case / "after")
     assert _render(report) == (case / "findings.txt").read_text()
-    assert _tree(work) == _tree(case / "after")
+    assert read_tree(work) == read_tree(case / "after")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
