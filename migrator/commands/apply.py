@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from migrator.apply.executor import ApplyOptions, Outcome, apply_plan
 from migrator.apply.journal import Journal, journal_path
 from migrator.apply.pacing import Pacer, PaceSettings
-from migrator.commands.common import add_connection_arguments, connect_from, load_for_remote
+from migrator.commands.common import (
+    add_connection_arguments,
+    add_plan_guard_arguments,
+    announce_edits,
+    connect_from,
+    load_for_remote,
+)
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.plan.model import RepoPlan
 from migrator.progress import ProgressLine
@@ -26,7 +31,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="say what would happen; write nothing")
     parser.add_argument("--limit", type=int, metavar="N", help="canary: only the first N enabled repositories")
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository")
-    parser.add_argument("--org", help="refuse the plan unless it is for this org")
     parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
     pr = parser.add_argument_group("pull requests")
     pr.add_argument("--draft", action="store_true", help="open draft pull requests")
@@ -38,6 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pace.add_argument("--per-minute", type=int, default=defaults.per_minute)
     pace.add_argument("--per-hour", type=int, default=defaults.per_hour)
     pace.add_argument("--min-interval", type=float, default=defaults.min_interval, metavar="SECONDS")
+    add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
 
@@ -59,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
     repos = selected_repos(plan.repos, args.repo, args.limit)
-    for edit in loaded.edits:
-        print(f"reviewer edit: {edit}", file=sys.stderr)
+    announce_edits(loaded)
     client = connect_from(args, api_url=plan.api_url)
     pacer = Pacer(PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval))
     journal = Journal.open(journal_path(loaded.path), plan.plan_id)

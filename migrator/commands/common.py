@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,12 +44,33 @@ def latest_applied_plan(directory: Path = PLANS_DIR) -> Path:
     return newest.with_name(newest.name[: -len(JOURNAL_SUFFIX)])
 
 
+def announce_edits(loaded: LoadedPlan) -> None:
+    """Reviewer edits of `enabled` switches are allowed; say which, so nobody is surprised."""
+    for edit in loaded.edits:
+        print(f"reviewer edit: {edit}", file=sys.stderr)
+
+
+def add_plan_guard_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--org", help="refuse the plan unless it is for this org")
+
+
 def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedPlan:
-    """Read and validate the plan (no network yet), and refuse flags that contradict it."""
+    """Read and validate the plan (no network yet), and refuse flags that contradict it.
+
+    The plan's API URL decides where the token is sent, so it must match what the user chose
+    (--api-url, else $GITHUB_API_URL, else github.com): a plan file alone never redirects a token.
+    """
+    from migrator.github.urls import resolve_api_urls  # stdlib only: no PyGithub import
+
     loaded = read_plan(plan_path or latest_applied_plan())
     plan = loaded.plan
     if getattr(args, "org", None) and args.org.lower() != plan.org.lower():
         raise UsageError(f"--org {args.org} does not match the plan's org {plan.org}")
-    if args.api_url and args.api_url.rstrip("/") != plan.api_url.rstrip("/"):
-        raise UsageError(f"--api-url {args.api_url} does not match the plan's {plan.api_url}; re-plan against it")
+    chosen = resolve_api_urls(args.api_url).rest
+    if resolve_api_urls(plan.api_url).rest != chosen:
+        flag = "--api-url" if args.api_url else "$GITHUB_API_URL / github.com (no --api-url given)"
+        raise UsageError(
+            f"the plan is for {plan.api_url} but {flag} is {chosen}; "
+            f"pass --api-url {plan.api_url} if that is where your token should go"
+        )
     return loaded

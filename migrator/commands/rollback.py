@@ -10,7 +10,13 @@ from pathlib import Path
 from migrator.apply.journal import Journal, journal_path
 from migrator.apply.pacing import Pacer, PaceSettings
 from migrator.apply.rollback import RepoRollback
-from migrator.commands.common import add_connection_arguments, connect_from, load_for_remote
+from migrator.commands.common import (
+    add_connection_arguments,
+    add_plan_guard_arguments,
+    announce_edits,
+    connect_from,
+    load_for_remote,
+)
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
@@ -26,12 +32,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="at least this long between content-creating writes",
     )
+    add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
+    announce_edits(loaded)
     journal = Journal.open(journal_path(loaded.path), plan.plan_id)
     touched = [r for r in plan.repos if r.name in journal.repos]
     if args.repo:

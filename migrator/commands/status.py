@@ -8,13 +8,19 @@ from dataclasses import asdict
 from pathlib import Path
 
 from migrator.apply.journal import Journal, journal_path
-from migrator.commands.common import add_connection_arguments, connect_from, load_for_remote
+from migrator.commands.common import (
+    add_connection_arguments,
+    add_plan_guard_arguments,
+    connect_from,
+    load_for_remote,
+)
 from migrator.errors import EXIT_OK
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("plan", type=Path, nargs="?", metavar="PLAN", help="default: the most recent apply")
     parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
 

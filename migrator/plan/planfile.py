@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import InputError
-from migrator.model import WORKFLOWS_DIR, is_workflow_path
-from migrator.plan.model import FORMAT_VERSION, Plan, digest_of, from_dict, to_dict
+from migrator.model import WORKFLOWS_DIR, git_blob_sha, is_workflow_path
+from migrator.plan.model import BRANCH_PREFIX, FORMAT_VERSION, Plan, digest_of, from_dict, to_dict
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 MAX_FILE_CHARS = 1_000_000
@@ -63,6 +63,7 @@ def read_plan(path: Path) -> LoadedPlan:
         )
     _validate_schema(path, data)
     _validate_paths(path, data)
+    _validate_consistency(path, data)
     if data["digest"] != digest_of(data):
         raise InputError(
             f"{path} was changed beyond its `enabled` switches (digest mismatch); "
@@ -83,11 +84,32 @@ def _load_json(path: Path) -> Any:
     except UnicodeDecodeError as error:
         raise InputError(f"plan {path} is not valid UTF-8 (byte {error.start}); re-run `migrator plan`") from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+    except DuplicateKey as duplicate:
+        raise InputError(
+            f"plan {path} repeats the key {duplicate.key!r} in one object (a reader would see only one of them); "
+            "re-run `migrator plan`"
+        ) from None
     except json.JSONDecodeError as error:
         raise InputError(
             f"plan {path} is not valid JSON ({error.msg} at line {error.lineno}); re-run `migrator plan`"
         ) from None
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON readers disagree on which of two equal keys wins; a reviewer could see one and apply the other."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 def _schema() -> dict[str, Any]:
@@ -114,6 +136,48 @@ def _validate_paths(path: Path, data: dict[str, Any]) -> None:
             for key in ("before", "after", "after_with_review"):
                 if isinstance(change[key], str) and len(change[key]) > MAX_FILE_CHARS:
                     raise InputError(f"plan {path}: {repo['name']} {change['path']} content is oversized; refusing")
+
+
+def _validate_consistency(path: Path, data: dict[str, Any]) -> None:
+    """What the schema cannot say. The digest only proves the plan is what some planner wrote, so a plan
+    rewritten with a recomputed digest must still be one that `migrator plan` could have written."""
+    org = data["org"].lower()
+    branch = BRANCH_PREFIX + data["plan_id"]
+    seen: set[str] = set()
+    for repo in data["repos"]:
+        name = repo["name"]
+        problem = _repo_problem(repo, org, branch, seen)
+        if problem is None:
+            problem = next(filter(None, map(_change_problem, repo["changes"])), None)
+        if problem is not None:
+            raise InputError(f"plan {path}: {name} {problem}; refusing the plan, re-run `migrator plan`")
+        seen.add(name.lower())
+
+
+def _repo_problem(repo: dict[str, Any], org: str, branch: str, seen: set[str]) -> str | None:
+    if repo["name"].split("/", 1)[0].lower() != org:
+        return "is not a repository of the plan's org"
+    if repo["name"].lower() in seen:
+        return "appears twice"
+    if repo["branch"] != branch:
+        return f"names branch {repo['branch']!r}, not the plan's {branch!r}"
+    paths = [change["path"] for change in repo["changes"]]
+    if len(set(paths)) != len(paths):
+        return "changes one path twice"
+    return None
+
+
+def _change_problem(change: dict[str, Any]) -> str | None:
+    where = change["path"]
+    if (change["action"] == "delete") != (change["after"] is None):
+        return f"{where}: action {change['action']!r} does not match its content"
+    try:
+        before = change["before"].encode("utf-8", "surrogateescape")  # as the planner decoded it
+    except UnicodeEncodeError:
+        return f"{where}: the recorded content is not text any file could hold"
+    if git_blob_sha(before) != change["blob_before"]:
+        return f"{where}: the recorded content is not the blob {change['blob_before'][:10]} it claims to be"
+    return None
 
 
 def path_problem(path: str) -> str | None:

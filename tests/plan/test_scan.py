@@ -139,7 +139,7 @@ def test_reviewer_may_flip_switches_and_the_edit_is_visible(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("tamper", "message"),
     [
-        (lambda d: d["repos"][0]["changes"][0].update(after="evil"), "digest mismatch"),
+        (lambda d: d["repos"][0]["changes"][2].update(after="evil"), "digest mismatch"),
         (lambda d: d["repos"][0]["changes"][0].update(path="../../etc/passwd"), "climbs out"),
         (lambda d: d["repos"][0]["changes"][0].update(path="src/app.py"), "outside .github/workflows"),
         (lambda d: d["repos"][0]["changes"][0].update(action="chmod"), "schema"),
