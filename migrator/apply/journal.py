@@ -7,21 +7,42 @@ line being written. Resume, status and rollback all replay it. A torn last line
 
 from __future__ import annotations
 
+import glob
 import json
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from migrator.log import redact
+from migrator.plan.shard import Shard
 
 JOURNAL_SUFFIX = ".journal.jsonl"
 
 
-def journal_path(plan_path: Path) -> Path:
-    return plan_path.with_name(plan_path.name + JOURNAL_SUFFIX)
+_SHARD_PART = r"(?:\.shard-\d+-of-\d+)?"
+
+
+def journal_path(plan_path: Path, shard: Shard | None = None) -> Path:
+    """`PLAN.journal.jsonl`, or `PLAN.shard-K-of-N.journal.jsonl` for a shard's apply, so that shards
+    applied in parallel never append to one file."""
+    middle = f".{shard.slug}" if shard else ""
+    return plan_path.with_name(plan_path.name + middle + JOURNAL_SUFFIX)
+
+
+def plan_journals(plan_path: Path) -> list[Path]:
+    """Every journal of this plan that exists: the unsharded one and each shard's."""
+    mine = re.compile(re.escape(plan_path.name) + _SHARD_PART + re.escape(JOURNAL_SUFFIX))
+    candidates = plan_path.parent.glob(glob.escape(plan_path.name) + "*" + JOURNAL_SUFFIX)
+    return sorted(path for path in candidates if mine.fullmatch(path.name))
+
+
+def plan_of_journal(journal: Path) -> Path:
+    """The plan a journal (sharded or not) belongs to."""
+    return journal.with_name(re.sub(_SHARD_PART + re.escape(JOURNAL_SUFFIX) + "$", "", journal.name))
 
 
 @dataclass
@@ -50,9 +71,17 @@ class Journal:
     _seq: int = 0
 
     @classmethod
-    def open(cls, path: Path, plan_id: str) -> Journal:
+    def open(cls, path: Path, plan_id: str, *, replay: Sequence[Path] = ()) -> Journal:
+        """Appends go to `path`; the state is folded from `path` and `replay` (the other shards' journals),
+        in the order the events happened."""
         journal = cls(path, plan_id)
-        for event in read_events(path):
+        sources = [path, *(other for other in replay if other != path)]
+        events = [
+            (str(event.get("at") or ""), source, line, event)
+            for source, events_path in enumerate(sources)
+            for line, event in enumerate(read_events(events_path))
+        ]
+        for *_, event in sorted(events, key=lambda item: item[:3]):
             journal._fold(event)
         return journal
 

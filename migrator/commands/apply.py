@@ -11,7 +11,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from migrator.apply.executor import ApplyOptions, Outcome, apply_plan
-from migrator.apply.journal import Journal, journal_path
 from migrator.apply.pacing import Pacer, PaceSettings
 from migrator.commands.common import (
     add_connection_arguments,
@@ -19,9 +18,12 @@ from migrator.commands.common import (
     announce_edits,
     connect_from,
     load_for_remote,
+    open_journal,
+    shard_from,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.plan.model import RepoPlan
+from migrator.plan.shard import Shard
 from migrator.progress import ProgressLine
 
 
@@ -46,8 +48,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
 
 
-def selected_repos(repos: tuple[RepoPlan, ...], names: list[str], limit: int | None) -> list[RepoPlan]:
-    chosen = [r for r in repos if r.enabled]
+def selected_repos(
+    repos: tuple[RepoPlan, ...], names: list[str], limit: int | None, shard: Shard | None = None
+) -> list[RepoPlan]:
+    chosen = [r for r in repos if r.enabled and (shard is None or shard.contains(r.name))]
     if names:
         wanted = {n.lower() for n in names}
         chosen = [r for r in chosen if r.name.lower() in wanted or r.name.split("/", 1)[1].lower() in wanted]
@@ -63,11 +67,12 @@ def selected_repos(repos: tuple[RepoPlan, ...], names: list[str], limit: int | N
 def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
-    repos = selected_repos(plan.repos, args.repo, args.limit)
+    shard = shard_from(args)
+    repos = selected_repos(plan.repos, args.repo, args.limit, shard)
     announce_edits(loaded)
     client = connect_from(args, api_url=plan.api_url)
     pacer = Pacer(PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval))
-    journal = Journal.open(journal_path(loaded.path), plan.plan_id)
+    journal = open_journal(loaded, shard)
     progress = ProgressLine("applying", extra=lambda: f"ETA {pacer.eta(3 * len(repos) - pacer.writes):,.0f}s")
     options = ApplyOptions(
         include_review=args.include_review,

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator.apply.journal import JOURNAL_SUFFIX
+from migrator.apply.journal import JOURNAL_SUFFIX, Journal, journal_path, plan_journals, plan_of_journal
 from migrator.errors import UsageError
 from migrator.plan.planfile import LoadedPlan, read_plan
+from migrator.plan.shard import Shard
 
 if TYPE_CHECKING:
     from migrator.github import GitHubClient
@@ -40,8 +41,7 @@ def latest_applied_plan(directory: Path = PLANS_DIR) -> Path:
     journals = sorted(directory.glob(f"*{JOURNAL_SUFFIX}"), key=lambda p: p.stat().st_mtime)
     if not journals:
         raise UsageError(f"no journal under {directory}/: nothing has been applied yet; pass a PLAN")
-    newest = journals[-1]
-    return newest.with_name(newest.name[: -len(JOURNAL_SUFFIX)])
+    return plan_of_journal(journals[-1])
 
 
 def announce_edits(loaded: LoadedPlan) -> None:
@@ -50,8 +50,22 @@ def announce_edits(loaded: LoadedPlan) -> None:
         print(f"reviewer edit: {edit}", file=sys.stderr)
 
 
-def add_plan_guard_arguments(parser: argparse.ArgumentParser) -> None:
+def add_plan_guard_arguments(parser: argparse.ArgumentParser, *, shardable: bool = True) -> None:
     parser.add_argument("--org", help="refuse the plan unless it is for this org")
+    if shardable:
+        parser.add_argument(
+            "--shard", metavar="K/N", help="only the repositories of shard K of N (as `plan --shard`); own journal"
+        )
+
+
+def shard_from(args: argparse.Namespace) -> Shard | None:
+    spec = getattr(args, "shard", None)
+    return Shard.parse(spec) if spec else None
+
+
+def open_journal(loaded: LoadedPlan, shard: Shard | None) -> Journal:
+    """The journal this run appends to (its shard's own file), replaying every journal of the plan."""
+    return Journal.open(journal_path(loaded.path, shard), loaded.plan.plan_id, replay=plan_journals(loaded.path))
 
 
 def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedPlan:

@@ -1,25 +1,43 @@
-"""`migrator plan --org ORG`: scan an organisation into a reviewable plan file."""
+"""`migrator plan --org ORG`: scan an organisation into a reviewable plan file.
+
+`migrator plan --org ORG --shard K/N --plan-id ID` plans one shard; `migrator plan merge SHARD... -o PLAN`
+joins the shards into the plan one run would have written.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
 from migrator.commands.check import valid_secret_name
-from migrator.commands.common import add_connection_arguments, connect_from
-from migrator.errors import EXIT_OK
+from migrator.commands.common import add_connection_arguments, announce_edits, connect_from
+from migrator.errors import EXIT_OK, UsageError
 from migrator.log import get_logger
-from migrator.plan.planfile import default_path, write_plan
+from migrator.plan.merge import merge_plans
+from migrator.plan.planfile import default_path, read_plan, write_plan
 from migrator.plan.render import short
 from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
+from migrator.plan.shard import Shard
 from migrator.progress import ProgressLine
+
+PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--org", required=True, help="the organisation to scan")
-    parser.add_argument("--out", type=Path, help="plan file (default plans/<org>-<UTC time>.json)")
+    parser.add_argument("--org", help="the organisation to scan (required unless merging)")
+    parser.add_argument("--out", "-o", type=Path, help="plan file (default plans/<plan id>[.shard-K-of-N].json)")
+    parser.add_argument("--plan-id", metavar="ID", help="the plan's id and branch suffix (default <org>-<UTC time>)")
+    parser.add_argument(
+        "--shard", metavar="K/N", help="plan only shard K of N (a stable hash of each repo name); use one --plan-id"
+    )
+    actions = parser.add_subparsers(dest="plan_action", metavar="merge", required=False)
+    merge = actions.add_parser("merge", help="merge shard plans into one plan", description="merge shard plans")
+    merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD", help="plans written with --shard K/N")
+    merge.add_argument("--out", "-o", dest="merge_out", type=Path, help="the merged plan (default plans/<id>.json)")
+    merge.add_argument("--partial", action="store_true", help="merge even when some shards are missing")
     add_connection_arguments(parser)
     pick = parser.add_argument_group("which repositories")
     pick.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repo (repeatable)")
@@ -34,6 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plan_action == "merge":
+        return _merge(args)
+    if not args.org:
+        raise UsageError("plan needs --org ORG (or `migrator plan merge SHARD...` to merge shard plans)")
+    shard = Shard.parse(args.shard) if args.shard else None
+    plan_id = _valid_plan_id(args.plan_id)
     pat = valid_secret_name(args.pat_secret)
     settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
     selection = Selection(
@@ -52,12 +76,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = scan(
             reader,
-            ScanOptions(org=args.org, api_url=reader.api_url, selection=selection, settings=settings),
+            ScanOptions(
+                org=args.org,
+                api_url=reader.api_url,
+                selection=selection,
+                settings=settings,
+                shard=shard,
+                plan_id=plan_id,
+            ),
             progress=progress,
         )
     finally:
         progress.close()
-    path = write_plan(plan, args.out or default_path(plan))
+    path = write_plan(plan, args.out or default_path(plan, suffix=f".{shard.slug}" if shard else ""))
     usage = reader.usage
     log.info(
         "usage",
@@ -73,4 +104,27 @@ def run(args: argparse.Namespace) -> int:
         f"GitHub usage: {usage.requests} requests ({usage.graphql_requests} GraphQL, {usage.rest_requests} REST), "
         f"{usage.graphql_points} GraphQL points, {usage.retries} retries"
     )
+    return EXIT_OK
+
+
+def _valid_plan_id(plan_id: str | None) -> str | None:
+    if plan_id is None:
+        return None
+    if not PLAN_ID.fullmatch(plan_id) or ".." in plan_id or plan_id.endswith((".", ".lock")):
+        raise UsageError(
+            f"--plan-id {plan_id!r} cannot name a branch; use letters, digits, '.', '_' and '-' (e.g. acme-run-42)"
+        )
+    return plan_id
+
+
+def _merge(args: argparse.Namespace) -> int:
+    if args.org or args.shard or args.plan_id:
+        raise UsageError("`plan merge` takes shard plans only; --org, --shard and --plan-id come from them")
+    loaded = [read_plan(path) for path in args.shards]
+    plan = merge_plans([(str(item.path), item.plan) for item in loaded], allow_partial=args.partial)
+    for item in loaded:
+        announce_edits(item)
+    path = write_plan(plan, args.merge_out or args.out or default_path(plan))
+    print(path)
+    print(f"{short(plan)}; merged from {len(loaded)} shard(s); review it with `migrator show {path}`")
     return EXIT_OK

@@ -7,7 +7,6 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from migrator.apply.journal import Journal, journal_path
 from migrator.apply.pacing import Pacer, PaceSettings
 from migrator.apply.rollback import RepoRollback
 from migrator.commands.common import (
@@ -16,6 +15,8 @@ from migrator.commands.common import (
     announce_edits,
     connect_from,
     load_for_remote,
+    open_journal,
+    shard_from,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
@@ -40,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
     announce_edits(loaded)
-    journal = Journal.open(journal_path(loaded.path), plan.plan_id)
-    touched = [r for r in plan.repos if r.name in journal.repos]
+    shard = shard_from(args)
+    journal = open_journal(loaded, shard)
+    touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
     if args.repo:
         wanted = {n.lower() for n in args.repo}
         touched = [r for r in touched if r.name.lower() in wanted or r.name.split("/", 1)[1].lower() in wanted]

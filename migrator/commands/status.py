@@ -7,12 +7,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from migrator.apply.journal import Journal, journal_path
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
     connect_from,
     load_for_remote,
+    open_journal,
 )
 from migrator.errors import EXIT_OK
 
@@ -20,14 +20,14 @@ from migrator.errors import EXIT_OK
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("plan", type=Path, nargs="?", metavar="PLAN", help="default: the most recent apply")
     parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
-    add_plan_guard_arguments(parser)
+    add_plan_guard_arguments(parser, shardable=False)
     add_connection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
-    journal = Journal.open(journal_path(loaded.path), plan.plan_id)
+    journal = open_journal(loaded, None)
     pulls = sorted(
         [(name, state.pr_number) for name, state in journal.repos.items() if state.pr_number]
         + [(name, state.revert_pr_number) for name, state in journal.repos.items() if state.revert_pr_number]

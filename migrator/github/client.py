@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,7 @@ from migrator.github.records import (
 from migrator.github.retry import RetryPolicy
 from migrator.github.status import StatusMethods
 from migrator.github.transport import GraphQLAnswer, GraphQLError, PageTooSlow, Transport
-from migrator.github.types import RepoRecord, SecretNames, TokenInfo, Usage
+from migrator.github.types import ListedRepo, RepoRecord, SecretNames, TokenInfo, Usage
 from migrator.github.urls import ApiUrls, resolve_api_urls
 from migrator.github.writer import WriteMethods
 from migrator.log import get_logger
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 USER_AGENT = "migrator (+https://github.com/PyGithub/PyGithub)"
+NAMES_PER_PAGE = 100  # GitHub's largest page; a names-only page costs one point
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,25 +175,79 @@ class GitHubClient(WriteMethods, StatusMethods):
             cursor = info["endCursor"]
 
     def _repository_page(self, org: str, cursor: str | None, page: PageSize) -> GraphQLAnswer:
+        answer, _ = self._adaptive(
+            org,
+            page,
+            lambda size: (queries.REPOSITORIES, {"login": org, "first": size, "after": cursor}),
+            what=f"listing the repositories of {org}",
+        )
+        return answer
+
+    def _adaptive(
+        self, org: str, page: PageSize, build: Callable[[int], tuple[str, Json]], *, what: str
+    ) -> tuple[GraphQLAnswer, int]:
+        """One GraphQL page of `page.size` repositories, asked again for fewer while GitHub times out;
+        returns the answer and how many it asked for."""
         logger = get_logger(step="list")
         while True:
-            variables = {"login": org, "first": page.size, "after": cursor}
+            size = page.size
+            query, variables = build(size)
             try:
-                answer = self.transport.graphql(
-                    queries.REPOSITORIES,
-                    variables,
-                    step="list",
-                    what=f"listing the repositories of {org}",
-                    shrinkable=page.can_shrink,
-                )
+                answer = self.transport.graphql(query, variables, step="list", what=what, shrinkable=page.can_shrink)
             except PageTooSlow as slow:
                 self.usage.retries += 1
                 page.shrink()
                 logger.warning("github.page_shrunk", org=org, reason=slow.failure.describe, page_size=page.size)
                 continue
             page.succeeded()
-            logger.debug("github.page", org=org, page_size=variables["first"], graphql_points=self.usage.graphql_points)
-            return answer
+            logger.debug("github.page", org=org, page_size=size, graphql_points=self.usage.graphql_points)
+            return answer, size
+
+    # ------------------------------------------------------------ shards: names first, then by name
+
+    def repository_names(self, org: str) -> Iterator[ListedRepo]:
+        cursor: str | None = None
+        while True:
+            answer = self.transport.graphql(
+                queries.REPOSITORY_NAMES,
+                {"login": org, "first": NAMES_PER_PAGE, "after": cursor},
+                step="list",
+                what=f"listing the repository names of {org}",
+            )
+            connection = _organization(answer, org)["repositories"]
+            for node in connection["nodes"] or ():
+                if isinstance(node, dict) and isinstance(node.get("nameWithOwner"), str):
+                    ref = node.get("defaultBranchRef")
+                    branch = ref.get("name") if isinstance(ref, dict) else None
+                    yield ListedRepo(node["nameWithOwner"], branch if isinstance(branch, str) else None)
+            info = connection["pageInfo"]
+            if not info["hasNextPage"]:
+                return
+            cursor = info["endCursor"]
+
+    def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+        """Read by name, a page at a time. What changed since the listing comes back `vanished`."""
+        page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
+        start = 0
+        while start < len(listed):
+            rest = listed[start:]
+            answer, size = self._adaptive(
+                org, page, partial(_named_query, org, rest), what=f"reading repositories of {org}"
+            )
+            batch = rest[:size]
+            field_errors = _alias_field_errors(answer.errors)
+            for index, item in enumerate(batch):
+                node = answer.data.get(f"r{index}")
+                if not isinstance(node, dict):
+                    yield _vanished(item, "deleted or renamed while the plan was read; re-run `migrator plan`")
+                    continue
+                record = self._record(node, field_errors.get(index, {}))
+                if item.default_branch and record.default_branch is None:
+                    why = f"its default branch {item.default_branch} was deleted while the plan was read"
+                    yield _vanished(item, why + "; re-run `migrator plan`")
+                    continue
+                yield record
+            start += len(batch)
 
     def _record(self, node: Json, field_errors: dict[str, str]) -> RepoRecord:
         parsed = parse_repository(node, max_bytes=self.settings.max_blob_bytes, field_errors=field_errors)
@@ -309,6 +365,26 @@ def _organization(answer: GraphQLAnswer, org: str) -> Json:
         raise InputError(f"GitHub has no organization {org!r} that this token can see; check the org name")
     detail = answer.errors[0].message if answer.errors else "no organization in the answer"
     raise RemoteError(f"GitHub did not list the repositories of {org}: {detail}")
+
+
+def _named_query(org: str, listed: Sequence[ListedRepo], size: int) -> tuple[str, Json]:
+    batch = listed[:size]
+    names = {f"n{i}": item.full_name.split("/", 1)[1] for i, item in enumerate(batch)}
+    return queries.repositories_named(len(batch)), {"owner": org, **names}
+
+
+def _vanished(item: ListedRepo, why: str) -> RepoRecord:
+    return RepoRecord(full_name=item.full_name, default_branch=None, head_oid=None, vanished=why)
+
+
+def _alias_field_errors(errors: tuple[GraphQLError, ...]) -> dict[int, dict[str, str]]:
+    """Errors on fields of aliased repositories (rINDEX/field/...), by alias index, keyed by the path below."""
+    found: dict[int, dict[str, str]] = {}
+    for error in errors:
+        path = error.path
+        if len(path) > 1 and isinstance(path[0], str) and path[0][:1] == "r" and path[0][1:].isdigit():
+            found.setdefault(int(path[0][1:]), {})["/".join(str(p) for p in path[1:])] = error.message
+    return found
 
 
 def _field_errors(errors: tuple[GraphQLError, ...]) -> dict[int, dict[str, str]]:

@@ -2,49 +2,85 @@
 
 from __future__ import annotations
 
-# One query per page of repositories: metadata, default branch protection, every file directly in
-# .github/workflows, and the companion files the rules read. Cost: (1 + page size) / 100 points,
-# so one point for a page of up to 99 repositories.
-REPOSITORIES = """
-query MigratorRepositories($login: String!, $first: Int!, $after: String) {
-  organization(login: $login) {
-    repositories(first: $first, after: $after, orderBy: {field: NAME, direction: ASC}) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      nodes {
-        nameWithOwner
-        isArchived
-        isDisabled
-        isFork
-        isEmpty
-        visibility
-        repositoryTopics(first: 20) { nodes { topic { name } } }
-        defaultBranchRef {
-          name
-          target { oid }
-          branchProtectionRule {
-            isAdminEnforced
-            requiredStatusCheckContexts
-            requiresApprovingReviews
-            requiredApprovingReviewCount
-          }
-        }
-        workflows: object(expression: "HEAD:.github/workflows") {
-          ... on Tree { entries { name type mode oid object { ...BlobText } } }
-        }
-        readme: object(expression: "HEAD:README.md") { ...BlobText }
-        githubReadme: object(expression: "HEAD:.github/README.md") { ...BlobText }
-        packageJson: object(expression: "HEAD:package.json") { ...BlobText }
-      }
+# What the planner reads of one repository: metadata, default branch protection, every file directly in
+# .github/workflows, and the companion files the rules read.
+REPOSITORY_FIELDS = """
+fragment MigratorRepository on Repository {
+  nameWithOwner
+  isArchived
+  isDisabled
+  isFork
+  isEmpty
+  visibility
+  repositoryTopics(first: 20) { nodes { topic { name } } }
+  defaultBranchRef {
+    name
+    target { oid }
+    branchProtectionRule {
+      isAdminEnforced
+      requiredStatusCheckContexts
+      requiresApprovingReviews
+      requiredApprovingReviewCount
     }
   }
-  rateLimit { cost remaining resetAt }
+  workflows: object(expression: "HEAD:.github/workflows") {
+    ... on Tree { entries { name type mode oid object { ...BlobText } } }
+  }
+  readme: object(expression: "HEAD:README.md") { ...BlobText }
+  githubReadme: object(expression: "HEAD:.github/README.md") { ...BlobText }
+  packageJson: object(expression: "HEAD:package.json") { ...BlobText }
 }
 
 fragment BlobText on GitObject {
   ... on Blob { oid byteSize isBinary isTruncated text }
 }
 """
+
+# One query per page of repositories. Cost: (1 + page size) / 100 points, so one point for a page of up
+# to 99 repositories.
+REPOSITORIES = (
+    """
+query MigratorRepositories($login: String!, $first: Int!, $after: String) {
+  organization(login: $login) {
+    repositories(first: $first, after: $after, orderBy: {field: NAME, direction: ASC}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes { ...MigratorRepository }
+    }
+  }
+  rateLimit { cost remaining resetAt }
+}
+"""
+    + REPOSITORY_FIELDS
+)
+
+# A shard's first pass: every name and default branch, 100 a page, no contents. The shard's own
+# repositories are then read by name (`repositories_named`).
+REPOSITORY_NAMES = """
+query MigratorRepositoryNames($login: String!, $first: Int!, $after: String) {
+  organization(login: $login) {
+    repositories(first: $first, after: $after, orderBy: {field: NAME, direction: ASC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes { nameWithOwner defaultBranchRef { name } }
+    }
+  }
+  rateLimit { cost remaining resetAt }
+}
+"""
+
+
+def repositories_named(count: int) -> str:
+    """`count` repositories of one owner by name: `r0`, `r1`, ... from variables `$owner`, `$n0`, `$n1`, ..."""
+    declared = "".join(f", $n{i}: String!" for i in range(count))
+    blocks = "".join(
+        f"\n  r{i}: repository(owner: $owner, name: $n{i}) {{ ...MigratorRepository }}"
+        for i in range(count)
+    )
+    return (
+        f"\nquery MigratorRepositoriesNamed($owner: String!{declared}) {{{blocks}\n"
+        "  rateLimit { cost remaining resetAt }\n}\n" + REPOSITORY_FIELDS
+    )
+
 
 # `first: 1` because a connection needs a bound; only totalCount is read.
 REPOSITORY_COUNT = """
@@ -122,8 +158,13 @@ def pull_statuses(count: int) -> str:
 ALL = {
     "MigratorRepositories": REPOSITORIES,
     "MigratorRepositoryCount": REPOSITORY_COUNT,
+    "MigratorRepositoryNames": REPOSITORY_NAMES,
     "MigratorCommit": COMMIT,
     "MigratorCommitFiles": CREATE_COMMIT,
 }
 # Documents built per call, at the sizes the tests validate.
-BUILT = {"MigratorRepoState": repo_state, "MigratorPullStatuses": pull_statuses}
+BUILT = {
+    "MigratorRepoState": repo_state,
+    "MigratorPullStatuses": pull_statuses,
+    "MigratorRepositoriesNamed": repositories_named,
+}

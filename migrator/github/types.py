@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +38,17 @@ class RepoRecord:
     files: Mapping[str, RepoFile] = field(default_factory=dict)
     # Files that could not be read (binary, too large, a symlink, vanished): path -> why.
     skipped: Mapping[str, str] = field(default_factory=dict)
+    # Why the repository itself could not be read, when it changed under the reader (deleted, or its
+    # default branch deleted, between listing and reading); None for a repository read whole.
+    vanished: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedRepo:
+    """A repository as the cheap first pass of a sharded plan sees it: its name and default branch."""
+
+    full_name: str
+    default_branch: str | None
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,14 @@ class GitHubReader(Protocol):
     def count_repositories(self, org: str) -> int: ...
 
     def repositories(self, org: str) -> Iterator[RepoRecord]: ...
+
+    def repository_names(self, org: str) -> Iterator[ListedRepo]:
+        """Every repository's name and default branch, without contents (the first pass of a shard)."""
+        ...
+
+    def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+        """These repositories, read as `repositories` reads them, in the order given."""
+        ...
 
     def secret_names(self, full_name: str) -> SecretNames: ...
 

@@ -32,8 +32,8 @@ class LoadedPlan:
     edits: tuple[str, ...]  # reviewer edits of `enabled` switches, for the summary
 
 
-def default_path(plan: Plan, directory: Path = Path("plans")) -> Path:
-    return directory / f"{plan.plan_id}.json"
+def default_path(plan: Plan, directory: Path = Path("plans"), *, suffix: str = "") -> Path:
+    return directory / f"{plan.plan_id}{suffix}.json"
 
 
 def write_plan(plan: Plan, path: Path) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +15,7 @@ from migrator.model import Severity
 from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.planner import PlanInputs, plan_repo, snapshot_of
 from migrator.plan.selection import Selection
+from migrator.plan.shard import Shard
 from migrator.rules import REGISTRY
 
 Progress = Callable[[int, int, str], None]  # (done, total, repo)
@@ -26,6 +27,8 @@ class ScanOptions:
     api_url: str
     selection: Selection
     settings: RuleSettings
+    shard: Shard | None = None  # plan only the repositories of this shard
+    plan_id: str | None = None  # default `<org>-<UTC time>`; shards of one plan share one id
     now: datetime | None = None  # fixed in tests for reproducible plans
 
 
@@ -35,15 +38,15 @@ def plan_id_for(org: str, now: datetime) -> str:
 
 def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | None = None) -> Plan:
     now = (options.now or datetime.now(UTC)).replace(microsecond=0)
-    plan_id = plan_id_for(options.org, now)
+    plan_id = options.plan_id or plan_id_for(options.org, now)
     token = reader.token_info()
     inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token)
-    total = reader.count_repositories(options.org)
+    total, records = _records(reader, options)
     repos: list[RepoPlan] = []
     skipped: list[tuple[str, str]] = []
     notices: list[tuple[str, str]] = []
     secrets = SecretLookup(reader, options.org)
-    for done, record in enumerate(reader.repositories(options.org), start=1):
+    for done, record in enumerate(records, start=1):
         if progress:
             progress(done, total, record.full_name)
         reason = options.selection.skip_reason(record)
@@ -64,7 +67,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
             "enabled": {rule_id: rule.summary for rule_id, rule in REGISTRY.items()},
             "settings": options.settings.as_dict(),
         },
-        selection=options.selection.as_dict(),
+        selection={**options.selection.as_dict(), **({"shard": str(options.shard)} if options.shard else {})},
         token={
             "login": token.login,
             "kind": token.kind,
@@ -81,6 +84,15 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
             "retries": reader.usage.retries,
         },
     )
+
+
+def _records(reader: GitHubReader, options: ScanOptions) -> tuple[int, Iterator[RepoRecord]]:
+    """How many repositories there are to read, and the reads. A shard lists names first (cheap), then
+    reads only its own repositories, so N shards together cost about what one full scan does."""
+    if options.shard is None:
+        return reader.count_repositories(options.org), reader.repositories(options.org)
+    mine = [listed for listed in reader.repository_names(options.org) if options.shard.contains(listed.full_name)]
+    return len(mine), reader.repositories_named(options.org, mine)
 
 
 class SecretLookup:

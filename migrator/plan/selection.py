@@ -25,6 +25,8 @@ class Selection:
     def skip_reason(self, record: RepoRecord) -> str | None:
         """Why this repo is left out, or None to keep it. Checked in a fixed order, so reasons are stable."""
         short = record.full_name.split("/", 1)[-1]
+        if record.vanished:
+            return record.vanished
         if OPT_OUT_TOPIC in record.topics:
             return f"opted out with the `{OPT_OUT_TOPIC}` topic"
         if self.repos and short not in self.repos and record.full_name not in self.repos:

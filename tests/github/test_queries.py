@@ -20,7 +20,7 @@ def test_document_is_valid(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(queries.BUILT))
 @pytest.mark.parametrize("size", [0, 1, 3, 25])
 def test_built_document_is_valid(name: str, size: int) -> None:
-    if name == "MigratorPullStatuses" and size == 0:
+    if name in {"MigratorPullStatuses", "MigratorRepositoriesNamed"} and size == 0:
         return  # never built: no pull requests, no query
     assert validate_document(queries.BUILT[name](size)) == []
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from migrator.github.types import Protection, RepoRecord, SecretNames, TokenInfo, Usage
+from migrator.github.types import ListedRepo, Protection, RepoRecord, SecretNames, TokenInfo, Usage
 from migrator.model import RepoFile, git_blob_sha
 
 
@@ -36,6 +36,7 @@ class FakeReader:
     usage: Usage = field(default_factory=Usage)
     api_url: str = "https://api.github.com"
     secret_lookups: list[str] = field(default_factory=list)
+    read_by_name: list[str] = field(default_factory=list)
 
     def token_info(self) -> TokenInfo:
         return self.token
@@ -46,6 +47,16 @@ class FakeReader:
     def repositories(self, org: str) -> Iterator[RepoRecord]:
         self.usage.graphql_requests += 1
         yield from self.records
+
+    def repository_names(self, org: str) -> Iterator[ListedRepo]:
+        self.usage.graphql_requests += 1
+        yield from (ListedRepo(r.full_name, r.default_branch) for r in self.records)
+
+    def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+        self.usage.graphql_requests += 1
+        self.read_by_name.extend(item.full_name for item in listed)
+        by_name = {r.full_name: r for r in self.records}
+        yield from (by_name[item.full_name] for item in listed)
 
     org_wide: frozenset[str] | None = None
 
