@@ -33,10 +33,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shard", metavar="K/N", help="plan only shard K of N (a stable hash of each repo name); use one --plan-id"
     )
-    actions = parser.add_subparsers(dest="plan_action", metavar="merge", required=False)
+    actions = parser.add_subparsers(dest="plan_action", metavar="[merge]", title="merging shards", required=False)
     merge = actions.add_parser("merge", help="merge shard plans into one plan", description="merge shard plans")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD", help="plans written with --shard K/N")
-    merge.add_argument("--out", "-o", dest="merge_out", type=Path, help="the merged plan (default plans/<id>.json)")
+    merge.add_argument(
+        "--out", "-o", dest="merge_out", type=Path, metavar="PLAN", help="the merged plan (default plans/<id>.json)"
+    )
     merge.add_argument("--partial", action="store_true", help="merge even when some shards are missing")
     add_connection_arguments(parser)
     pick = parser.add_argument_group("which repositories")
