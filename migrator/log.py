@@ -15,10 +15,12 @@ from typing import Any, TextIO
 
 import structlog
 
-# Classic PATs, fine-grained PATs, OAuth, App installation/user/refresh tokens,
-# and whatever follows "token"/"Bearer" in an Authorization header.
+# Classic PATs, fine-grained PATs, OAuth, App installation/user/refresh tokens (of any length: GitHub
+# promises none), old-style installation tokens, App JWTs, and whatever follows "token"/"Bearer" in an
+# Authorization header. A backstop: every credential migrator knows is also registered by value.
 TOKEN_PATTERN = re.compile(
-    r"\b(?:gh[pousr]_[A-Za-z0-9_]{10,}|github_pat_[A-Za-z0-9_]{10,}|v1\.[0-9a-f]{40})\b"
+    r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9_]+|github_pat_[A-Za-z0-9_]+|v1\.[0-9a-f]{40}\b)"
+    r"|\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
     r"|(?<=token )[A-Za-z0-9_.\-]{16,}|(?<=Bearer )[A-Za-z0-9_.\-]{16,}"
 )
 REDACTED = "***"

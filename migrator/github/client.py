@@ -134,8 +134,7 @@ class GitHubClient(WriteMethods, StatusMethods):
         auth: InstallationAuth = self._auth
 
         def fetch() -> str:
-            self.usage.rest_requests += 1
-            return str(auth.token)
+            return str(auth.token)  # a mint, when one is due, counts itself (Transport hooks InstallationAuth)
 
         try:
             self.transport.read(fetch, what="creating an installation token", step="token")

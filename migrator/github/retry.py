@@ -5,6 +5,11 @@ rate limit (wait until `x-ratelimit-reset`), a secondary rate limit (wait `Retry
 least a minute, as GitHub documents) or fatal. `RetryPolicy.wait_for` says how long to wait.
 `retry_read` repeats a read under that policy. Writes (a later layer) may use `classify` and
 `wait_for` to decide, but must not use `retry_read`: a repeated write is not always harmless.
+
+A 401 is fatal here. The one exception lives below this layer, in `transport`: with a GitHub App, a
+request refused 401 (the installation token expired before the client thought it would, or was revoked)
+is sent once more with a newly minted token, reads and writes alike. That is no retry of an effect:
+GitHub refused the credential, so it did nothing.
 """
 
 from __future__ import annotations

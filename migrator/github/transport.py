@@ -1,16 +1,23 @@
 """Every request the adapter makes goes through here: PyGithub's requester, the read retry, usage counts,
-and the translation of GitHub's failures into one-line `MigratorError`s."""
+and the translation of GitHub's failures into one-line `MigratorError`s.
+
+With a GitHub App, each request also gets a fresh installation token when the last one nears its expiry
+(`InstallationAuth`), and a request GitHub answers 401 is sent once more with a newly minted token: a
+refused credential means GitHub did nothing, so this holds for writes too (it is re-authentication, not
+a retry of the request's effect). Minting requests count in `usage.rest_requests`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from github import GithubException
 
 from migrator.errors import AuthError, MigratorError, RemoteError
+from migrator.github.auth import InstallationAuth
 from migrator.github.retry import ApiFailure, Failure, FailureKind, RetryPolicy, classify, exhausted, retry_read
 from migrator.github.types import Usage
 from migrator.github.urls import ApiUrls
@@ -18,6 +25,7 @@ from migrator.log import get_logger
 
 Json = dict[str, Any]
 Headers = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,31 @@ class Transport:
         self.usage = usage
         self.policy = policy
         self.credential_source = credential_source  # where the token came from, e.g. "GITHUB_TOKEN"
+        auth = getattr(requester, "auth", None)
+        self._installation = auth if isinstance(auth, InstallationAuth) else None
+        if self._installation is not None:
+            self._installation.before_mint = self._count_rest
+
+    def _count_rest(self) -> None:
+        self.usage.rest_requests += 1
+
+    def _count_graphql(self) -> None:
+        self.usage.graphql_requests += 1
+
+    def _authenticated(self, count: Callable[[], None], call: Callable[[], T]) -> T:
+        """`call()`, counted; if GitHub refuses an installation token (401), once more with a new token."""
+        for attempt in (1, 2):
+            try:
+                if self._installation is not None:  # mint first when due: a failed mint is not `call`
+                    self._installation.refresh_if_due()
+                count()
+                return call()
+            except GithubException as error:
+                if attempt == 2 or self._installation is None or error.status != 401:
+                    raise
+                self._installation.renew()
+                get_logger(step="token").info("github.token_renewed", reason=f"401 {_message(error)}")
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------ REST
 
@@ -88,8 +121,10 @@ class Transport:
         """GET a path or absolute URL. None when GitHub refuses it with a status in `unknown_on`."""
 
         def attempt() -> tuple[Headers, Any]:
-            self.usage.rest_requests += 1
-            headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=dict(params or {}))
+            headers, data = self._authenticated(
+                self._count_rest,
+                lambda: self._requester.requestJsonAndCheck("GET", url, parameters=dict(params or {})),
+            )
             return _lowered(headers), data
 
         try:
@@ -144,9 +179,10 @@ class Transport:
     def post_graphql(self, query: str, variables: Mapping[str, Any]) -> GraphQLAnswer:
         """One GraphQL request, no retry. A `RATE_LIMITED` error is raised as the 403 it means;
         a body that is not GraphQL's JSON raises `Unreadable`."""
-        self.usage.graphql_requests += 1
         payload = {"query": query, "variables": dict(variables)}
-        headers, body = self._requester.requestJsonAndCheck("POST", self.urls.graphql, input=payload)
+        headers, body = self._authenticated(
+            self._count_graphql, lambda: self._requester.requestJsonAndCheck("POST", self.urls.graphql, input=payload)
+        )
         if not _graphql_shaped(body):
             raise Unreadable("the answer was not GraphQL's JSON")
         answer = GraphQLAnswer(_data(body), graphql_errors(body), _lowered(headers))
@@ -157,9 +193,12 @@ class Transport:
         return answer
 
     def send(self, verb: str, url: str, body: Mapping[str, Any] | None = None) -> tuple[Headers, Any]:
-        """One REST request, no retry: for writes, which the adapter never repeats."""
-        self.usage.rest_requests += 1
-        headers, data = self._requester.requestJsonAndCheck(verb, url, input=None if body is None else dict(body))
+        """One REST request, no retry: for writes, which the adapter never repeats (but a 401 for an expired
+        installation token is answered by re-minting and sending again: GitHub did nothing)."""
+        headers, data = self._authenticated(
+            self._count_rest,
+            lambda: self._requester.requestJsonAndCheck(verb, url, input=None if body is None else dict(body)),
+        )
         return _lowered(headers), data
 
     def _graphql_refusal(self, error: GraphQLError, what: str, need: str) -> MigratorError:
@@ -208,6 +247,12 @@ class Transport:
         if failure.status == 403:
             return AuthError(f"GitHub refused {what} (403 {failure.message}); the token needs {need}")
         return RemoteError(f"GitHub refused {what} ({failure.describe})")
+
+
+def _message(error: GithubException) -> str:
+    data = error.data
+    message = data.get("message") if isinstance(data, dict) else None
+    return " ".join(str(message).split()) if message else "Bad credentials"
 
 
 def _repo(repo: str | None) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Reads (`repo_state`, `commit`) are GraphQL under the read retry. Each content-creating write is ONE
 request, never repeated here: a failure becomes a `WriteError` (see `refusals`) and the executor reads
-back before it decides anything.
+back before it decides anything. (Below this layer the transport re-sends a request GitHub refused 401
+with a freshly minted installation token: a refused credential did nothing, so nothing is repeated.)
 
 Which API for which write:
 - branches: REST `POST /git/refs` and `DELETE /git/refs/heads/B`. GraphQL `createRef`/`deleteRef` need

@@ -46,6 +46,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     limits.add_argument("--latency-ms", type=int, default=_DEFAULTS.latency_ms, help="added latency per request")
     limits.add_argument("--per-page", type=int, default=_DEFAULTS.default_per_page, help="default REST page size")
+    parser.add_argument(
+        "--installation-token-ttl",
+        type=int,
+        default=_DEFAULTS.installation_token_ttl,
+        metavar="SECONDS",
+        help="lifetime of GitHub App installation tokens (GitHub: 3600)",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -54,6 +61,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     if args.latency_ms < 0 or not 1 <= args.per_page <= 100:
         raise UsageError("--latency-ms must be >= 0 and --per-page between 1 and 100")
+    if args.installation_token_ttl < 1:
+        raise UsageError("--installation-token-ttl must be at least 1 second")
     return Settings(
         host=args.host,
         port=args.port,
@@ -65,6 +74,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         concurrency=args.concurrency,
         latency_ms=args.latency_ms,
         default_per_page=args.per_page,
+        installation_token_ttl=args.installation_token_ttl,
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 DOCS = "https://docs.github.com/rest"
+GHES_PREFIX = "/api/v3"  # GitHub Enterprise Server serves REST here; the sandbox serves it here and at the root
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,23 @@ class Request:
     headers: Mapping[str, str]  # lower-cased names
     body: bytes
     base_url: str  # scheme://host[:port] as the client addressed us
+    prefix: str = ""  # GHES_PREFIX when the client addressed REST under it (then `path` is what follows it)
+
+    @property
+    def api_base(self) -> str:
+        """Where REST lives for this client: URLs the sandbox hands out (Link, `url`, Location) start here."""
+        return self.base_url + self.prefix
+
+    @property
+    def full_path(self) -> str:
+        """The path as the client sent it."""
+        return self.prefix + self.path
+
+    def without_prefix(self) -> Request:
+        """REST under /api/v3/... is served as at the root, remembering the prefix for the URLs it hands out."""
+        if self.prefix or not (self.path == GHES_PREFIX or self.path.startswith(GHES_PREFIX + "/")):
+            return self
+        return replace(self, path=self.path[len(GHES_PREFIX) :] or "/", prefix=GHES_PREFIX)
 
     @classmethod
     def build(cls, method: str, target: str, headers: Mapping[str, str], body: bytes, scheme: str = "http") -> Request:

@@ -7,7 +7,7 @@ import binascii
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlencode
 
@@ -18,7 +18,17 @@ from migrator.sandbox.limits import Limits
 from migrator.sandbox.ops import OpError
 from migrator.sandbox.seed import parse_protection
 from migrator.sandbox.settings import Settings
-from migrator.sandbox.store import HEADS, CheckRun, Label, Power, PullRequest, Repo, Status, Store
+from migrator.sandbox.store import (
+    HEADS,
+    CheckRun,
+    InstallationToken,
+    Label,
+    Power,
+    PullRequest,
+    Repo,
+    Status,
+    Store,
+)
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -47,10 +57,16 @@ class Ctx:
     request: Request
     token: str
     power: Power
+    limit_key: str = ""  # whose rate-limit budget the request spends (an installation's, for its tokens)
 
     @property
     def base(self) -> str:
-        return self.request.base_url
+        """Where REST lives for this client (with /api/v3 when it came that way): every URL handed out."""
+        return self.request.api_base
+
+    @property
+    def installation_token(self) -> InstallationToken | None:
+        return self.store.installation_tokens.get(self.token)
 
     def body(self) -> Json:
         return self.request.json_object()
@@ -105,7 +121,7 @@ def paginate(ctx: Ctx, items: Sequence[T], render: Callable[[T], Any], *, key: s
 def _link_header(ctx: Ctx, page: int, last: int) -> str:
     def url(number: int) -> str:
         params = [(k, v) for k, v in ctx.request.query if k != "page"] + [("page", str(number))]
-        return f"{ctx.base}{ctx.request.path}?{urlencode(params)}"
+        return f"{ctx.base}{ctx.request.path}?{urlencode(params)}"  # ctx.base keeps a GHES /api/v3
 
     rels: list[tuple[str, int]] = []
     if page > 1:
@@ -180,6 +196,8 @@ def _created(body: Any, location: str) -> Response:
 
 @route("GET", "/user")
 def get_user(ctx: Ctx, g: dict[str, str]) -> Response:
+    if ctx.installation_token is not None:  # an installation acts as no user
+        raise ApiError(403, "Resource not accessible by integration")
     data = shapes.user(ctx.base)
     data.update(
         {
@@ -255,6 +273,35 @@ def get_repo_by_id(ctx: Ctx, g: dict[str, str]) -> Response:
     if repo is None:
         raise not_found()
     return Response(200, shapes.repository(ctx.base, ctx.store, repo, admin=ctx.power.is_admin))
+
+
+# ---------------------------------------------------------------- installation tokens
+
+
+def _installation_token(ctx: Ctx) -> InstallationToken:
+    found = ctx.installation_token
+    if found is None:
+        raise ApiError(403, "This endpoint requires an installation access token")
+    return found
+
+
+@route("GET", "/installation/repositories")
+def installation_repositories(ctx: Ctx, g: dict[str, str]) -> Response:
+    installation = ctx.store.installations[_installation_token(ctx).installation_id]
+    org = ctx.store.org(installation.account)
+    repos = list(org.repos.values()) if org else []
+    response = paginate(
+        ctx, repos, lambda r: shapes.repository(ctx.base, ctx.store, r, full=False, admin=ctx.power.is_admin),
+        key="repositories",
+    )
+    response.body["repository_selection"] = "all"
+    return response
+
+
+@route("DELETE", "/installation/token")
+def revoke_installation_token(ctx: Ctx, g: dict[str, str]) -> Response:
+    ctx.store.installation_tokens[ctx.token] = replace(_installation_token(ctx), revoked=True)
+    return Response(204)
 
 
 # ---------------------------------------------------------------- secrets
@@ -635,8 +682,8 @@ def _file_json(ctx: Ctx, repo: Repo, sha: str, path: str, status: str) -> Json:
         "additions": 0,
         "deletions": 0,
         "changes": 0,
-        "blob_url": f"{ctx.base}/{repo.full_name}/blob/{sha}/{path}",
-        "raw_url": f"{ctx.base}/{repo.full_name}/raw/{sha}/{path}",
+        "blob_url": f"{shapes.web_root(ctx.base)}/{repo.full_name}/blob/{sha}/{path}",
+        "raw_url": f"{shapes.web_root(ctx.base)}/{repo.full_name}/raw/{sha}/{path}",
         "contents_url": f"{url}/contents/{path}?ref={sha}",
     }
 
@@ -1157,8 +1204,9 @@ def list_check_runs(ctx: Ctx, g: dict[str, str]) -> Response:
 
 @route("GET", "/rate_limit")
 def rate_limit(ctx: Ctx, g: dict[str, str]) -> Response:
-    core = ctx.limits.budget(ctx.token, "core").as_json()
-    graphql = ctx.limits.budget(ctx.token, "graphql").as_json()
+    key = ctx.limit_key or ctx.token
+    core = ctx.limits.budget(key, "core").as_json()
+    graphql = ctx.limits.budget(key, "graphql").as_json()
     reset = core["reset"]
     other = {
         name: {"limit": limit, "used": 0, "remaining": limit, "reset": reset}

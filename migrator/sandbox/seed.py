@@ -1,8 +1,13 @@
 """Load a seed folder into a `Store`.
 
 Layout:
-    DIR/<org>.meta.json            optional: {"secrets": [...], "tokens": {token: power}}
-    DIR/<org>/<repo>/...           the files of the default branch, one initial commit
+    DIR/<org>.meta.json            optional: {"secrets": [...], "tokens": {token: power},
+                                   "apps": [{"id": 123, "public_key": "<PEM>", "installation_id": 456,
+                                             "permissions": {"contents": "write", ...}}]}
+                                   (GitHub Apps installed on the org; see `migrator.sandbox.apps`)
+    DIR/<org>/<repo>/...           the files of the default branch, one initial commit; a symbolic
+                                   link (to a file or a folder, inside or outside) is committed
+                                   as git does, a mode-120000 blob holding its target, never followed
     DIR/<org>/<repo>.meta.json     optional: default_branch, archived, fork, empty,
                                    visibility, topics, secrets, protection, description
 
@@ -14,11 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from migrator.errors import InputError
-from migrator.sandbox.git import EXEC_MODE, FILE_MODE, FileEntry
+from migrator.sandbox import apps
+from migrator.sandbox.git import EXEC_MODE, FILE_MODE, SYMLINK_MODE, FileEntry
 from migrator.sandbox.store import HEADS, SEED_AUTHOR, Org, Power, Protection, Repo, RepoMeta, Store
 
 META_SUFFIX = ".meta.json"
@@ -60,6 +67,10 @@ def _load_org(store: Store, org_dir: Path) -> None:
                 f"{org_dir.name}{META_SUFFIX}: unknown token power {power!r}; "
                 f"use one of {', '.join(p.value for p in Power)} or full"
             ) from error
+    try:
+        apps.install_from_seed(store, org.login, meta.get("apps", []))
+    except ValueError as error:
+        raise InputError(f"{org_dir.name}{META_SUFFIX}: {error}") from error
     store.orgs[org.login] = org
     with os.scandir(org_dir) as entries:
         names = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
@@ -111,16 +122,14 @@ def _materialise(repo: Repo, repo_dir: Path) -> None:
     if repo.meta.empty or not repo_dir.is_dir():
         return
     files: dict[str, FileEntry] = {}
-    for root, dirs, names in os.walk(repo_dir):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        for name in names:
+    for root, dirs, names in os.walk(repo_dir):  # never descends into linked folders
+        linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        dirs[:] = [d for d in dirs if d != ".git" and d not in linked]
+        for name in [*names, *linked]:
             path = os.path.join(root, name)
-            if os.path.islink(path):
-                continue
-            with open(path, "rb") as handle:
-                data = handle.read()
-            mode = EXEC_MODE if os.access(path, os.X_OK) else FILE_MODE
-            files[os.path.relpath(path, repo_dir).replace(os.sep, "/")] = FileEntry(repo.git.put_blob(data), mode)
+            entry = _file_entry(repo, path)
+            if entry is not None:
+                files[os.path.relpath(path, repo_dir).replace(os.sep, "/")] = entry
     if not files:
         return
     tree = repo.git.build_tree(files)
@@ -128,3 +137,14 @@ def _materialise(repo: Repo, repo_dir: Path) -> None:
         tree=tree, parents=(), author=SEED_AUTHOR, committer=SEED_AUTHOR, message="Initial commit\n"
     )
     repo.refs[HEADS + repo.meta.default_branch] = commit.sha
+
+
+def _file_entry(repo: Repo, path: str) -> FileEntry | None:
+    """A file's blob and mode as git would commit it; None for what git cannot hold (a fifo, a socket)."""
+    if os.path.islink(path):
+        return FileEntry(repo.git.put_blob(os.fsencode(os.readlink(path))), SYMLINK_MODE)
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return FileEntry(repo.git.put_blob(data), EXEC_MODE if os.access(path, os.X_OK) else FILE_MODE)

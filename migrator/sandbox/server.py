@@ -1,4 +1,9 @@
-"""The HTTP front: auth, limits, faults and logging around the REST and GraphQL handlers."""
+"""The HTTP front: auth, limits, faults and logging around the REST, GraphQL and GitHub App handlers.
+
+REST is served at the root and, as GitHub Enterprise Server serves it, under `/api/v3`; URLs in answers
+carry the prefix the client used. GraphQL is at `/graphql` and `/api/graphql` (not under `/api/v3`).
+Requests with an App's JWT go to `apps`; installation tokens are checked (expiry, revocation) by the store.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from migrator.sandbox import graphql_api, rest
+from migrator.sandbox import apps, graphql_api, rest
 from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
 from migrator.sandbox.http import ApiError, Request, Response
 from migrator.sandbox.limits import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE, Limits
@@ -34,10 +39,15 @@ class App:
         self.recorder = Recorder()
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._request_ids = itertools.count(1)
+        # Called with every API request before it is served (tests move a fake clock with it).
+        self.before_request: Callable[[Request], None] | None = None
 
     def handle(self, request: Request) -> Response:
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
+        request = request.without_prefix()
+        if self.before_request is not None:
+            self.before_request(request)
         if self.settings.latency_ms:
             time.sleep(self.settings.latency_ms / 1000)
         request_id = f"SANDBOX:{next(self._request_ids):08X}"
@@ -52,10 +62,22 @@ class App:
 
     # ------------------------------------------------------------ API requests
 
+    @staticmethod
+    def _graphql_path(request: Request) -> bool:
+        """GraphQL lives at /graphql and /api/graphql; /api/v3/graphql is REST's 404, as on GHES."""
+        return not request.prefix and request.path in GRAPHQL_PATHS
+
     def _handle_api(self, request: Request, request_id: str) -> Response:
-        is_graphql = request.path in GRAPHQL_PATHS and request.method == "POST"
+        graphql_path = self._graphql_path(request)
+        if not graphql_path and apps.is_app_path(request):
+            return self._handle_app(request, request_id)
+        is_graphql = graphql_path and request.method == "POST"
         payload = self._graphql_payload(request) if is_graphql else None
         operation = payload.get("operationName") if isinstance(payload, dict) else None
+        if apps.looks_like_jwt(request.token) and request.token not in self.store.tokens:
+            response = self._jwt_elsewhere(request)
+            self._log(request, response, operation, None)
+            return response
         power = self.store.power_of(request.token)
         if power is None:
             response = self._unauthorised(request, is_graphql)
@@ -94,13 +116,20 @@ class App:
         except ApiError:
             return None
 
+    def _limit_key(self, token: str) -> str:
+        """Whose budget a request spends: the token's, or its installation's (re-minting resets nothing)."""
+        minted = self.store.installation_tokens.get(token)
+        return f"installation:{minted.installation_id}" if minted is not None else token
+
     def _serve(
         self, request: Request, power: Power, payload: Any
     ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
         with self.store.lock:
-            if payload is not None or request.path in GRAPHQL_PATHS:
+            if payload is not None or self._graphql_path(request):
                 return self._serve_graphql(request, power, payload)
-            ctx = rest.Ctx(self.store, self.settings, self.limits, request, request.token, power)
+            ctx = rest.Ctx(
+                self.store, self.settings, self.limits, request, request.token, power, self._limit_key(request.token)
+            )
             try:
                 return rest.dispatch(ctx), None
             except ApiError as error:
@@ -109,13 +138,15 @@ class App:
     def _serve_graphql(
         self, request: Request, power: Power, payload: Any
     ) -> tuple[Response, graphql_api.GraphQLOutcome]:
-        ctx = graphql_api.GqlContext(self.store, self.settings, self.limits, request.base_url, request.token, power)
+        key = self._limit_key(request.token)
+        # GqlContext's token only selects the rate-limit budget
+        ctx = graphql_api.GqlContext(self.store, self.settings, self.limits, request.base_url, key, power)
 
         def charge(points: int) -> bool:
-            if self.limits.budget(request.token, "graphql").remaining < points:
+            if self.limits.budget(key, "graphql").remaining < points:
                 self.recorder.count("primary_limited")
                 return False
-            self.limits.spend(request.token, "graphql", points)
+            self.limits.spend(key, "graphql", points)
             return True
 
         outcome = graphql_api.run(ctx, payload, charge=charge)
@@ -123,7 +154,7 @@ class App:
 
     def _limited(self, request: Request, request_id: str, *, is_graphql: bool, creating: bool) -> Response | None:
         """A refusal when a primary or secondary limit applies; also spends the REST budget."""
-        token = request.token
+        token = self._limit_key(request.token)
         if not is_graphql and request.path != "/rate_limit":
             budget = self.limits.budget(token, "core")
             if budget.remaining <= 0:
@@ -149,6 +180,45 @@ class App:
             403, SECONDARY_MESSAGE.format(request_id=request_id), documentation_url=SECONDARY_DOCS, headers=headers
         ).response()
 
+    def _handle_app(self, request: Request, request_id: str) -> Response:
+        """The App endpoints, authenticated by the App's JWT. Faults apply; rate limits do not."""
+        fault = self.faults.take(
+            request.method, self._path_with_query(request), request.body.decode("utf-8", errors="replace")
+        )
+        if fault is not None and not fault.after_apply:
+            response = self._fault_response(fault)
+        else:
+            with self.store.lock:
+                try:
+                    route = apps.jwt_route(request)
+                    if route is None:  # an App path with a method it does not have
+                        apps.authenticate(self.store, request.token)
+                        raise ApiError(404, "Not Found", documentation_url=apps.APPS_DOCS)
+                    response = apps.serve(self.store, self.settings, request, route)
+                except ApiError as error:
+                    response = error.response()
+            if fault is not None:
+                response = self._fault_response(fault)
+        if fault is not None:
+            self.recorder.count("faults_fired")
+        for name, value in (
+            ("X-GitHub-Media-Type", "github.v3; format=json"),
+            ("X-GitHub-Api-Version-Selected", "2022-11-28"),
+            ("X-GitHub-Request-Id", request_id),
+        ):
+            response.headers.setdefault(name, value)
+        self._log(request, response, None, fault)
+        return response
+
+    def _jwt_elsewhere(self, request: Request) -> Response:
+        """An App's JWT opens only the App endpoints; elsewhere it needs an installation token."""
+        with self.store.lock:
+            try:
+                apps.authenticate(self.store, request.token)
+            except ApiError as error:
+                return error.response()
+        return ApiError(403, apps.NOT_FOR_INTEGRATIONS).response()
+
     def _unauthorised(self, request: Request, is_graphql: bool) -> Response:
         if is_graphql and not request.token:
             return ApiError(
@@ -163,24 +233,28 @@ class App:
         return Response(fault.status, body, dict(fault.headers))
 
     def _decorate(self, response: Response, request: Request, request_id: str, power: Power, *, resource: str) -> None:
-        headers = {
-            "X-OAuth-Scopes": power.scopes,
-            "X-Accepted-OAuth-Scopes": "repo",
-            "X-GitHub-Media-Type": "github.v3; format=json",
-            "X-GitHub-Api-Version-Selected": "2022-11-28",
-            "X-GitHub-Request-Id": request_id,
-        }
-        headers.update(self.limits.budget(request.token, resource).headers())
+        headers: dict[str, str] = {}
+        if not self.store.is_installation_token(request.token):  # installation tokens have no OAuth scopes
+            headers.update({"X-OAuth-Scopes": power.scopes, "X-Accepted-OAuth-Scopes": "repo"})
+        headers.update(
+            {
+                "X-GitHub-Media-Type": "github.v3; format=json",
+                "X-GitHub-Api-Version-Selected": "2022-11-28",
+                "X-GitHub-Request-Id": request_id,
+            }
+        )
+        headers.update(self.limits.budget(self._limit_key(request.token), resource).headers())
         for name, value in headers.items():
             response.headers.setdefault(name, value)
 
     @staticmethod
     def _path_with_query(request: Request) -> str:
+        """The path as the client sent it (with /api/v3 if it used that): what faults match and the log shows."""
         if not request.query:
-            return request.path
+            return request.full_path
         from urllib.parse import urlencode
 
-        return f"{request.path}?{urlencode(request.query)}"
+        return f"{request.full_path}?{urlencode(request.query)}"
 
     def _log(self, request: Request, response: Response, operation: str | None, fault: Fault | None) -> None:
         self.recorder.record(

@@ -22,3 +22,5 @@ class Settings:
     default_per_page: int = 30
     max_per_page: int = 100
     blob_truncate_bytes: int = 512_000
+    # GitHub App installation tokens: seconds from minting until they answer 401 Bad credentials.
+    installation_token_ttl: int = 3600

@@ -1,4 +1,9 @@
-"""The JSON shapes of GitHub's REST API, with URLs built from the request's base URL."""
+"""The JSON shapes of GitHub's REST API, with URLs built from the request's base URL.
+
+`base` is where REST lives for the client (`http://host:port`, or `http://host:port/api/v3` when it came
+the GHES way): API URLs (`url`, `*_url` of the API) start with it; web pages (`html_url`, avatars, clone
+URLs) live at the host's root, `web_root(base)`, as on GitHub Enterprise Server.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import time
 from typing import Any
 
 from migrator.sandbox.git import Commit, Signature, TreeEntry
+from migrator.sandbox.http import GHES_PREFIX
 from migrator.sandbox.ops import merged_files
 from migrator.sandbox.store import (
     SANDBOX_USER,
@@ -24,6 +30,11 @@ from migrator.sandbox.store import (
 )
 
 Json = dict[str, Any]
+
+
+def web_root(base: str) -> str:
+    """The web host for an API base: GHES serves REST under /api/v3 and pages at the root."""
+    return base[: -len(GHES_PREFIX)] if base.endswith(GHES_PREFIX) else base
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -44,10 +55,10 @@ def user(base: str, login: str = SANDBOX_USER, user_id: int = SANDBOX_USER_ID, k
         "login": login,
         "id": user_id,
         "node_id": node_id(kind, login),
-        "avatar_url": f"{base}/avatars/{login}",
+        "avatar_url": f"{web_root(base)}/avatars/{login}",
         "gravatar_id": "",
         "url": url,
-        "html_url": f"{base}/{login}",
+        "html_url": f"{web_root(base)}/{login}",
         "followers_url": f"{url}/followers",
         "following_url": f"{url}/following{{/other_user}}",
         "gists_url": f"{url}/gists{{/gist_id}}",
@@ -79,7 +90,7 @@ def organization(base: str, org: Org) -> Json:
         "issues_url": f"{url}/issues",
         "members_url": f"{url}/members{{/member}}",
         "public_members_url": f"{url}/public_members{{/member}}",
-        "avatar_url": f"{base}/avatars/{org.login}",
+        "avatar_url": f"{web_root(base)}/avatars/{org.login}",
         "description": None,
         "name": org.login,
         "company": None,
@@ -94,7 +105,7 @@ def organization(base: str, org: Org) -> Json:
         "public_gists": 0,
         "followers": 0,
         "following": 0,
-        "html_url": f"{base}/{org.login}",
+        "html_url": f"{web_root(base)}/{org.login}",
         "created_at": iso(1704067200),
         "updated_at": iso(1704067200),
         "archived_at": None,
@@ -164,7 +175,7 @@ _REPO_TEMPLATES = {
 def repository(base: str, store: Store, repo: Repo, *, full: bool = True, admin: bool = True) -> Json:
     org = store.orgs[repo.org]
     url = f"{base}/repos/{repo.full_name}"
-    html = f"{base}/{repo.full_name}"
+    html = f"{web_root(base)}/{repo.full_name}"
     private = repo.meta.visibility != "public"
     data: Json = {
         "id": repo.id,
@@ -184,8 +195,8 @@ def repository(base: str, store: Store, repo: Repo, *, full: bool = True, admin:
             "created_at": iso(repo.created_at),
             "updated_at": iso(repo.pushed_at),
             "pushed_at": iso(repo.pushed_at),
-            "git_url": f"{base.replace('http', 'git', 1)}/{repo.full_name}.git",
-            "ssh_url": f"git@{base.split('://', 1)[-1]}:{repo.full_name}.git",
+            "git_url": f"{web_root(base).replace('http', 'git', 1)}/{repo.full_name}.git",
+            "ssh_url": f"git@{web_root(base).split('://', 1)[-1]}:{repo.full_name}.git",
             "clone_url": f"{html}.git",
             "svn_url": html,
             "homepage": None,
@@ -251,13 +262,13 @@ def git_commit(base: str, repo: Repo, commit: Commit) -> Json:
         "sha": commit.sha,
         "node_id": node_id("Commit", f"{repo.full_name}@{commit.sha}"),
         "url": f"{url}/git/commits/{commit.sha}",
-        "html_url": f"{base}/{repo.full_name}/commit/{commit.sha}",
+        "html_url": f"{web_root(base)}/{repo.full_name}/commit/{commit.sha}",
         "author": git_person(commit.author),
         "committer": git_person(commit.committer),
         "tree": {"sha": commit.tree, "url": f"{url}/git/trees/{commit.tree}"},
         "message": commit.message,
         "parents": [
-            {"sha": p, "url": f"{url}/git/commits/{p}", "html_url": f"{base}/{repo.full_name}/commit/{p}"}
+            {"sha": p, "url": f"{url}/git/commits/{p}", "html_url": f"{web_root(base)}/{repo.full_name}/commit/{p}"}
             for p in commit.parents
         ],
         "verification": {
@@ -292,7 +303,7 @@ def full_commit(base: str, repo: Repo, commit: Commit) -> Json:
         "author": user(base),
         "committer": user(base),
         "parents": [
-            {"sha": p, "url": f"{url}/commits/{p}", "html_url": f"{base}/{repo.full_name}/commit/{p}"}
+            {"sha": p, "url": f"{url}/commits/{p}", "html_url": f"{web_root(base)}/{repo.full_name}/commit/{p}"}
             for p in commit.parents
         ],
     }
@@ -303,7 +314,7 @@ def content_entry(base: str, repo: Repo, path: str, entry: TreeEntry, *, size: i
     kind = "dir" if entry.kind == "tree" else "file"
     self_url = f"{url}/contents/{path}?ref={ref}"
     git_url = f"{url}/git/{'trees' if kind == 'dir' else 'blobs'}/{entry.sha}"
-    html_url = f"{base}/{repo.full_name}/{'tree' if kind == 'dir' else 'blob'}/{ref}/{path}"
+    html_url = f"{web_root(base)}/{repo.full_name}/{'tree' if kind == 'dir' else 'blob'}/{ref}/{path}"
     return {
         "name": path.rsplit("/", 1)[-1],
         "path": path,
@@ -312,7 +323,7 @@ def content_entry(base: str, repo: Repo, path: str, entry: TreeEntry, *, size: i
         "url": self_url,
         "html_url": html_url,
         "git_url": git_url,
-        "download_url": None if kind == "dir" else f"{base}/raw/{repo.full_name}/{ref}/{path}",
+        "download_url": None if kind == "dir" else f"{web_root(base)}/raw/{repo.full_name}/{ref}/{path}",
         "type": kind,
         "_links": {"self": self_url, "git": git_url, "html": html_url},
     }
@@ -403,7 +414,7 @@ def branch(base: str, repo: Repo, name: str, sha: str, *, detailed: bool) -> Jso
         data["commit"] = full_commit(base, repo, commit)
         data["_links"] = {
             "self": f"{base}/repos/{repo.full_name}/branches/{name}",
-            "html": f"{base}/{repo.full_name}/tree/{name}",
+            "html": f"{web_root(base)}/{repo.full_name}/tree/{name}",
         }
     else:
         data["commit"] = {"sha": sha, "url": f"{base}/repos/{repo.full_name}/commits/{sha}"}
@@ -436,7 +447,7 @@ def issue_comment(base: str, repo: Repo, item: Comment) -> Json:
     url = f"{base}/repos/{repo.full_name}"
     return {
         "url": f"{url}/issues/comments/{item.id}",
-        "html_url": f"{base}/{repo.full_name}/pull/{item.issue_number}#issuecomment-{item.id}",
+        "html_url": f"{web_root(base)}/{repo.full_name}/pull/{item.issue_number}#issuecomment-{item.id}",
         "issue_url": f"{url}/issues/{item.issue_number}",
         "id": item.id,
         "node_id": node_id("IssueComment", f"{repo.full_name}:{item.id}"),
@@ -473,7 +484,7 @@ def _pr_side(base: str, store: Store, repo: Repo, branch_name: str, sha: str) ->
 
 def pull_request(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json:
     url = f"{base}/repos/{repo.full_name}"
-    html = f"{base}/{repo.full_name}/pull/{pull.number}"
+    html = f"{web_root(base)}/{repo.full_name}/pull/{pull.number}"
     head_sha = store.head_sha(repo, pull)
     base_sha = repo.branch_sha(pull.base_ref) or ""
     links = {
@@ -547,7 +558,7 @@ def team(base: str, store: Store, org: str, slug: str) -> Json:
         "id": team_id,
         "node_id": node_id("Team", f"{org}/{slug}"),
         "url": url,
-        "html_url": f"{base}/orgs/{org}/teams/{slug}",
+        "html_url": f"{web_root(base)}/orgs/{org}/teams/{slug}",
         "name": slug,
         "slug": slug,
         "description": None,
@@ -594,7 +605,7 @@ def issue(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json:
         "labels_url": f"{url}/issues/{pull.number}/labels{{/name}}",
         "comments_url": f"{url}/issues/{pull.number}/comments",
         "events_url": f"{url}/issues/{pull.number}/events",
-        "html_url": f"{base}/{repo.full_name}/pull/{pull.number}",
+        "html_url": f"{web_root(base)}/{repo.full_name}/pull/{pull.number}",
         "id": pull.id,
         "node_id": node_id("PullRequest", f"{repo.full_name}#{pull.number}"),
         "number": pull.number,
@@ -615,9 +626,9 @@ def issue(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json:
         "draft": pull.draft,
         "pull_request": {
             "url": f"{url}/pulls/{pull.number}",
-            "html_url": f"{base}/{repo.full_name}/pull/{pull.number}",
-            "diff_url": f"{base}/{repo.full_name}/pull/{pull.number}.diff",
-            "patch_url": f"{base}/{repo.full_name}/pull/{pull.number}.patch",
+            "html_url": f"{web_root(base)}/{repo.full_name}/pull/{pull.number}",
+            "diff_url": f"{web_root(base)}/{repo.full_name}/pull/{pull.number}.diff",
+            "patch_url": f"{web_root(base)}/{repo.full_name}/pull/{pull.number}.patch",
             "merged_at": iso(pull.merged_at),
         },
         "body": pull.body,
@@ -628,7 +639,7 @@ def issue(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json:
 def status(base: str, repo: Repo, item: Status) -> Json:
     return {
         "url": f"{base}/repos/{repo.full_name}/statuses/{item.sha}",
-        "avatar_url": f"{base}/avatars/{SANDBOX_USER}",
+        "avatar_url": f"{web_root(base)}/avatars/{SANDBOX_USER}",
         "id": item.id,
         "node_id": node_id("StatusContext", f"{repo.full_name}:{item.id}"),
         "state": item.state,
@@ -649,7 +660,7 @@ def check_run(base: str, repo: Repo, item: CheckRun) -> Json:
         "head_sha": item.head_sha,
         "external_id": item.external_id,
         "url": url,
-        "html_url": f"{base}/{repo.full_name}/runs/{item.id}",
+        "html_url": f"{web_root(base)}/{repo.full_name}/runs/{item.id}",
         "details_url": item.details_url,
         "status": item.status,
         "conclusion": item.conclusion,
@@ -671,8 +682,8 @@ def check_run(base: str, repo: Repo, item: CheckRun) -> Json:
             "owner": user(base),
             "name": "sandbox",
             "description": "",
-            "external_url": base,
-            "html_url": f"{base}/apps/sandbox",
+            "external_url": web_root(base),
+            "html_url": f"{web_root(base)}/apps/sandbox",
             "created_at": iso(1704067200),
             "updated_at": iso(1704067200),
             "permissions": {},

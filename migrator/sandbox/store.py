@@ -4,6 +4,12 @@ One re-entrant lock guards everything; the server holds it for the whole of a
 request, so every API call is atomic, as a single write on GitHub is.
 Repositories are materialised from the seed folder on first use, so a large
 seed starts quickly.
+
+Who may do what: a token is either one of the seed's `tokens` (a `Power`), or an
+installation token the sandbox minted for a GitHub App installation (`ghs_...`,
+valid until its `expires_at` on the store's clock, with the `Power` its
+installation's permissions give). With no seed tokens at all, any other token is
+an admin (but an unknown `ghs_` token is not), so a bare seed needs no configuration.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from enum import StrEnum
 from migrator.sandbox.git import Commit, FileEntry, ObjectDB, Signature
 
 HEADS = "refs/heads/"
+INSTALLATION_TOKEN_PREFIX = "ghs_"
 SANDBOX_USER = "sandbox-user"
 SANDBOX_USER_ID = 1
 SEED_AUTHOR = Signature("migrator-sandbox", "sandbox@example.invalid", 1704067200)  # 2024-01-01
@@ -54,6 +61,54 @@ class Power(StrEnum):
     @property
     def is_admin(self) -> bool:
         return self is Power.ADMIN
+
+    @classmethod
+    def for_permissions(cls, permissions: Mapping[str, str]) -> Power:
+        """What a GitHub App token may do, in the sandbox's coarse terms: `contents: write` pushes,
+        `workflows: write` may touch .github/workflows (the App's `workflow` scope), and
+        `administration: write` on top makes it an admin."""
+        if permissions.get("contents") != "write":
+            return cls.READ
+        if permissions.get("workflows") != "write":
+            return cls.NO_WORKFLOW
+        return cls.ADMIN if permissions.get("administration") == "write" else cls.WRITE
+
+
+PERMISSION_LEVELS = {"read": 1, "write": 2, "admin": 3}
+
+
+@dataclass(frozen=True)
+class GitHubApp:
+    id: int
+    slug: str
+    name: str
+    public_key: str  # PEM; the App signs its JWTs with the matching private key (RS256)
+    owner: str  # the org that registered it
+    permissions: Mapping[str, str]  # the most any installation grants
+
+
+@dataclass(frozen=True)
+class Installation:
+    id: int
+    app_id: int
+    account: str  # the org it is installed on (all of its repositories)
+    permissions: Mapping[str, str]
+    created_at: float = SEED_AUTHOR.timestamp
+
+
+@dataclass(frozen=True)
+class InstallationToken:
+    installation_id: int
+    permissions: Mapping[str, str]
+    expires_at: float  # on the store's clock
+    revoked: bool = False  # DELETE /installation/token
+
+    @property
+    def power(self) -> Power:
+        return Power.for_permissions(self.permissions)
+
+    def valid_at(self, now: float) -> bool:
+        return not self.revoked and now < self.expires_at
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,6 +298,10 @@ class Store:
         self.clock = clock
         self.orgs: dict[str, Org] = {}
         self.tokens: dict[str, Power] = {}
+        self.apps: dict[int, GitHubApp] = {}
+        self.installations: dict[int, Installation] = {}
+        self.installation_tokens: dict[str, InstallationToken] = {}
+        self.minted_tokens: list[str] = []  # every installation token ever minted, in order (tests scan for them)
         self._ids: dict[str, int] = {}
         self._accounts: dict[tuple[str, str], int] = {}
 
@@ -261,11 +320,43 @@ class Store:
         return found
 
     def power_of(self, token: str) -> Power | None:
+        """What `token` may do; None when it is no credential at all (401 Bad credentials)."""
         if not token:
+            return None
+        minted = self.installation_tokens.get(token)
+        if minted is not None:
+            return minted.power if minted.valid_at(self.clock()) else None
+        if token.startswith(INSTALLATION_TOKEN_PREFIX):  # only tokens the sandbox minted are installation tokens
             return None
         if not self.tokens:
             return Power.ADMIN
         return self.tokens.get(token)
+
+    def is_installation_token(self, token: str) -> bool:
+        return token in self.installation_tokens
+
+    def install_app(self, app: GitHubApp, installation: Installation) -> None:
+        """Register an App (once; every org that installs it must declare the same key) and one installation."""
+        known = self.apps.get(app.id)
+        if known is not None and known.public_key.strip() != app.public_key.strip():
+            raise ValueError(f"app {app.id} is declared twice with different public keys")
+        if installation.id in self.installations:
+            raise ValueError(f"installation {installation.id} is declared twice")
+        account = installation.account.lower()
+        if any(i.app_id == app.id and i.account.lower() == account for i in self.installations.values()):
+            raise ValueError(f"app {app.id} is installed on {installation.account} twice")
+        if known is not None:
+            merged = {**known.permissions}
+            for name, level in app.permissions.items():
+                if PERMISSION_LEVELS.get(level, 0) > PERMISSION_LEVELS.get(merged.get(name, ""), 0):
+                    merged[name] = level
+            app = replace(known, permissions=merged)
+        self.apps[app.id] = app
+        self.installations[installation.id] = installation
+
+    def add_installation_token(self, token: str, minted: InstallationToken) -> None:
+        self.installation_tokens[token] = minted
+        self.minted_tokens.append(token)
 
     def org(self, login: str) -> Org | None:
         found = self.orgs.get(login)

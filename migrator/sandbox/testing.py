@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.sandbox.faults import LoggedRequest
+from migrator.sandbox.http import Request
 from migrator.sandbox.seed import META_SUFFIX, load_seed
 from migrator.sandbox.server import App, SandboxHTTPServer
 from migrator.sandbox.settings import Settings
@@ -32,6 +33,20 @@ class Sandbox:
     @property
     def graphql_url(self) -> str:
         return f"{self.url}/graphql"
+
+    @property
+    def ghes_url(self) -> str:
+        """REST the GitHub Enterprise Server way (GraphQL is then at /api/graphql)."""
+        return f"{self.url}/api/v3"
+
+    def minted_tokens(self) -> list[str]:
+        """Every installation token minted so far, in order: what must never show up in output."""
+        with self.store.lock:
+            return list(self.store.minted_tokens)
+
+    def on_request(self, hook: Callable[[Request], None] | None) -> None:
+        """Call `hook` with every API request before it is served (e.g. to move a FakeClock)."""
+        self.app.before_request = hook
 
     def add_fault(self, fault: dict[str, Any]) -> int:
         return self.app.faults.add(fault).id
@@ -90,6 +105,37 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.now += seconds
+
+
+@dataclass(frozen=True)
+class AppKey:
+    """An RSA key pair for a test GitHub App: the private half signs JWTs, the public half goes in the seed."""
+
+    private_pem: str
+    public_pem: str
+
+    @classmethod
+    def generate(cls) -> AppKey:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return cls(private.decode(), public.decode())
+
+    def app_entry(self, app_id: int, installation_id: int, permissions: Mapping[str, str]) -> dict[str, Any]:
+        """One item of an org meta file's "apps"."""
+        return {
+            "id": app_id,
+            "public_key": self.public_pem,
+            "installation_id": installation_id,
+            "permissions": dict(permissions),
+        }
 
 
 def write_seed(

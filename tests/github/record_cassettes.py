@@ -62,6 +62,11 @@ def shrink_page(client: GitHubClient, sandbox: Sandbox) -> None:
     list(client.repositories(ORG))
 
 
+def shard_read(client: GitHubClient, _sandbox: Sandbox) -> None:
+    listed = list(client.repository_names(ORG))
+    list(client.repositories_named(ORG, [item for item in listed if item.full_name != f"{ORG}/gamma"]))
+
+
 def expect_error(action: Callable[[GitHubClient], Any]) -> Callable[[GitHubClient, Sandbox], None]:
     def run(client: GitHubClient, _sandbox: Sandbox) -> None:
         with contextlib.suppress(MigratorError):
@@ -74,6 +79,7 @@ def expect_error(action: Callable[[GitHubClient], Any]) -> Callable[[GitHubClien
 SCENARIOS: dict[str, tuple[str, Callable[[GitHubClient, Sandbox], None]]] = {
     "read_org": (ADMIN, read_org),
     "shrink_page": (ADMIN, shrink_page),
+    "shard_read": (ADMIN, shard_read),
     "no_workflow_scope": (NO_WORKFLOW, lambda client, _sandbox: print(client.token_info(), file=sys.stderr)),
     "bad_token": (UNKNOWN, expect_error(lambda client: client.token_info())),
     "unknown_org": (ADMIN, expect_error(lambda client: next(client.repositories("nope")))),

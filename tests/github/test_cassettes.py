@@ -62,6 +62,22 @@ def test_read_org_replay() -> None:
     assert secrets["octo/alpha"].org == frozenset({"RELEASE_PAT"})
 
 
+def test_shard_read_replay() -> None:
+    """A shard's two passes: every name (one page), then its own repositories by name, PAGE_SIZE (2) a query."""
+    with replay("sandbox/shard_read"):
+        client = _sandbox_client()
+        listed = list(client.repository_names("octo"))
+        records = list(client.repositories_named("octo", [i for i in listed if i.full_name != "octo/gamma"]))
+    assert [i.full_name for i in listed] == ["octo/alpha", "octo/beta", "octo/delta", "octo/gamma"]
+    assert listed[0].default_branch == "main"
+    assert [r.full_name for r in records] == ["octo/alpha", "octo/beta", "octo/delta"]
+    assert records[0].files[".github/workflows/ci.yml"].content == record_cassettes.CI.encode()
+    assert records[1].skipped == {".github/workflows/bin.yml": SKIP_BINARY}
+    assert records[1].files[".github/workflows/long.yaml"].content == record_cassettes.LONG.encode()
+    assert all(r.vanished is None for r in records)
+    assert client.usage.graphql_requests == 3 and client.usage.rest_requests == 1  # names, 2 + 1 by name; a blob
+
+
 def test_shrink_page_replay() -> None:
     with replay("sandbox/shrink_page"):
         client = _sandbox_client()
