@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import os
 import re
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from migrator.errors import InputError
@@ -11,10 +15,22 @@ from migrator.model import WORKFLOW_SUFFIXES, WORKFLOWS_DIR, RepoFile, RepoSnaps
 from migrator.workflow.document import MAX_WORKFLOW_BYTES
 
 # Companion files: where badges and mentions of workflows live, and package scripts.
-_COMPANION_GLOBS = ("README*", ".github/README*", "package.json", "docs/**/*.md", "scripts/**/*")
+# (folder, name pattern, whole subtree): README*, .github/README*, package.json, docs/**/*.md, scripts/**/*
+_COMPANIONS = (
+    ("", "README*", False),
+    (".github", "README*", False),
+    ("", "package.json", False),
+    ("docs", "*.md", True),
+    ("scripts", "*", True),
+)
 _MAX_COMPANIONS = 400
 _MAX_COMPANION_BYTES = 512_000
+_MAX_GIT_FILE_BYTES = 64_000
+_MAX_VISITS = 20_000  # directory entries looked at while finding companions: a huge docs/ tree costs no more
 _REMOTE = re.compile(r"url\s*=\s*\S*github[^:/]*[:/]+([\w.-]+/[\w.-]+?)(?:\.git)?\s*$", re.MULTILINE)
+_SYMLINK = "a symbolic link; not followed"
+# Opening never follows a link (the check before it could race) and never blocks on a fifo.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: str | None = None) -> RepoSnapshot:
@@ -40,47 +56,104 @@ def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: 
 def _read_workflows(root: Path, files: dict[str, RepoFile], skipped: dict[str, str]) -> None:
     directory = root / WORKFLOWS_DIR
     if (root / ".github").is_symlink() or directory.is_symlink():
-        skipped[WORKFLOWS_DIR] = "a symbolic link; not followed"
+        skipped[WORKFLOWS_DIR] = _SYMLINK
         return
     if not directory.is_dir():
         return
-    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+    with os.scandir(directory) as scan:
+        entries = sorted(scan, key=lambda e: e.name)
+    for entry in entries:
         path = WORKFLOWS_DIR + entry.name
-        if not entry.name.endswith(WORKFLOW_SUFFIXES):
+        if not entry.name.endswith(WORKFLOW_SUFFIXES) or entry.is_dir(follow_symlinks=False):
             continue  # disabled (*.yml.off) and other files: GitHub does not run them
         if entry.is_symlink():
-            skipped[path] = "a symbolic link; not followed"
-        elif entry.is_file():
-            content = _read_capped(Path(entry.path), MAX_WORKFLOW_BYTES)
+            skipped[path] = _SYMLINK
+            continue
+        content = read_capped(Path(entry.path), MAX_WORKFLOW_BYTES)
+        if isinstance(content, bytes):
             files[path] = RepoFile(path, content)
+        else:
+            skipped[path] = content
 
 
-def _read_capped(path: Path, limit: int) -> bytes:
-    """Read at most limit+1 bytes: enough to tell a file is too large without loading 50 MB."""
-    with path.open("rb") as handle:
-        return handle.read(limit + 1)
+def read_capped(path: Path, limit: int) -> bytes | str:
+    """At most limit+1 bytes of a regular file: enough to tell it is too large without loading 50 MB.
+
+    A symbolic link, a fifo, a device or an unreadable file gives the reason instead, in one line.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as error:
+        return _SYMLINK if error.errno == errno.ELOOP else f"cannot be read ({error.strerror or error})"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "not a regular file"
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        return f"cannot be read ({error.strerror or error})"
+    finally:
+        os.close(fd)
 
 
 def _read_companions(root: Path, files: dict[str, RepoFile]) -> None:
+    """Companion files, never through a symbolic link (file or folder) and never outside the checkout."""
+    budget = [_MAX_VISITS]
     count = 0
-    for pattern in _COMPANION_GLOBS:
-        for candidate in sorted(root.glob(pattern)):
+    for folder, pattern, recursive in _COMPANIONS:
+        top = root / folder
+        if folder and (top.is_symlink() or not top.is_dir()):
+            continue
+        for candidate in sorted(_matching(top, pattern, recursive=recursive, budget=budget)):
             if count >= _MAX_COMPANIONS:
                 return
-            if candidate.is_symlink() or not candidate.is_file() or ".git" in candidate.parts:
-                continue
-            if candidate.stat().st_size > _MAX_COMPANION_BYTES:
-                continue
             path = candidate.relative_to(root).as_posix()
-            files.setdefault(path, RepoFile(path, candidate.read_bytes()))
-            count += 1
+            if path in files:
+                continue
+            content = read_capped(candidate, _MAX_COMPANION_BYTES)
+            if isinstance(content, bytes) and len(content) <= _MAX_COMPANION_BYTES:
+                files[path] = RepoFile(path, content)
+                count += 1
+
+
+def _matching(top: Path, pattern: str, *, recursive: bool, budget: list[int]) -> Iterator[Path]:
+    """Regular files below top whose name matches; links are neither returned nor entered, .git is skipped.
+
+    `budget` counts directory entries looked at, across calls; when it runs out the walk stops.
+    """
+    folders = [top]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return
+            if entry.is_symlink() or entry.name == ".git":
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if recursive:
+                    folders.append(Path(entry.path))
+            elif fnmatch.fnmatchcase(entry.name, pattern) and entry.is_file(follow_symlinks=False):
+                yield Path(entry.path)
 
 
 def _git_file(root: Path, name: str) -> str:
-    try:
-        return (root / ".git" / name).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    """A small file of .git, or "" (a link to /dev/zero or a 50 MB config is not read whole)."""
+    if (root / ".git").is_symlink():
         return ""
+    content = read_capped(root / ".git" / name, _MAX_GIT_FILE_BYTES)
+    return content.decode("utf-8", errors="replace") if isinstance(content, bytes) else ""
 
 
 def _repo_name(root: Path) -> str:

@@ -23,6 +23,25 @@ REPOSITORY, OWNER, NAME = (
 )
 _CONTEXT = {"github.repository": REPOSITORY, "github.repository_owner": OWNER, "github.event.repository.name": NAME}
 _FALLBACK_LITERAL = re.compile(r"\|\|\s*'([^']*)'")
+# Env values that name env values (`A: ${{ env.B }}`, `B: $A`) are substituted this deep at most (a loop stops
+# there), only when short (an image name, not a script), and at most this many characters per workflow
+# (values naming others many times cannot explode).
+_MAX_RESOLVE_DEPTH = 8
+_MAX_RESOLVED_VALUE = 1_000
+_RESOLVE_BUDGET = 100_000
+
+
+@dataclass
+class Budget:
+    """Characters env substitution may still add; shared by everything resolved in one workflow."""
+
+    chars: int = _RESOLVE_BUDGET
+
+    def take(self, text: str) -> bool:
+        if len(text) > min(self.chars, _MAX_RESOLVED_VALUE):
+            return False
+        self.chars -= len(text)
+        return True
 
 
 @dataclass(frozen=True)
@@ -53,22 +72,35 @@ class Publisher:
 
 
 def publisher(workflow: Workflow) -> Publisher:
-    pushes = [push for job in workflow.jobs for step in job.steps if (push := _push(workflow, job, step))]
+    pushes: list[Push] = []
+    budget = Budget()
+    for job in workflow.jobs:
+        metadata = _metadata_steps(job)  # indexed once: a job may hold thousands of steps (aliases included)
+        pushes.extend(push for step in job.steps if (push := _push(workflow, job, step, metadata, budget)))
     return Publisher(workflow, tuple(pushes))
 
 
-def _push(workflow: Workflow, job: Job, step: Step) -> Push | None:
+def _metadata_steps(job: Job) -> dict[str, Step]:
+    """The job's docker/metadata-action steps by id; the first one wins, as in a search from the top."""
+    found: dict[str, Step] = {}
+    for step in job.steps:
+        if step.step_id and step.action() == METADATA:
+            found.setdefault(step.step_id, step)
+    return found
+
+
+def _push(workflow: Workflow, job: Job, step: Step, metadata: dict[str, Step], budget: Budget) -> Push | None:
     if step.action() == BUILD_PUSH:
-        return _build_push(workflow, job, step)
+        return _build_push(workflow, job, step, metadata, budget)
     if step.run is not None:
-        images = _cli_images(workflow, job, step)
+        images = _cli_images(workflow, job, step, budget)
         if images:
             where = workflow.location(step.node)
             return Push(job.job_id, images, None, False, where)
     return None
 
 
-def _build_push(workflow: Workflow, job: Job, step: Step) -> Push | None:
+def _build_push(workflow: Workflow, job: Job, step: Step, metadata: dict[str, Step], budget: Budget) -> Push | None:
     push = (step.input_str("push") or "").strip()
     outputs = step.input_str("outputs") or ""
     if push.lower() in {"", "false", "'false'"} and "push=true" not in outputs:
@@ -76,21 +108,21 @@ def _build_push(workflow: Workflow, job: Job, step: Step) -> Push | None:
     tags = _split(step.input_str("tags") or "")
     images: set[str] = set()
     for tag in tags:
-        metadata = re.search(r"steps\.([\w-]+)\.outputs\.tags", tag)
-        if metadata:
-            images.update(_metadata_images(workflow, job, metadata.group(1)))
+        reference = re.search(r"steps\.([\w-]+)\.outputs\.tags", tag)
+        if reference:
+            step_id = reference.group(1)
+            images.update(_metadata_images(workflow, job, metadata.get(step_id), step_id, budget))
         else:
-            images.add(normalise(resolve(tag, workflow, job, step)))
+            images.add(normalise(resolve(tag, workflow, job, step, budget=budget)))
     where = workflow.location(step.node)
     return Push(job.job_id, frozenset(images), _platforms(job, step), "${{" in push, where)
 
 
-def _metadata_images(workflow: Workflow, job: Job, step_id: str) -> set[str]:
-    for step in job.steps:
-        if step.step_id == step_id and step.action() == METADATA:
-            names = [entry.split(",")[0].removeprefix("name=") for entry in _lines(step.input_str("images"))]
-            return {normalise(resolve(name, workflow, job, step)) for name in names if name}
-    return {f"<unresolved steps.{step_id}.outputs.tags>"}
+def _metadata_images(workflow: Workflow, job: Job, step: Step | None, step_id: str, budget: Budget) -> set[str]:
+    if step is None:
+        return {f"<unresolved steps.{step_id}.outputs.tags>"}
+    names = [entry.split(",")[0].removeprefix("name=") for entry in _lines(step.input_str("images"))]
+    return {normalise(resolve(name, workflow, job, step, budget=budget)) for name in names if name}
 
 
 def _platforms(job: Job, step: Step) -> frozenset[str] | None:
@@ -114,12 +146,16 @@ def _matrix_values(job: Job, match: re.Match[str] | None) -> frozenset[str] | No
     return frozenset(values) or None
 
 
-def _cli_images(workflow: Workflow, job: Job, step: Step) -> frozenset[str]:
+def _cli_images(workflow: Workflow, job: Job, step: Step, budget: Budget) -> frozenset[str]:
     assert step.run is not None
     images: set[str] = set()
     script = step.run.value.replace("\\\n", " ")
     for line in re.split(r"&&|;|\n", script):
-        resolved = ex.EXPRESSION.sub("EXPR", resolve(line, workflow, job, step).replace(REPOSITORY, "REPOSITORY"))
+        resolved = ex.EXPRESSION.sub(
+            "EXPR", resolve(line, workflow, job, step, budget=budget).replace(REPOSITORY, "REPOSITORY")
+        )
+        if "docker" not in resolved:
+            continue  # cannot be a docker command; shlex is slow on long scripts
         try:
             words = [w.replace("REPOSITORY", REPOSITORY) for w in shlex.split(resolved)]
         except ValueError:
@@ -140,27 +176,37 @@ def _images_in_command(words: list[str]) -> set[str]:
     return {words[i + 1] for i, w in enumerate(words[:-1]) if w in {"-t", "--tag"}}
 
 
-def resolve(value: str, workflow: Workflow, job: Job, step: Step | None = None) -> str:
-    """Substitute `${{ env.X }}` (step, job, workflow env) and well-known github context values."""
+def resolve(
+    value: str, workflow: Workflow, job: Job, step: Step | None = None, *, budget: Budget | None = None, depth: int = 0
+) -> str:
+    """Substitute `${{ env.X }}` and `$X` (step, job, workflow env) and well-known github context values.
 
-    def substitute(match: re.Match[str]) -> str:
-        inner = match.group(1).strip()
-        if inner in _CONTEXT:
-            return _CONTEXT[inner]
-        env_ref = re.fullmatch(r"env\.([\w-]+)", inner)
-        if env_ref:
-            found = _env_value(env_ref.group(1), workflow, job, step)
-            if found is not None:
-                return ex.EXPRESSION.sub(substitute, found)
-        return match.group(0)
+    A self-referencing env value stops being substituted after _MAX_RESOLVE_DEPTH levels, and nothing more is
+    substituted once the budget is spent: what is left stays as written, unresolved.
+    """
+    spend = budget if budget is not None else Budget()
 
-    value = ex.EXPRESSION.sub(substitute, value)
-    return re.sub(r"\$\{?(\w+)\}?", lambda m: _shell_var(m, workflow, job, step), value)
+    def expressions(text: str, level: int) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            inner = match.group(1).strip()
+            if inner in _CONTEXT:
+                return _CONTEXT[inner]
+            env_ref = re.fullmatch(r"env\.([\w-]+)", inner)
+            if env_ref and level < _MAX_RESOLVE_DEPTH:
+                found = _env_value(env_ref.group(1), workflow, job, step)
+                if found is not None and spend.take(found):
+                    return expressions(found, level + 1)
+            return match.group(0)
 
+        return ex.EXPRESSION.sub(substitute, text)
 
-def _shell_var(match: re.Match[str], workflow: Workflow, job: Job, step: Step | None) -> str:
-    found = _env_value(match.group(1), workflow, job, step)
-    return resolve(found, workflow, job, step) if found is not None and "$" not in found[:1] else match.group(0)
+    def shell_var(match: re.Match[str]) -> str:
+        found = _env_value(match.group(1), workflow, job, step)
+        if found is None or "$" in found[:1] or depth >= _MAX_RESOLVE_DEPTH or not spend.take(found):
+            return match.group(0)
+        return resolve(found, workflow, job, step, budget=spend, depth=depth + 1)
+
+    return re.sub(r"\$\{?(\w+)\}?", shell_var, expressions(value, depth))
 
 
 def _env_value(name: str, workflow: Workflow, job: Job, step: Step | None) -> str | None:

@@ -24,6 +24,7 @@ fragment MigratorRepository on Repository {
     }
   }
   workflows: object(expression: "HEAD:.github/workflows") {
+    __typename
     ... on Tree { entries { name type mode oid object { ...BlobText } } }
   }
   readme: object(expression: "HEAD:README.md") { ...BlobText }

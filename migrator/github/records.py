@@ -19,6 +19,7 @@ UNREADABLE_PATHS = {"workflows": WORKFLOWS_DIR, **COMPANIONS}
 PROTECTION_FIELD = "defaultBranchRef/branchProtectionRule"
 
 SKIP_SYMLINK = "a symbolic link; not followed"
+SKIP_NOT_A_FOLDER = "a symbolic link (or a file), not a folder; not followed"
 SKIP_BINARY = "binary"
 SKIP_MISMATCH = "content did not match its blob id"
 
@@ -100,6 +101,9 @@ def parse_repository(node: Json, *, max_bytes: int, field_errors: Mapping[str, s
 
 
 def _add_workflows(found: _Files, tree: Any) -> None:
+    if isinstance(tree, dict) and tree.get("__typename") == "Blob":
+        found.skipped[WORKFLOWS_DIR] = SKIP_NOT_A_FOLDER
+        return
     entries = tree.get("entries") if isinstance(tree, dict) else None
     for entry in entries if isinstance(entries, list) else ():
         path = WORKFLOWS_DIR + str(entry.get("name", ""))

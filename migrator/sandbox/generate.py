@@ -4,15 +4,22 @@ The mix is deterministic for a given `--seed` and looks like a real org: most
 repositories have nothing to fix; some run semantic-release with GITHUB_TOKEN
 while the org has a release PAT; some duplicate a docker job of main.yml in
 docker.yml or docker-build.yml; a few are archived, forks, empty or protected.
+
+`--hostile` adds one repository per kind of hostile content (`HOSTILE_KINDS`: alias
+bombs, deep nesting, a 50 MB workflow, binary files, invalid UTF-8, symbolic links),
+each next to an ordinary release workflow; tests and bench/bench_hostile.py use them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import struct
 import sys
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,16 +215,165 @@ def _write_files(repo_dir: Path, files: dict[str, str]) -> None:
         target.write_text(text, encoding="utf-8")
 
 
+# --- hostile repositories -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symlink:
+    """A symbolic link to create; the seed loader turns it into a mode-120000 tree entry."""
+
+    target: str
+
+
+HostileFile = bytes | Symlink
+
+HUGE_BYTES = 50 * 1024 * 1024
+HOSTILE_KINDS: dict[str, str] = {
+    "alias-bomb": "billion laughs (9 levels of 9 aliases) and an alias inside its own anchor",
+    "deep-flow": "`[` nested 100,000 deep and `{` nested 10,000 deep",
+    "deep-block": "block sequences nested 100,000 deep and block mappings as deep as 1 MB allows",
+    "huge": "a 50 MB workflow",
+    "binary": "NUL bytes and a PNG image named .yml",
+    "invalid-utf8": "Latin-1 text, and one bad byte after 10 kB of good text",
+    "symlinks": "workflows linking to /etc/passwd, outside the checkout, to themselves and nowhere",
+    "symlinked-folders": ".github/workflows, docs and scripts linking outside the checkout; README to /etc/passwd",
+}
+# The text the rules look for before parsing, so every hostile workflow is really parsed.
+_RELEASE_MARKER = "# npx semantic-release with ${{ secrets.GITHUB_TOKEN }}\n"
+
+
+def ordinary_files(name: str = "ordinary", branch: str = "main") -> dict[str, HostileFile]:
+    """An ordinary repository: a release workflow with a token to fix, CI, package.json and a README."""
+    return {
+        "README.md": f"# {name}\n\nAn ordinary repository.\n".encode(),
+        "package.json": PACKAGE_JSON.format(name=name, branch=branch).encode(),
+        ".github/workflows/ci.yml": CI.encode(),
+        ".github/workflows/release.yml": RELEASE_WITH_GITHUB_TOKEN.format(branch=branch).encode(),
+    }
+
+
+def hostile_files(kind: str) -> dict[str, HostileFile]:
+    """The files of a repository holding one kind of hostile content next to ordinary ones."""
+    files = ordinary_files(f"hostile-{kind}")
+    workflows = ".github/workflows/"
+    if kind == "alias-bomb":
+        files[workflows + "bomb.yml"] = _alias_bomb(levels=9, fan_out=9).encode()
+        files[workflows + "cycle.yml"] = (_RELEASE_MARKER + "on: push\njobs: &jobs\n  loop: *jobs\n").encode()
+    elif kind == "deep-flow":
+        files[workflows + "deep-seq.yml"] = (_RELEASE_MARKER + "jobs: " + "[" * 100_000 + "]" * 100_000).encode()
+        files[workflows + "deep-map.yml"] = (_RELEASE_MARKER + "jobs: " + "{a: " * 10_000 + "x" + "}" * 10_000).encode()
+    elif kind == "deep-block":
+        files[workflows + "deep-seq.yml"] = (_RELEASE_MARKER + "jobs:\n" + "- " * 100_000 + "x\n").encode()
+        files[workflows + "deep-map.yml"] = _deep_block_mapping(990_000).encode()
+    elif kind == "huge":
+        files[workflows + "huge.yml"] = _huge_workflow(HUGE_BYTES)
+    elif kind == "binary":
+        files[workflows + "nul.yml"] = _RELEASE_MARKER.encode() + bytes(range(256)) * 64
+        files[workflows + "image.yml"] = png_image()
+    elif kind == "invalid-utf8":
+        files[workflows + "latin1.yml"] = (_RELEASE_MARKER + "name: café\n").encode("latin-1", errors="replace")
+        good = _RELEASE_MARKER + "".join(f"# line {i:05d} of good text\n" for i in range(400))
+        files[workflows + "late-invalid.yml"] = good.encode() + b"name: caf\xe9\n"
+    elif kind == "symlinks":
+        files[workflows + "passwd.yml"] = Symlink("/etc/passwd")
+        files[workflows + "outside.yml"] = Symlink("../../../outside.yml")
+        files[workflows + "self.yml"] = Symlink("self.yml")
+        files[workflows + "dangling.yaml"] = Symlink("does-not-exist.yml")
+    elif kind == "symlinked-folders":
+        for path in [p for p in files if p.startswith(workflows)]:
+            files["ci/" + path.removeprefix(workflows)] = files.pop(path)
+        files[".github/workflows"] = Symlink("/etc")
+        files["docs"] = Symlink("/")
+        files["scripts"] = Symlink("/")
+        files["README.md"] = Symlink("/etc/passwd")
+    else:
+        raise ValueError(f"unknown hostile kind {kind!r}; choose from {', '.join(HOSTILE_KINDS)}")
+    return files
+
+
+def write_repo(repo_dir: Path, files: Mapping[str, str | bytes | Symlink]) -> Path:
+    """Write files (and symbolic links) below repo_dir; returns repo_dir."""
+    for path, content in files.items():
+        target = repo_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Symlink):
+            os.symlink(content.target, target)
+        else:
+            target.write_bytes(content.encode() if isinstance(content, str) else content)
+    return repo_dir
+
+
+def _alias_bomb(*, levels: int, fan_out: int) -> str:
+    lines = [_RELEASE_MARKER.rstrip("\n"), "on: push", "x-lol:", '  l0: &l0 "lol"']
+    lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * fan_out)}]" for i in range(1, levels + 1)]
+    lines += ["jobs:", "  release:", "    runs-on: ubuntu-latest", f"    env: {{ LOL: *l{levels} }}", "    steps:"]
+    lines += ["      - run: npx semantic-release", f"        with: {{ lol: *l{levels} }}"]
+    return "\n".join(lines) + "\n"
+
+
+def _deep_block_mapping(max_bytes: int) -> str:
+    """Block mappings nested as deep as fits in max_bytes (one more space of indentation per level)."""
+    parts, size, depth = [_RELEASE_MARKER, "jobs:\n"], 0, 1
+    while size + depth + 4 < max_bytes:
+        line = " " * depth + "k:\n"
+        parts.append(line)
+        size, depth = size + len(line), depth + 1
+    parts.append(" " * depth + "x\n")
+    return "".join(parts)
+
+
+def _huge_workflow(size: int) -> bytes:
+    head = RELEASE_WITH_GITHUB_TOKEN.format(branch="main").encode()
+    line = b"# padding to make this workflow file far larger than anything GitHub accepts\n"
+    return head + line * ((size - len(head)) // len(line) + 1)
+
+
+def png_image() -> bytes:
+    """A valid 16x16 grey PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 16, 16, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\0" + bytes([128] * 16) for _ in range(16)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def generate_hostile(
+    out: Path,
+    *,
+    org: str = "hostile-org",
+    kinds: Sequence[str] = tuple(HOSTILE_KINDS),
+    tokens: dict[str, str] | None = None,
+) -> Path:
+    """One repository per hostile kind (`hostile-<kind>`) plus an ordinary one, under out/org."""
+    org_dir = out / org
+    org_dir.mkdir(parents=True, exist_ok=True)
+    org_meta: dict[str, object] = {"secrets": list(ORG_SECRETS)}
+    if tokens:
+        org_meta["tokens"] = tokens
+    (out / f"{org}.meta.json").write_text(json.dumps(org_meta) + "\n", encoding="utf-8")
+    write_repo(org_dir / "ordinary", ordinary_files())
+    for kind in kinds:
+        write_repo(org_dir / f"hostile-{kind}", hostile_files(kind))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m migrator.sandbox.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, required=True, help="how many repositories")
     parser.add_argument("--out", type=Path, required=True, help="seed folder to write (created if missing)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed writes the same tree")
     parser.add_argument("--org", default="bench-org", help="organisation login")
+    parser.add_argument(
+        "--hostile", action="store_true", help="also write one repository per kind of hostile content (to test limits)"
+    )
     args = parser.parse_args(argv)
     if args.repos < 0:
         parser.error("--repos must be >= 0")
     generate(args.out, repos=args.repos, seed=args.seed, org=args.org)
+    if args.hostile:
+        generate_hostile(args.out, org=args.org)
     print(args.out)
     return 0
 

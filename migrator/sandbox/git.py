@@ -14,6 +14,7 @@ from migrator.model import git_blob_sha
 
 FILE_MODE = "100644"
 EXEC_MODE = "100755"
+SYMLINK_MODE = "120000"  # a symbolic link: a blob holding the link's target, never followed
 TREE_MODE = "040000"  # the API spells it with a leading zero; the object format does not
 
 
