@@ -94,12 +94,17 @@ def apply_fixes(texts: Mapping[str, str], fixes: Iterable[Fix]) -> tuple[list[Fi
 
 
 def _fits(fix: Fix, texts: Mapping[str, str], edits: Mapping[str, list[TextEdit]], deleted: set[str]) -> bool:
+    """A fix fits when its files still exist and its edits, together with each other and with the edits
+    already taken, apply without overlapping."""
+    mine: dict[str, list[TextEdit]] = defaultdict(list)
     for edit in fix.edits:
         if edit.path not in texts or edit.path in deleted:
             return False
         if isinstance(edit, TextEdit):
-            try:
-                apply_text_edits(texts[edit.path], [*edits.get(edit.path, []), edit])
-            except EditConflict:
-                return False
+            mine[edit.path].append(edit)
+    try:
+        for path, added in mine.items():
+            apply_text_edits(texts[path], [*edits.get(path, []), *added])
+    except EditConflict:
+        return False
     return True

@@ -18,6 +18,7 @@ from migrator.analysis.context import RepoContext
 from migrator.model import Location
 from migrator.workflow import document as d
 from migrator.workflow import expressions as ex
+from migrator.workflow.edit import scalar_span
 from migrator.workflow.model import Job, Step, Workflow
 from migrator.workflow.release import release_steps
 
@@ -118,10 +119,12 @@ def _release_job(
     ctx: RepoContext, workflow: Workflow, job: Job, steps: list[Step], evidence: list[Evidence]
 ) -> ReleaseJob:
     release_token = _release_token(workflow, job, steps)
+    # A node may be a site twice (the job's GH_TOKEN feeds both an x-access-token URL and the release):
+    # whether the release reads a fixed token is decided before duplicates go, or a second run would differ.
     explicit = _explicit_sites(workflow, job, steps)
     in_job = _job_pats(workflow, job)
     pat = choose_pat(ctx, workflow, in_job, evidence)
-    sites = list(explicit)
+    sites = _unique(explicit)
     pushes_with_pat = release_token is not None or (
         pat is not None
         and any(
@@ -185,13 +188,13 @@ def _input_evidence(workflow: Workflow, step: Step) -> list[Evidence]:
 
 def _url_evidence(workflow: Workflow, run: ScalarNode) -> list[Evidence]:
     out = []
-    raw_start = run.start_mark.index
-    raw = workflow.doc.text[raw_start : run.end_mark.index]
-    for match in live_access_token_urls(raw):
+    raw_start, raw_end = scalar_span(workflow.doc.text, run)
+    raw = workflow.doc.text[raw_start:raw_end]
+    for source, match in live_access_token_sources(raw, run.value):
         secret = ex.single_secret(match.group(1))
         if _is_pat(secret):
             assert secret is not None
-            line, column = workflow.doc.line_col(raw_start + match.start())
+            line, column = workflow.doc.line_col(raw_start + source.start())
             out.append(Evidence(secret, Location(workflow.path, line, column), "x-access-token URL"))
     return out
 
@@ -199,6 +202,20 @@ def _url_evidence(workflow: Workflow, run: ScalarNode) -> list[Evidence]:
 def live_access_token_urls(script: str) -> list[re.Match[str]]:
     """x-access-token URLs in a shell script, except on commented-out lines (they never run)."""
     return [m for m in _ACCESS_TOKEN_URL.finditer(script) if not _commented(script, m.start())]
+
+
+def live_access_token_sources(raw: str, script: str) -> list[tuple[re.Match[str], re.Match[str]]]:
+    """The live x-access-token URLs of a script, each as (its match in the YAML source raw, in the script).
+
+    Whether a line is commented out is judged on the script: a quoted scalar writes its line breaks
+    as `\\n`, so a source line is not a script line. The k-th URL of the source is the k-th of the script;
+    should the two disagree (a URL folded over lines), the source is read as the script.
+    """
+    in_source = list(_ACCESS_TOKEN_URL.finditer(raw))
+    in_script = list(_ACCESS_TOKEN_URL.finditer(script))
+    if len(in_source) != len(in_script):
+        return [(m, m) for m in live_access_token_urls(raw)]
+    return [(s, m) for s, m in zip(in_source, in_script, strict=True) if not _commented(script, m.start())]
 
 
 def _commented(script: str, index: int) -> bool:
@@ -291,7 +308,7 @@ def _explicit_sites(workflow: Workflow, job: Job, steps: list[Step]) -> list[Sit
                 assert value is not None
                 sites.append(_site(SiteKind.RELEASE_INPUT, workflow, value, [*ancestors, step.node, step.with_]))
     sites.extend(_inherited_env_sites(workflow, job, steps))
-    return _unique(sites)
+    return sites
 
 
 def _inherited_env_sites(workflow: Workflow, job: Job, steps: list[Step]) -> list[Site]:

@@ -8,14 +8,14 @@ GITHUB_TOKEN, by adding a `token:` input).
 
 from __future__ import annotations
 
-from ruamel.yaml.nodes import MappingNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from migrator.analysis.context import RepoContext
-from migrator.analysis.tokens import PatChoice, ReleaseJob, Site, SiteKind, analyse, live_access_token_urls
+from migrator.analysis.tokens import PatChoice, ReleaseJob, Site, SiteKind, analyse, live_access_token_sources
 from migrator.model import Finding, Fix, Location, Safety, Severity, TextEdit
 from migrator.rules.base import Rule
 from migrator.workflow import expressions as ex
-from migrator.workflow.edit import expression_style, insert_entry, insert_nested_entry
+from migrator.workflow.edit import expression_style, insert_entry, insert_nested_entry, scalar_span
 
 RULE_ID = "token-mismatch"
 
@@ -76,16 +76,19 @@ def _edits(job: ReleaseJob, pat: PatChoice, site: Site) -> list[TextEdit] | None
     if site.kind is SiteKind.IMPLICIT_CHECKOUT:
         edit = _token_input(job, pat, site)
         return [edit] if edit is not None else None
-    start = site.node.start_mark.index
-    raw = doc.text[start : site.node.end_mark.index]
+    node = site.node
+    assert isinstance(node, ScalarNode)
+    start, end = scalar_span(doc.text, node)
+    raw = doc.text[start:end]
+    quote = node.style if node.style in {"'", '"'} else None
     if site.kind is SiteKind.REMOTE_URL:
         spans = [
-            (match.start(1) + span.start, match.start(1) + span.end)
-            for match in live_access_token_urls(raw)
-            for span in ex.github_token_refs(match.group(1))
+            (source.start(1) + span.start, source.start(1) + span.end)
+            for source, _ in live_access_token_sources(raw, node.value)
+            for span in ex.github_token_refs(source.group(1), quote)
         ]
     else:
-        spans = [(span.start, span.end) for span in ex.github_token_refs(raw)]
+        spans = [(span.start, span.end) for span in ex.github_token_refs(raw, quote)]
     if not spans:
         return None
     return [TextEdit(doc.path, start + a, start + b, replacement) for a, b in spans]

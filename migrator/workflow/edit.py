@@ -24,7 +24,8 @@ class EditConflict(Exception):
 
 
 def apply_text_edits(text: str, edits: list[TextEdit]) -> str:
-    ordered = _drop_blank_lines(text, sorted(edits, key=lambda e: (e.start, e.end)))
+    ordered = _merge_shared_separators(text, sorted(edits, key=lambda e: (e.start, e.end)))
+    ordered = _drop_blank_lines(text, ordered)
     for before, after in itertools.pairwise(ordered):
         if after.start < before.end:
             raise EditConflict(f"{before.path}: edits at {before.start} and {after.start} overlap")
@@ -36,6 +37,37 @@ def apply_text_edits(text: str, edits: list[TextEdit]) -> str:
         cursor = edit.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def _merge_shared_separators(text: str, edits: list[TextEdit]) -> list[TextEdit]:
+    """Merge removals of inline items (`drop_blank_line` deletions) that claim the same separating space.
+
+    Each removed badge takes one neighbouring space along, so two adjacent badges may both take the
+    space between them. Removing both is still unambiguous: remove the union, and take the doubly
+    claimed space once more where there is one, so `A [b1] [b2]` becomes `A` (not `A `, nor a conflict).
+    Any other overlap is left for apply_text_edits to refuse.
+    """
+    out: list[TextEdit] = []
+    for edit in edits:
+        current = edit
+        while out and current.start < out[-1].end and _removal(out[-1]) and _removal(current):
+            shared = text[current.start : min(out[-1].end, current.end)]
+            if shared.strip(" \t"):
+                break
+            previous = out.pop()
+            start, end = previous.start, max(previous.end, current.end)
+            for _ in shared:
+                if start > 0 and text[start - 1] in " \t":
+                    start -= 1
+                elif end < len(text) and text[end] in " \t":
+                    end += 1
+            current = TextEdit(current.path, start, end, "", drop_blank_line=True)
+        out.append(current)
+    return out
+
+
+def _removal(edit: TextEdit) -> bool:
+    return edit.drop_blank_line and not edit.text
 
 
 def _drop_blank_lines(text: str, edits: list[TextEdit]) -> list[TextEdit]:
@@ -122,8 +154,25 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if newline == -1 else newline + 1
 
 
-def _single_line_scalar(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.style not in {"|", ">"} and node.start_mark.line == node.end_mark.line
+def scalar_span(text: str, node: ScalarNode) -> tuple[int, int]:
+    """Where a scalar's own text lies. A `|` or `>` block scalar starts after its header line, whose
+    comment (`run: |  # ...`) belongs to no value."""
+    start, end = node.start_mark.index, node.end_mark.index
+    if node.style in {"|", ">"}:
+        start = min(_line_end(text, start), end)
+    return start, end
+
+
+def _after_value(text: str, node: ScalarNode) -> int:
+    """Index just past the line break of the line holding the scalar's last character.
+
+    A block scalar (`>-`) or a plain or quoted one folded over lines ends lines below its key;
+    its marks may reach into the next line's indentation, so the last non-blank character decides.
+    """
+    last = node.end_mark.index
+    while last > node.start_mark.index and text[last - 1] in " \t\r\n":
+        last -= 1
+    return _line_end(text, last)
 
 
 def insert_entry(doc: Document, mapping: MappingNode, key: str, value: str) -> TextEdit | None:
@@ -134,9 +183,9 @@ def insert_entry(doc: Document, mapping: MappingNode, key: str, value: str) -> T
     entries = list(d.items(mapping))
     indent = entries[0][0].start_mark.column if entries else None
     for _key_node, value_node in reversed(entries):
-        if _single_line_scalar(value_node):
-            at = _line_end(text, value_node.end_mark.index)
-            eol = line_ending(text, value_node.end_mark.index)
+        if isinstance(value_node, ScalarNode):
+            at = _after_value(text, value_node)
+            eol = line_ending(text, value_node.start_mark.index)
             prefix = "" if text[at - 1 : at] == "\n" else eol
             entry = _quote_like_siblings(mapping, value, flow=False)
             return TextEdit(doc.path, at, at, f"{prefix}{' ' * (indent or 0)}{key}: {entry}{eol}")
@@ -160,9 +209,11 @@ def insert_nested_entry(
 ) -> TextEdit | None:
     """Add `key: {child_key: value}` to a mapping, right after the line of `after_key`."""
     pair = d.get_pair(mapping, after_key)
-    if pair is None or not _single_line_scalar(pair[1]):
+    if pair is None:
         return None
     key_node, value_node = pair
+    if not isinstance(value_node, ScalarNode):
+        return None
     text = doc.text
     if d.is_flow(mapping):
         entry = _quote_like_siblings(mapping, value, flow=True)
@@ -170,7 +221,7 @@ def insert_nested_entry(
         return TextEdit(doc.path, at, at, f", {key}: {{ {child_key}: {entry} }}")
     indent = " " * key_node.start_mark.column
     child_indent = indent + " " * indent_unit(doc)
-    eol = line_ending(text, value_node.end_mark.index)
-    at = _line_end(text, value_node.end_mark.index)
+    eol = line_ending(text, value_node.start_mark.index)
+    at = _after_value(text, value_node)
     prefix = "" if text[at - 1 : at] == "\n" else eol
     return TextEdit(doc.path, at, at, f"{prefix}{indent}{key}:{eol}{child_indent}{child_key}: {value}{eol}")

@@ -55,17 +55,60 @@ def is_pat_name(secret: str) -> bool:
     return secret.upper() != GITHUB_TOKEN
 
 
-def github_token_refs(raw: str) -> list[Span]:
-    """Spans of the identifier (`secrets.GITHUB_TOKEN`, `github.token`) inside each expression of raw."""
+def github_token_refs(raw: str, quote: str | None = None) -> list[Span]:
+    """Spans of the identifier (`secrets.GITHUB_TOKEN`, `github.token`) inside each expression of raw.
+
+    raw is YAML source text and `quote` the quoting of its scalar (`'`, `"`, or None for plain and
+    block scalars). Quoting escapes are read through, so the index form written inside quotes
+    (`"${{ secrets[\\"GITHUB_TOKEN\\"] }}"`, `'${{ secrets[''GITHUB_TOKEN''] }}'`) is found too; the
+    spans always index raw.
+    """
     spans: list[Span] = []
     for expression in EXPRESSION.finditer(raw):
-        inner_start = expression.start(1)
-        if not is_github_token(expression.group(0)):
+        value, offsets = _unquote(expression.group(0), quote)
+        if not is_github_token(value):
             continue
-        ref = _GITHUB_TOKEN_REF.search(expression.group(1)) or _index_ref(expression.group(1))
+        ref = _GITHUB_TOKEN_REF.search(value) or _index_ref(value)
         if ref:
-            spans.append(Span(inner_start + ref.start(), inner_start + ref.end()))
+            spans.append(Span(expression.start() + offsets[ref.start()], expression.start() + offsets[ref.end()]))
     return spans
+
+
+# YAML's double-quoted escapes (besides the hex ones: x, u, U); any other escaped character stands for itself.
+_SIMPLE_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
+    "e": "\x1b", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}  # fmt: skip
+_HEX_ESCAPE_LENGTH = {"x": 2, "u": 4, "U": 8}
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
+def _unquote(raw: str, quote: str | None) -> tuple[str, list[int]]:
+    """raw with a quoted scalar's escapes undone, and for each character (and the end) its offset in raw."""
+    if quote not in {"'", '"'}:
+        return raw, list(range(len(raw) + 1))
+    chars: list[str] = []
+    offsets: list[int] = []
+    index = 0
+    while index < len(raw):
+        offsets.append(index)
+        if quote == "'" and raw.startswith("''", index):
+            chars.append("'")
+            index += 2
+        elif quote == '"' and raw[index] == "\\" and index + 1 < len(raw):
+            code = raw[index + 1]
+            digits = raw[index + 2 : index + 2 + _HEX_ESCAPE_LENGTH.get(code, 0)]
+            if digits and len(digits) == _HEX_ESCAPE_LENGTH[code] and _HEX.fullmatch(digits):
+                chars.append(chr(min(int(digits, 16), 0x10FFFF)))
+            else:
+                digits = ""
+                chars.append(_SIMPLE_ESCAPES.get(code, code))
+            index += 2 + len(digits)
+        else:
+            chars.append(raw[index])
+            index += 1
+    offsets.append(len(raw))
+    return "".join(chars), offsets
 
 
 def _index_ref(inner: str) -> re.Match[str] | None:
