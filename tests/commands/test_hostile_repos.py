@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
@@ -28,12 +24,10 @@ from migrator.sandbox.generate import HOSTILE_KINDS, RELEASE_WITH_GITHUB_TOKEN, 
 from migrator.sandbox.git import SYMLINK_MODE
 from migrator.sandbox.testing import Sandbox, running_sandbox
 from migrator.workflow.document import MAX_NESTING, MAX_WORKFLOW_BYTES
+from tests.bounds import MEMORY_BOUND, guarded, peak_memory
 
-T = TypeVar("T")
 ORG = "acme"
 ADMIN = "tok-admin-0123456789"
-MEMORY_BOUND = 50 * 1024 * 1024  # per hostile repository
-HANG_GUARD_SECONDS = 60  # generous: a guard against hangs, not a timing assertion
 REPOS = ["ordinary", *(f"hostile-{kind}" for kind in HOSTILE_KINDS)]
 
 SYMLINK = "a symbolic link; not followed"
@@ -57,37 +51,6 @@ PLAN_WARNINGS: dict[str, dict[str, str]] = {
     "hostile-invalid-utf8": {"latin1.yml": "binary|not valid UTF-8", "late-invalid.yml": "not valid UTF-8 at byte 10"},
     "hostile-symlinked-folders": {"": "symbolic link"},  # the folder itself: see the test below
 }
-
-
-def guarded(work: Callable[[], T]) -> T:
-    """Run work in a thread; fail (rather than hang) if it never returns."""
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = work()
-        except BaseException as error:  # re-raised in the test's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(HANG_GUARD_SECONDS)
-    assert not thread.is_alive(), f"still running after {HANG_GUARD_SECONDS} s: unbounded work"
-    if "error" in outcome:
-        raise outcome["error"]
-    value: T = outcome["value"]
-    return value
-
-
-@contextmanager
-def peak_memory() -> Iterator[list[int]]:
-    result = [0]
-    tracemalloc.start()
-    try:
-        yield result
-    finally:
-        result[0] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
 
 
 @pytest.fixture(scope="module")
