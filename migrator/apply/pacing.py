@@ -13,12 +13,21 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from migrator.errors import UsageError
+
 
 @dataclass(frozen=True, kw_only=True)
 class PaceSettings:
     per_minute: int = 70
     per_hour: int = 450
     min_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.per_minute < 1 or self.per_hour < 1 or not self.min_interval >= 0:
+            raise UsageError(
+                f"pacing needs --per-minute and --per-hour of at least 1 and --min-interval of 0 or more "
+                f"(got {self.per_minute}, {self.per_hour}, {self.min_interval:g})"
+            )
 
     def ceiling_per_second(self) -> float:
         """The sustained rate these settings allow (the slowest of the three constraints)."""

@@ -41,9 +41,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pr.add_argument("--team-reviewer", action="append", default=[], help="team to request a review from")
     pace = parser.add_argument_group("pacing of content-creating writes (GitHub: ~80/minute, ~500/hour)")
     defaults = PaceSettings()
-    pace.add_argument("--per-minute", type=int, default=defaults.per_minute)
-    pace.add_argument("--per-hour", type=int, default=defaults.per_hour)
-    pace.add_argument("--min-interval", type=float, default=defaults.min_interval, metavar="SECONDS")
+    pace.add_argument(
+        "--per-minute", type=int, default=defaults.per_minute, help=f"at most so many a minute ({defaults.per_minute})"
+    )
+    pace.add_argument(
+        "--per-hour", type=int, default=defaults.per_hour, help=f"at most this many an hour ({defaults.per_hour})"
+    )
+    pace.add_argument(
+        "--min-interval",
+        type=float,
+        default=defaults.min_interval,
+        metavar="SECONDS",
+        help=f"at least this long between two ({defaults.min_interval:g})",
+    )
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -67,11 +77,11 @@ def selected_repos(
 def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
-    shard = shard_from(args)
+    shard = shard_from(args, plan)
     repos = selected_repos(plan.repos, args.repo, args.limit, shard)
     announce_edits(loaded)
-    client = connect_from(args, api_url=plan.api_url)
     pacer = Pacer(PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval))
+    client = connect_from(args, api_url=plan.api_url)
     journal = open_journal(loaded, shard)
     progress = ProgressLine("applying", extra=lambda: f"ETA {pacer.eta(3 * len(repos) - pacer.writes):,.0f}s")
     options = ApplyOptions(
@@ -94,6 +104,9 @@ def report(outcomes: list[Outcome], output_format: str, journal: Path) -> None:
     if output_format == "json":
         rows = [{**asdict(o), "status": o.status.value} for o in outcomes]
         print(json.dumps({"journal": str(journal), "repos": rows}, indent=2))
+        return
+    if not outcomes:
+        print(f"no enabled repository in this selection; nothing to apply; journal: {journal}")
         return
     width = max([len(o.repo) for o in outcomes] + [10])
     print(f"{'repository':<{width}}  {'status':<22} {'pull request':<12} detail")

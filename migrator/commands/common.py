@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from migrator.apply.journal import JOURNAL_SUFFIX, Journal, journal_path, plan_journals, plan_of_journal
 from migrator.errors import UsageError
+from migrator.plan.model import Plan
 from migrator.plan.planfile import LoadedPlan, read_plan
 from migrator.plan.shard import Shard
 
@@ -20,7 +21,10 @@ PLANS_DIR = Path("plans")
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("GitHub connection (token from GITHUB_TOKEN, GH_TOKEN or `gh auth token`)")
-    group.add_argument("--api-url", help="REST API base URL (default: the plan's, else $GITHUB_API_URL or github.com)")
+    group.add_argument(
+        "--api-url",
+        help="REST API base URL (default $GITHUB_API_URL, else github.com); a plan must name the same one",
+    )
     group.add_argument("--app-id", help="authenticate as a GitHub App with this id")
     group.add_argument("--app-key", type=Path, metavar="PEM", help="the App's private key file")
     group.add_argument("--installation-id", help="the App installation to act as")
@@ -58,9 +62,22 @@ def add_plan_guard_arguments(parser: argparse.ArgumentParser, *, shardable: bool
         )
 
 
-def shard_from(args: argparse.Namespace) -> Shard | None:
+def shard_from(args: argparse.Namespace, plan: Plan) -> Shard | None:
+    """`--shard K/N`, refused where the plan cannot hold that shard's repositories."""
     spec = getattr(args, "shard", None)
-    return Shard.parse(spec) if spec else None
+    if not spec:
+        return None
+    shard = Shard.parse(spec)
+    planned_as = plan.selection.get("shard")
+    if isinstance(planned_as, str) and planned_as != str(shard):
+        raise UsageError(
+            f"this plan is shard {planned_as} alone, so --shard {shard} finds nothing in it; "
+            "drop --shard, or `migrator plan merge` the shards and use the merged plan"
+        )
+    held = plan.selection.get("shards")  # a partial merge lists the shards it holds
+    if isinstance(held, list) and held and Shard.parse(str(held[0])).count == shard.count and str(shard) not in held:
+        raise UsageError(f"shard {shard} is not in this partial plan (it holds {', '.join(map(str, held))})")
+    return shard
 
 
 def open_journal(loaded: LoadedPlan, shard: Shard | None) -> Journal:
@@ -82,9 +99,9 @@ def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedP
         raise UsageError(f"--org {args.org} does not match the plan's org {plan.org}")
     chosen = resolve_api_urls(args.api_url).rest
     if resolve_api_urls(plan.api_url).rest != chosen:
-        flag = "--api-url" if args.api_url else "$GITHUB_API_URL / github.com (no --api-url given)"
+        given = f"--api-url is {chosen}" if args.api_url else f"without --api-url the token goes to {chosen}"
         raise UsageError(
-            f"the plan is for {plan.api_url} but {flag} is {chosen}; "
+            f"the plan is for {plan.api_url}, but {given}; "
             f"pass --api-url {plan.api_url} if that is where your token should go"
         )
     return loaded

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
+from migrator.apply.journal import plan_journals
 from migrator.commands.check import valid_secret_name
 from migrator.commands.common import add_connection_arguments, announce_edits, connect_from
 from migrator.errors import EXIT_OK, UsageError
@@ -46,8 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pick.add_argument("--include", action="append", default=[], metavar="GLOB", help="only repos matching")
     pick.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out repos matching")
     pick.add_argument("--topic", action="append", default=[], help="only repos with this topic (repeatable)")
-    for state in ("archived", "forks", "empty", "disabled"):
-        pick.add_argument(f"--include-{state}", action="store_true", help=f"also scan {state} repositories")
+    for flag, what in (("archived", "archived"), ("forks", "forked"), ("empty", "empty"), ("disabled", "disabled")):
+        pick.add_argument(f"--include-{flag}", action="store_true", help=f"also scan {what} repositories")
     rules = parser.add_argument_group("rules")
     rules.add_argument("--pat-secret", metavar="NAME", help="the org's release PAT secret, when files name none")
     rules.add_argument("--docker-glob", action="append", metavar="GLOB", help="names of possible duplicate workflows")
@@ -60,6 +61,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("plan needs --org ORG (or `migrator plan merge SHARD...` to merge shard plans)")
     shard = Shard.parse(args.shard) if args.shard else None
     plan_id = _valid_plan_id(args.plan_id)
+    if shard and not plan_id:
+        raise UsageError(
+            "--shard needs --plan-id ID, the same for every shard of the plan (branch names embed it), "
+            "e.g. --plan-id acme-2026-12"
+        )
+    if args.out:
+        refuse_applied(args.out)
     pat = valid_secret_name(args.pat_secret)
     settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
     selection = Selection(
@@ -90,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
-    path = write_plan(plan, args.out or default_path(plan, suffix=f".{shard.slug}" if shard else ""))
+    path = args.out or refuse_applied(default_path(plan, suffix=f".{shard.slug}" if shard else ""))
+    path = write_plan(plan, path)
     usage = reader.usage
     log.info(
         "usage",
@@ -126,7 +135,18 @@ def _merge(args: argparse.Namespace) -> int:
     plan = merge_plans([(str(item.path), item.plan) for item in loaded], allow_partial=args.partial)
     for item in loaded:
         announce_edits(item)
-    path = write_plan(plan, args.merge_out or args.out or default_path(plan))
+    path = write_plan(plan, refuse_applied(args.merge_out or args.out or default_path(plan)))
     print(path)
     print(f"{short(plan)}; merged from {len(loaded)} shard(s); review it with `migrator show {path}`")
     return EXIT_OK
+
+
+def refuse_applied(path: Path) -> Path:
+    """A plan that has been applied is the record rollback and status work from: never overwrite it."""
+    journals = plan_journals(path)
+    if journals:
+        raise UsageError(
+            f"{path} has been applied (journal {journals[0].name}); write the new plan elsewhere with --out, "
+            "or roll back and remove the old one first"
+        )
+    return path

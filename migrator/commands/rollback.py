@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
     announce_edits(loaded)
-    shard = shard_from(args)
+    shard = shard_from(args, plan)
     journal = open_journal(loaded, shard)
     touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
     if args.repo:
@@ -49,13 +49,14 @@ def run(args: argparse.Namespace) -> int:
         touched = [r for r in touched if r.name.lower() in wanted or r.name.split("/", 1)[1].lower() in wanted]
     if not touched:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
-    client = connect_from(args, api_url=plan.api_url)
     pacer = Pacer(PaceSettings(min_interval=args.min_interval))
+    client = connect_from(args, api_url=plan.api_url)
     outcomes = [RepoRollback(plan, repo, client, journal, pacer, args.include_review).run() for repo in touched]
     if args.output_format == "json":
         print(json.dumps({"journal": str(journal.path), "repos": [asdict(o) for o in outcomes]}, indent=2))
     else:
         width = max([len(o.repo) for o in outcomes] + [10])
+        print(f"{'repository':<{width}}  {'rollback':<16} {'PR':<6} detail")
         for o in outcomes:
             pr = f"#{o.pr_number}" if o.pr_number else "-"
             print(f"{o.repo:<{width}}  {o.status:<16} {pr:<6} {o.detail}")

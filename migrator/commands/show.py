@@ -17,15 +17,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("plan", type=Path, metavar="PLAN", help="a plan file written by `migrator plan`")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text", dest="output_format")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    parser.add_argument("--no-diff", action="store_true", help="summary only")
+    parser.add_argument("--no-diff", action="store_true", help="summary only (every format)")
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = read_plan(args.plan)
     if args.output_format == "json":
-        sys.stdout.write(json.dumps(as_json(loaded), indent=2) + "\n")
+        sys.stdout.write(json.dumps(as_json(loaded, diffs=not args.no_diff), indent=2) + "\n")
     elif args.output_format == "markdown":
-        sys.stdout.write(as_markdown(loaded))
+        sys.stdout.write(as_markdown(loaded, diffs=not args.no_diff))
     else:
         colour = args.color == "always" or (
             args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ

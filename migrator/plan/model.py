@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from migrator.workflow.edit import unified_diff
+
 FORMAT_VERSION = 1
 BRANCH_PREFIX = "migrator/"
 
@@ -44,6 +46,12 @@ class Change:
 
     def edited(self) -> bool:
         return self.enabled != self.default_enabled
+
+    def review_diff(self) -> str:
+        """What `--include-review` writes on top of `after`; shown to reviewers, since it is never stored."""
+        if self.after_with_review is None:
+            return ""
+        return unified_diff(self.path, self.after, self.after_with_review)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,7 @@ from typing import Any
 from migrator.errors import InputError
 from migrator.model import WORKFLOWS_DIR, git_blob_sha, is_workflow_path
 from migrator.plan.model import BRANCH_PREFIX, FORMAT_VERSION, Plan, digest_of, from_dict, to_dict
+from migrator.workflow.edit import unified_diff
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 MAX_FILE_CHARS = 1_000_000
@@ -63,12 +64,12 @@ def read_plan(path: Path) -> LoadedPlan:
         )
     _validate_schema(path, data)
     _validate_paths(path, data)
-    _validate_consistency(path, data)
     if data["digest"] != digest_of(data):
         raise InputError(
             f"{path} was changed beyond its `enabled` switches (digest mismatch); "
             "re-run `migrator plan` to get a fresh plan"
         )
+    _validate_consistency(path, data)
     return LoadedPlan(from_dict(data), path, tuple(_edits(data)))
 
 
@@ -92,8 +93,10 @@ def _load_json(path: Path) -> Any:
         ) from None
     except json.JSONDecodeError as error:
         raise InputError(
-            f"plan {path} is not valid JSON ({error.msg} at line {error.lineno}); re-run `migrator plan`"
+            f"plan {path} is not valid JSON ({error.msg}, line {error.lineno}); re-run `migrator plan`"
         ) from None
+    except RecursionError:
+        raise InputError(f"plan {path} is nested too deeply to be a plan; re-run `migrator plan`") from None
 
 
 class DuplicateKey(ValueError):
@@ -177,6 +180,8 @@ def _change_problem(change: dict[str, Any]) -> str | None:
         return f"{where}: the recorded content is not text any file could hold"
     if git_blob_sha(before) != change["blob_before"]:
         return f"{where}: the recorded content is not the blob {change['blob_before'][:10]} it claims to be"
+    if change["diff"] != unified_diff(where, change["before"], change["after"]):
+        return f"{where}: the diff reviewers read is not the change apply would write"
     return None
 
 

@@ -39,8 +39,8 @@ def summary(loaded: LoadedPlan) -> dict[str, Any]:
     }
 
 
-def as_json(loaded: LoadedPlan) -> dict[str, Any]:
-    return {
+def as_json(loaded: LoadedPlan, *, diffs: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "summary": summary(loaded),
         "repos": [
             {
@@ -58,6 +58,7 @@ def as_json(loaded: LoadedPlan) -> dict[str, Any]:
                         "rules": list(c.rules),
                         "reasons": list(c.reasons),
                         "diff": c.diff,
+                        "review_diff": c.review_diff(),
                     }
                     for c in repo.changes
                 ],
@@ -67,6 +68,11 @@ def as_json(loaded: LoadedPlan) -> dict[str, Any]:
         "skipped": [{"repo": n, "reason": w} for n, w in loaded.plan.skipped],
         "notices": [{"repo": n, "message": m} for n, m in loaded.plan.notices],
     }
+    if not diffs:
+        for repo in body["repos"]:
+            for change in repo["changes"]:
+                del change["diff"], change["review_diff"]
+    return body
 
 
 def as_text(loaded: LoadedPlan, *, colour: bool, diffs: bool = True) -> str:
@@ -92,11 +98,13 @@ def as_text(loaded: LoadedPlan, *, colour: bool, diffs: bool = True) -> str:
                 lines.append(f"-- {change.action} {change.path}  ({change.disposition.value}){flag}")
                 lines += [f"   {reason}" for reason in change.reasons]
                 lines += _diff_lines(change.diff, colour)
+                if change.after_with_review is not None:
+                    lines += ["   with --include-review, also:", *_diff_lines(change.review_diff(), colour)]
     lines += _section("notices", [f"{repo}: {message}" for repo, message in loaded.plan.notices])
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(loaded: LoadedPlan) -> str:
+def as_markdown(loaded: LoadedPlan, *, diffs: bool = True) -> str:
     facts = summary(loaded)
     lines = [
         f"## migrator plan `{facts['plan_id']}`",
@@ -112,13 +120,16 @@ def as_markdown(loaded: LoadedPlan) -> str:
         lines += ["", "**Blocked**", "", *[f"- {n} × {why}" for why, n in facts["blocked_reasons"].items()]]
     if facts["reviewer_edits"]:
         lines += ["", "**Reviewer edits**", "", *[f"- {edit}" for edit in facts["reviewer_edits"]]]
-    for repo in loaded.plan.repos:
+    for repo in loaded.plan.repos if diffs else ():
         lines += ["", f"### {repo.name}" + ("" if repo.enabled else " (disabled)"), ""]
         lines += [f"> ⚠️ {w}" for w in repo.warnings]
         for change in repo.changes:
             lines += [f"- **{change.action}** `{change.path}` ({change.disposition.value})"]
             lines += [f"  - {reason}" for reason in change.reasons]
             lines += ["", "```diff", change.diff.rstrip("\n"), "```", ""]
+            if change.after_with_review is not None:
+                review = change.review_diff().rstrip("\n")
+                lines += ["  With `--include-review`, also:", "", "```diff", review, "```", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -103,6 +103,8 @@ TAMPERINGS: dict[str, tuple[Tamper, str]] = {
     "modify without content": (lambda d: first_change(d).update(after=None), "does not match"),
     "forged rollback content": (lambda d: first_change(d).update(before="evil"), "not the blob"),
     "edit beyond the switches": (lambda d: first_change(d).update(after="evil"), "digest mismatch"),
+    # a reviewer reads the diff; apply writes `after`: they must be the same change
+    "content that is not the diff": (lambda d: first_change(d).update(after="evil"), "not the change apply would"),
 }
 
 
@@ -133,6 +135,7 @@ def test_tampered_plans_are_refused_before_any_request(
         (b"{nope", "not valid JSON"),
         (b"[]", "schema"),
         (b'{"format_version": 1, "format_version": 1}', "repeats the key 'format_version'"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
 def test_unreadable_plans_are_one_line_exit_2(
@@ -170,7 +173,7 @@ def test_a_plan_for_another_org_or_server_is_refused(
     monkeypatch.setenv("GITHUB_API_URL", "https://api.github.com")
     sandbox.clear_requests()
     assert main(["--quiet", command, str(path)]) == 2
-    assert "no --api-url given" in capsys.readouterr().err
+    assert "without --api-url the token goes to https://api.github.com" in capsys.readouterr().err
     assert sandbox.requests() == []
 
 
@@ -193,3 +196,12 @@ def test_a_reviewers_switch_edits_are_applied_and_shown(
     assert readme_on_branch.sha == readme["blob_before"]  # the disabled change was not made
     assert main(["--quiet", "rollback", str(path), "--api-url", sandbox.url, "--min-interval", "0"]) == 0
     assert edit in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--per-minute", "0"], ["--per-hour", "-1"], ["--min-interval", "-5"]])
+def test_impossible_pacing_is_one_line_before_any_request(
+    sandbox: Sandbox, good_plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str]
+) -> None:
+    path = write(tmp_path, json.loads(json.dumps(good_plan)))
+    code, err = refused(sandbox, capsys, path, "apply", *flags)
+    assert code == 2 and err.startswith("migrator: error: pacing needs --per-minute")

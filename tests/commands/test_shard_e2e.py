@@ -176,3 +176,45 @@ def test_the_planner_skips_what_vanished_with_the_reason_and_plans_the_rest(sand
     assert skipped["acme/reference-0"].startswith("its default branch main was deleted while the plan was read")
     assert skipped["acme/cross-file-1"].startswith("deleted or renamed while the plan was read")
     assert {"acme/reference-1", "acme/cross-file-0"} <= {r.name for r in plan.repos}
+
+
+def test_sharding_mistakes_are_one_line_refusals(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(sandbox, "plan", "--org", "acme", "--shard", "1/2", "-o", str(tmp_path / "x.json")) == 2
+    assert "--shard needs --plan-id ID" in capsys.readouterr().err
+    one, _ = plan_in_shards(sandbox, tmp_path, 2)
+    capsys.readouterr()
+    # a shard plan holds only its own repositories: applying another shard of it would find nothing
+    assert cli(sandbox, "apply", str(one), "--shard", "2/2", "--min-interval", "0") == 2
+    assert "this plan is shard 1/2 alone" in capsys.readouterr().err
+    partial = tmp_path / "partial.json"
+    assert main(["--quiet", "plan", "merge", str(one), "--partial", "-o", str(partial)]) == 0
+    capsys.readouterr()
+    assert cli(sandbox, "apply", str(partial), "--shard", "2/2", "--min-interval", "0") == 2
+    assert "shard 2/2 is not in this partial plan (it holds 1/2)" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.journal.jsonl"))  # nothing was started
+
+
+def test_an_applied_plan_is_never_overwritten(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "plan.json"
+    assert cli(sandbox, "plan", "--org", "acme", "--repo", "reference-0", "-o", str(path)) == 0
+    assert cli(sandbox, "apply", str(path), "--min-interval", "0") == 0
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert cli(sandbox, "plan", "--org", "acme", "-o", str(path)) == 2
+    assert "has been applied (journal plan.json.journal.jsonl)" in capsys.readouterr().err
+    shards = plan_in_shards(sandbox, tmp_path, 1)
+    assert main(["--quiet", "plan", "merge", *map(str, shards), "-o", str(path)]) == 2
+    assert path.read_bytes() == before
+
+
+def test_an_empty_shard_says_so(sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "plan.json"
+    assert cli(sandbox, "plan", "--org", "acme", "--repo", "reference-0", "-o", str(path)) == 0
+    empty = next(k for k in range(1, 9) if not Shard(k, 8).contains("acme/reference-0"))
+    capsys.readouterr()
+    assert cli(sandbox, "apply", str(path), "--shard", f"{empty}/8", "--min-interval", "0") == 0
+    assert capsys.readouterr().out.startswith("no enabled repository in this selection; nothing to apply; journal: ")
