@@ -40,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
         _say(2, "Plan: read every repository in bulk (GraphQL), run the rules, write a reviewable plan file.")
         _run(migrator, ["plan", "--org", ORG, "--out", str(plan), *api])
         _say(3, "Show: what the plan would change and why (safe, review, blocked), with the diffs.")
-        _run(migrator, ["show", str(plan), "--no-diff"])
-        _run(migrator, ["show", str(plan), "--color", "always" if sys.stdout.isatty() else "never"], tail=18)
+        _run(migrator, ["show", str(plan), "--color", "always" if sys.stdout.isatty() else "never"], tail=30)
         _say(4, "Apply: one branch, one verified commit and one pull request per repository, paced and journaled.")
         _run(migrator, ["apply", str(plan), "--min-interval", "0.25", *api], expect=(0, 1))
         _say(5, f"A reviewer merges the pull request in {ORG}/api; then status reads every PR and its checks.")
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         _run(migrator, ["status", str(plan), *api])
         _say(6, "Rollback: close the open PRs and delete their branches; open a revert PR for the merged one.")
         _run(migrator, ["rollback", str(plan), "--min-interval", "0.25", *api])
-        _say(7, "Status again: every PR is closed, and the revert waits for review. Done.")
+        _say(7, "Status again: the open PRs are closed, the merged one stays merged, its revert PR waits. Done.")
         _run(migrator, ["status", str(plan), *api])
         print(
             "\nAgainst a real organisation: export GITHUB_TOKEN=…; migrator plan --org YOUR_ORG; "

@@ -49,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
     width = max([len(s.repo) for s in statuses] + [10])
     print(f"{'repository':<{width}}  {'PR':<6} {'state':<7} {'review':<18} {'mergeable':<11} checks")
     for s in statuses:
-        checks = ", ".join(f"{c.name}: {c.state}" for c in s.checks) or "-"
+        checks = ", ".join(f"{c.name}: {c.state}" for c in s.checks)
+        summary = f"{s.rollup or '-'} ({checks})" if s.rollup or checks else "none reported"
         print(
             f"{s.repo:<{width}}  #{s.number:<5} {s.state:<7} {s.review_decision or '-':<18} "
-            f"{s.mergeable or '-':<11} {s.rollup or '-'} ({checks})"
+            f"{s.mergeable or '-':<11} {summary}"
         )
     without = sorted(name for name, state in journal.repos.items() if not state.pr_number)
     for name in without:

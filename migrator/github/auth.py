@@ -64,7 +64,7 @@ class AppCredentials:
     app_id: str
     private_key: str
     installation_id: int
-    source: str = "GitHub App"
+    source: str = "the GitHub App's --app-id, --app-key and --installation-id"
 
     def __post_init__(self) -> None:
         register_secret(self.private_key)

@@ -32,11 +32,16 @@ def summary(loaded: LoadedPlan) -> dict[str, Any]:
         "repos_skipped": len(plan.skipped),
         "notices": len(plan.notices),
         "changes": {rule: {d.value: counts[d.value] for d in Disposition} for rule, counts in sorted(by_rule.items())},
-        "blocked_reasons": dict(sorted(blocked.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "blocked_reasons": _by_count(blocked),
+        "skipped_reasons": _by_count(Counter(reason for _, reason in plan.skipped)),
         "reviewer_edits": list(loaded.edits),
         "warnings": [f"{repo.name}: {w}" for repo in plan.repos for w in repo.warnings],
         "usage": dict(plan.usage),
     }
+
+
+def _by_count(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def as_json(loaded: LoadedPlan, *, diffs: bool = True) -> dict[str, Any]:
@@ -86,6 +91,7 @@ def as_text(loaded: LoadedPlan, *, colour: bool, diffs: bool = True) -> str:
         *_table(facts["changes"]),
     ]
     lines += _section("blocked", [f"{n:>4}  {why}" for why, n in facts["blocked_reasons"].items()])
+    lines += _section("skipped", [f"{n:>4}  {why}" for why, n in facts["skipped_reasons"].items()])
     lines += _section("reviewer edits", facts["reviewer_edits"])
     lines += _section("warnings", facts["warnings"])
     if diffs:
