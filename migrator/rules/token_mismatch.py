@@ -22,36 +22,45 @@ RULE_ID = "token-mismatch"
 
 def check(ctx: RepoContext) -> list[Finding]:
     findings: list[Finding] = []
+    # Jobs that share a site (an aliased job, a workflow-level env) get one finding naming every job.
+    shared: dict[tuple[Location, tuple[TextEdit, ...]], list[ReleaseJob]] = {}
+    sites: dict[tuple[Location, tuple[TextEdit, ...]], tuple[PatChoice, Site]] = {}
     for job in analyse(ctx):
         if job.pat is None:
             findings.extend(_no_pat_note(job))
             continue
         for site in job.sites:
-            finding = _finding(job, job.pat, site)
-            if finding is not None:
-                findings.append(finding)
+            edits = _edits(job, job.pat, site)
+            if edits is not None:
+                key = (_location(job, site, edits), tuple(edits))
+                shared.setdefault(key, []).append(job)
+                sites.setdefault(key, (job.pat, site))
+    for key, jobs in shared.items():
+        pat, site = sites[key]
+        findings.append(_finding(jobs, pat, site, *key))
     return findings
 
 
-def _finding(job: ReleaseJob, pat: PatChoice, site: Site) -> Finding | None:
-    edits = _edits(job, pat, site)
-    if edits is None:
-        return None
+def _finding(
+    jobs: list[ReleaseJob], pat: PatChoice, site: Site, where: Location, edits: tuple[TextEdit, ...]
+) -> Finding:
     reasons = _review_reasons(pat, site)
-    where = _location(job, site, edits)
+    names = ", ".join(f"`{job.job.job_id}`" for job in jobs)
+    one = len(jobs) == 1
+    subject = f"release job {names}" if one else f"release jobs {names}" + (" (one YAML anchor)" if site.shared else "")
     what = (
-        "persists GITHUB_TOKEN for git pushes (no `token:`)"
+        f"{'persists' if one else 'persist'} GITHUB_TOKEN for git pushes (no `token:`)"
         if site.kind is SiteKind.IMPLICIT_CHECKOUT
-        else f"uses GITHUB_TOKEN ({site.kind.value})"
+        else f"{'uses' if one else 'use'} GITHUB_TOKEN ({site.kind.value})"
     )
     message = (
-        f"release job `{job.job.job_id}` {what}, which cannot push past branch protection; "
+        f"{subject} {what}, which cannot push past branch protection; "
         f"the repository's release PAT is {pat.describe()}"
     )
     fix = Fix(
-        description=f"use secrets.{pat.secret} for the {site.kind.value} of release job `{job.job.job_id}`",
+        description=f"use secrets.{pat.secret} for the {site.kind.value} of {subject}",
         safety=Safety.REVIEW if reasons else Safety.SAFE,
-        edits=tuple(edits),
+        edits=edits,
         notes=tuple(reasons),
         requires_secret=pat.secret,
     )
