@@ -27,6 +27,7 @@ from migrator.apply.ports import (
     RepoState,
     StaleHead,
     Throttled,
+    Vanished,
     Writer,
 )
 from migrator.log import get_logger
@@ -132,7 +133,7 @@ class RepoApply:
             self._ensure_branch()
             self._ensure_commit()
             pull = self._ensure_pull()
-        except Stale as stale:
+        except (Stale, Vanished) as stale:
             return self._finish(Status.STALE, f"{stale}; nothing was written: re-run `migrator plan`")
         except Conflict as conflict:
             return self._finish(Status.CONFLICT, f"{conflict}; left untouched")

@@ -25,6 +25,10 @@ class StaleHead(WriteError):
     """createCommitOnBranch's expectedHeadOid no longer matches (GraphQL STALE_DATA)."""
 
 
+class Vanished(WriteError):
+    """The repository's default branch is gone (deleted since the plan): nothing planned applies any more."""
+
+
 class Forbidden(WriteError):
     """403/404 on a write: the token may not write here (no push access, no `workflow` scope, protection)."""
 

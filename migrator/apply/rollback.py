@@ -24,6 +24,7 @@ from migrator.apply.ports import (
     Rejected,
     RepoState,
     Throttled,
+    Vanished,
     Writer,
 )
 from migrator.model import git_blob_sha
@@ -74,6 +75,8 @@ class RepoRollback:
             status, detail, pull = self._undo()
         except Forbidden as denied:
             return self._finish(Status.SKIPPED_BY_PERMISSION.value, str(denied))
+        except Vanished as gone:
+            return self._finish(RollbackStatus.LEFT_ALONE, f"{gone}; nothing was changed")
         except (Ambiguous, Throttled, Rejected) as error:
             return self._finish(Status.FAILED.value, str(error))
         return self._finish(status, detail, pull)

@@ -20,7 +20,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from migrator.apply.ports import Ambiguous, CommitInfo, Forbidden, PullInfo, PullRequestSpec, RepoState, WriteError
+from migrator.apply.ports import (
+    Ambiguous,
+    CommitInfo,
+    Forbidden,
+    PullInfo,
+    PullRequestSpec,
+    RepoState,
+    Vanished,
+    WriteError,
+)
 from migrator.errors import AuthError
 from migrator.github import queries
 from migrator.github.refusals import WIRE_ERRORS, graphql_refusal, http_refusal
@@ -51,7 +60,7 @@ class WriteMethods:
         node = self._read_repository(queries.repo_state(len(paths)), variables, repo, f"reading the state of {repo}")
         default = node.get("defaultBranchRef")
         if not isinstance(default, dict) or not isinstance((default.get("target") or {}).get("oid"), str):
-            raise Forbidden(f"{repo} has no default branch to apply to")
+            raise Vanished(f"{repo} has no default branch any more (deleted since the plan)")
         pulls = node.get("pullRequests") or {}
         return RepoState(
             default_branch=str(default["name"]),

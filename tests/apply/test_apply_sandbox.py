@@ -170,6 +170,24 @@ def test_a_repo_changed_after_the_plan_is_stale_and_untouched(sandbox: Sandbox, 
     assert gh(sandbox, "GET", "/repos/acme/beta/pulls?state=all") == []
 
 
+def test_a_repo_whose_default_branch_was_deleted_since_the_plan_is_stale_and_untouched(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = plan(sandbox, tmp_path)
+    capsys.readouterr()
+    with sandbox.store.lock:
+        beta = sandbox.store.repo("acme", "beta")
+        assert beta is not None
+        del beta.refs["refs/heads/main"]
+    assert apply(sandbox, path, "--format", "json") == 1
+    rows = {row["repo"]: row for row in json.loads(capsys.readouterr().out)["repos"]}
+    assert rows["acme/beta"]["status"] == "stale"
+    assert "no default branch any more" in rows["acme/beta"]["detail"]
+    assert {rows[f"acme/{name}"]["status"] for name in ("alpha", "gamma")} == {"applied"}
+    assert gh(sandbox, "GET", "/repos/acme/beta/git/matching-refs/heads/migrator/") == []
+    assert gh(sandbox, "GET", "/repos/acme/beta/pulls?state=all") == []
+
+
 def test_a_branch_someone_else_made_with_our_name_is_a_conflict(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
