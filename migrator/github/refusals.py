@@ -104,7 +104,7 @@ def graphql_refusal(
         return AlreadyExists(f"{what}: {text}")
     if first.type == "UNPROCESSABLE" and "workflow" not in lowered and "protected" not in lowered:
         return Rejected(f"GitHub rejected {what} ({text})")
-    if first.type in FORBIDDEN_TYPES or "without `workflow` scope" in lowered or "not accessible" in lowered:
+    if first.type in FORBIDDEN_TYPES or "without `workflow" in lowered or "not accessible" in lowered:
         return Forbidden(f"GitHub refused {what} ({first.type or 'error'}: {text})")
     # No type: GitHub's "Something went wrong while executing your query" (often a timeout).
     return Ambiguous(f"{what}: {text}; it may or may not have happened")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from migrator.model import WORKFLOWS_DIR
@@ -11,6 +12,16 @@ from migrator.sandbox.store import HEADS, Power, PullRequest, Repo, Store
 WORKFLOW_REFUSAL = (
     "refusing to allow a Personal Access Token to create or update workflow `{path}` without `workflow` scope"
 )
+APP_WORKFLOW_REFUSAL = (
+    "refusing to allow a GitHub App to create or update workflow `{path}` without `workflows` permission"
+)
+# Who is asking, for GitHub's wording of a refusal: a token, or a GitHub App's installation token. The
+# server sets it for each request (a context variable: every request thread has its own).
+ACTOR_IS_APP: ContextVar[bool] = ContextVar("actor_is_app", default=False)
+
+
+def not_accessible() -> str:
+    return f"Resource not accessible by {'integration' if ACTOR_IS_APP.get() else 'personal access token'}"
 
 
 class OpError(Exception):
@@ -39,7 +50,7 @@ def _diff(before: dict[str, FileEntry], after: dict[str, FileEntry]) -> list[str
 
 def require_write(repo: Repo, power: Power) -> None:
     if not power.can_write:
-        raise OpError(403, "Resource not accessible by personal access token", gql_type="FORBIDDEN")
+        raise OpError(403, not_accessible(), gql_type="FORBIDDEN")
     if repo.meta.archived:
         raise OpError(403, "Repository was archived so is read-only.", gql_type="UNPROCESSABLE")
 
@@ -49,7 +60,8 @@ def require_workflow_power(power: Power, paths: list[str]) -> None:
         return
     touched = [p for p in paths if p.startswith(WORKFLOWS_DIR)]
     if touched:
-        raise OpError(403, WORKFLOW_REFUSAL.format(path=touched[0]), gql_type="FORBIDDEN")
+        refusal = APP_WORKFLOW_REFUSAL if ACTOR_IS_APP.get() else WORKFLOW_REFUSAL
+        raise OpError(403, refusal.format(path=touched[0]), gql_type="FORBIDDEN")
 
 
 def new_changes(repo: Repo, new_sha: str) -> list[str]:

@@ -155,7 +155,7 @@ def _writable(ctx: Ctx, g: dict[str, str]) -> Repo:
 
 def _require_admin(ctx: Ctx) -> None:
     if not ctx.power.is_admin:
-        raise ApiError(403, "Resource not accessible by personal access token")
+        raise ApiError(403, ops.not_accessible())
 
 
 def _non_empty(repo: Repo) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from migrator.sandbox import apps, graphql_api, rest
+from migrator.sandbox import apps, graphql_api, ops, rest
 from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
 from migrator.sandbox.http import ApiError, Request, Response
 from migrator.sandbox.limits import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE, Limits
@@ -125,15 +125,24 @@ class App:
         self, request: Request, power: Power, payload: Any
     ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
         with self.store.lock:
-            if payload is not None or self._graphql_path(request):
-                return self._serve_graphql(request, power, payload)
-            ctx = rest.Ctx(
-                self.store, self.settings, self.limits, request, request.token, power, self._limit_key(request.token)
-            )
+            actor = ops.ACTOR_IS_APP.set(self.store.is_installation_token(request.token))
             try:
-                return rest.dispatch(ctx), None
-            except ApiError as error:
-                return error.response(), None
+                return self._serve_locked(request, power, payload)
+            finally:
+                ops.ACTOR_IS_APP.reset(actor)
+
+    def _serve_locked(
+        self, request: Request, power: Power, payload: Any
+    ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
+        if payload is not None or self._graphql_path(request):
+            return self._serve_graphql(request, power, payload)
+        ctx = rest.Ctx(
+            self.store, self.settings, self.limits, request, request.token, power, self._limit_key(request.token)
+        )
+        try:
+            return rest.dispatch(ctx), None
+        except ApiError as error:
+            return error.response(), None
 
     def _serve_graphql(
         self, request: Request, power: Power, payload: Any

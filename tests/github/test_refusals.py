@@ -43,6 +43,7 @@ def _http(status: int, message: str = "", errors: Any = None, **headers: str) ->
         (_http(422, "Reference does not exist"), Ambiguous),
         (_http(401, "Bad credentials"), AuthError),
         (_http(403, "Resource not accessible by personal access token"), Forbidden),
+        (_http(403, "Resource not accessible by integration"), Forbidden),
         (
             _http(
                 403,
@@ -96,6 +97,14 @@ def test_rate_limits_are_throttled_with_githubs_wait(error: BaseException, wait:
         (GraphQLError("FORBIDDEN", "Resource not accessible by integration"), Forbidden),
         (GraphQLError("INSUFFICIENT_SCOPES", "Your token has not been granted the required scopes"), Forbidden),
         (GraphQLError("NOT_FOUND", "Could not resolve to a Repository with the name 'acme/x'."), Forbidden),
+        (
+            GraphQLError(
+                "",
+                "refusing to allow a GitHub App to create or update workflow `.github/a.yml` "
+                "without `workflows` permission",
+            ),
+            Forbidden,
+        ),
         (
             GraphQLError(
                 "",

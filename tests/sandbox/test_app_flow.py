@@ -309,7 +309,12 @@ def test_permissions_decide_what_a_token_may_write(
     read_only = mint(sandbox, other, clock, app=READ_APP, installation=READ_INSTALLATION)
     assert put(no_workflows, "docs/a.md") == 201
     assert put(no_workflows, ".github/workflows/new.yml") == 403  # no workflows: write, like no `workflow` scope
+    assert sandbox_message(sandbox, no_workflows, ".github/workflows/new.yml") == (
+        "refusing to allow a GitHub App to create or update workflow `.github/workflows/new.yml` "
+        "without `workflows` permission"
+    )
     assert put(read_only, "docs/b.md") == 403
+    assert sandbox_message(sandbox, read_only, "docs/b.md") == "Resource not accessible by integration"
     assert put(full, ".github/workflows/new.yml") == 201
     head = sandbox.store.repo("acme", "beta").branch_sha("main")  # type: ignore[union-attr]
     mutation = (
@@ -322,9 +327,18 @@ def test_permissions_decide_what_a_token_may_write(
         "fileChanges": {"additions": [{"path": ".github/workflows/ci2.yml", "contents": "eDoK"}]},
     }
     _status, answer = graphql(sandbox, no_workflows, mutation, {"input": commit})
-    assert answer["errors"][0]["type"] == "FORBIDDEN" and "workflow" in answer["errors"][0]["message"]
+    assert answer["errors"][0]["type"] == "FORBIDDEN"
+    assert "GitHub App" in answer["errors"][0]["message"] and "`workflows` permission" in answer["errors"][0]["message"]
     _status, answer = graphql(sandbox, full, mutation, {"input": commit})
     assert answer["data"]["createCommitOnBranch"]["commit"]["oid"]
+
+
+def sandbox_message(sandbox: Sandbox, token: str, path: str) -> str:
+    import base64
+
+    body = {"message": "m", "content": base64.b64encode(b"y\n").decode(), "branch": "main"}
+    answer = call(sandbox, "PUT", f"/repos/acme/beta/contents/{path}", f"token {token}", body)[1]
+    return str(answer["message"])
 
 
 def test_pygithubs_own_installation_auth_remints_by_expires_at(seed: Path, key: AppKey, clock: FakeClock) -> None:
