@@ -23,8 +23,7 @@ RULE_ID = "token-mismatch"
 def check(ctx: RepoContext) -> list[Finding]:
     findings: list[Finding] = []
     # Jobs that share a site (an aliased job, a workflow-level env) get one finding naming every job.
-    shared: dict[tuple[Location, tuple[TextEdit, ...]], list[ReleaseJob]] = {}
-    sites: dict[tuple[Location, tuple[TextEdit, ...]], tuple[PatChoice, Site]] = {}
+    shared: dict[tuple[Location, tuple[TextEdit, ...]], tuple[PatChoice, Site, list[ReleaseJob]]] = {}
     for job in analyse(ctx):
         if job.pat is None:
             findings.extend(_no_pat_note(job))
@@ -33,11 +32,8 @@ def check(ctx: RepoContext) -> list[Finding]:
             edits = _edits(job, job.pat, site)
             if edits is not None:
                 key = (_location(job, site, edits), tuple(edits))
-                shared.setdefault(key, []).append(job)
-                sites.setdefault(key, (job.pat, site))
-    for key, jobs in shared.items():
-        pat, site = sites[key]
-        findings.append(_finding(jobs, pat, site, *key))
+                shared.setdefault(key, (job.pat, site, []))[2].append(job)
+    findings.extend(_finding(jobs, pat, site, *key) for key, (pat, site, jobs) in shared.items())
     return findings
 
 
