@@ -1,6 +1,7 @@
 """structlog, configured once per process.
 
-A human console renderer on a TTY, JSON lines otherwise (or with `--log-json`).
+A human console renderer on a TTY, JSON lines otherwise (or with `--log-json`). On a TTY the
+per-repository info lines stay off unless `-v`: the progress line says where the run is.
 Logs go to stderr; results go to stdout. Anything that looks like a token is
 redacted before rendering, whatever key it sits under.
 """
@@ -52,6 +53,13 @@ def _redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, 
     return event_dict
 
 
+def _drop_per_repo_info(_logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """On a terminal, one info line per repository buries the progress line: those wait for `-v`."""
+    if name == "info" and "repo" in event_dict:
+        raise structlog.DropEvent
+    return event_dict
+
+
 class _Stderr:
     """Whatever sys.stderr is when a line is written (tests swap it; a bound stream may be closed by then)."""
 
@@ -76,9 +84,11 @@ def configure(
         if use_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    quiet_repos: list[Any] = [] if use_json or verbose else [_drop_per_repo_info]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            *quiet_repos,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact_processor,

@@ -1,37 +1,154 @@
-"""A one-line progress bar on a TTY (stderr); silent otherwise, where logs tell the story."""
+"""What a person sees on a terminal: one rich console on stderr, a progress line, and the pager.
+
+Off a terminal nothing here draws anything: logs (JSON lines) tell the story, results go to stdout.
+While a progress line is live, rich redirects stderr, so a log line is printed above the bar and
+never glued onto it.
+"""
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from types import TracebackType
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+from rich.progress import Progress as RichProgress
+
+Eta = Callable[[int, int], float | None]  # (done, total) -> seconds left, or None when unknown
 
 
-class ProgressLine:
-    def __init__(self, label: str, *, stream: TextIO | None = None, extra: Callable[[], str] | None = None) -> None:
-        self._stream = stream or sys.stderr
+def console(stream: TextIO | None = None) -> Console:
+    """A console on stderr (resolved at each write, so tests that swap sys.stderr see the output)."""
+    return Console(file=stream, stderr=stream is None, highlight=False, soft_wrap=True)
+
+
+def interactive(stream: TextIO | None = None) -> bool:
+    target = stream or sys.stderr
+    return target.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def duration(seconds: float) -> str:
+    seconds = max(round(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class Progress:
+    """`progress(done, total, item)` draws one line: label, bar, done/total, a single ETA, a note, the item.
+
+    `eta` knows better than the average rate when the pace is set from outside (apply's write pacing);
+    without it the ETA is the remaining items at the rate so far. `note(text)` says what is happening now,
+    such as a wait for a rate limit, until the next item clears it.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        eta: Eta | None = None,
+        extra: Callable[[], str] | None = None,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._label = label
+        self._eta = eta
         self._extra = extra
-        self._enabled = self._stream.isatty()
-        self._last = 0.0
-        self._started = time.monotonic()
+        self._clock = clock
+        self._started = clock()
+        self._enabled = interactive(stream)
+        self._stream = stream
+        self._bar: RichProgress | None = None
+        self._task: Any = None
+        self._note = ""
+        self._done = 0
+        self._total = 0
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
     def __call__(self, done: int, total: int, item: str = "") -> None:
-        now = time.monotonic()
-        if not self._enabled or (now - self._last < 0.1 and done < total):
+        self._done, self._total = done, total
+        if item:
+            self._note = ""
+        self._draw(item)
+
+    def note(self, text: str) -> None:
+        self._note = text
+        self._draw(None)
+
+    def eta_seconds(self) -> float | None:
+        if self._eta is not None:
+            return self._eta(self._done, self._total)
+        elapsed = self._clock() - self._started
+        if self._done <= 0 or elapsed <= 0 or self._total < self._done:
+            return None
+        return (self._total - self._done) * elapsed / self._done
+
+    def _draw(self, item: str | None) -> None:
+        if not self._enabled:
             return
-        self._last = now
-        width = 24
-        filled = width * done // total if total else width
-        rate = done / max(now - self._started, 1e-6)
-        eta = f"{(total - done) / rate:,.0f}s left" if rate and total >= done else ""
-        extra = f" · {self._extra()}" if self._extra else ""
-        line = f"\r{self._label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} {eta}{extra} {item[:40]}"
-        self._stream.write(line.ljust(110)[:140])
-        self._stream.flush()
+        if self._bar is None:
+            self._start()
+        assert self._bar is not None
+        eta = self.eta_seconds()
+        fields: dict[str, Any] = {
+            "eta": f"ETA {duration(eta)}" if eta is not None else "",
+            "extra": " · ".join(part for part in (self._extra() if self._extra else "", self._note) if part),
+        }
+        if item is not None:
+            fields["item"] = item[:48]
+        self._bar.update(self._task, completed=self._done, total=max(self._total, 1), **fields)
+
+    def _start(self) -> None:
+        self._bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[eta]}"),
+            TextColumn("[dim]{task.fields[extra]}"),
+            TextColumn("{task.fields[item]}", markup=False),
+            console=console(self._stream),
+            transient=True,
+            redirect_stdout=False,  # results on stdout stay where they belong
+            redirect_stderr=True,  # logs print above the bar
+        )
+        self._task = self._bar.add_task(self._label, total=max(self._total, 1), eta="", extra="", item="")
+        self._bar.start()
 
     def close(self) -> None:
-        if self._enabled:
-            self._stream.write("\r" + " " * 140 + "\r")
-            self._stream.flush()
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def page(text: str, *, enabled: bool) -> None:
+    """Write `text` to stdout, through $PAGER when stdout is a terminal (as git does: `less -FRX`)."""
+    command = os.environ.get("MIGRATOR_PAGER", os.environ.get("PAGER", "less"))
+    if not (enabled and sys.stdout.isatty()) or command.strip() in {"", "cat"}:
+        sys.stdout.write(text)
+        return
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        pager = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, env=env)
+    except OSError:
+        sys.stdout.write(text)
+        return
+    assert pager.stdin is not None
+    try:
+        pager.stdin.write(text.encode("utf-8", "replace"))
+        pager.stdin.close()
+    except BrokenPipeError:  # the reader quit the pager early
+        pass
+    pager.wait()

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from migrator.apply.executor import ApplyOptions, Outcome, apply_plan
+from migrator.apply.executor import ApplyOptions, Outcome, apply_plan, selected_changes
 from migrator.apply.pacing import Pacer, PaceSettings
 from migrator.commands.common import (
     add_connection_arguments,
@@ -22,9 +22,19 @@ from migrator.commands.common import (
     shard_from,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from migrator.plan.model import RepoPlan
+from migrator.model import is_workflow_path
+from migrator.permissions import refuse_unless_able
+from migrator.plan.model import Disposition, Plan, RepoPlan
 from migrator.plan.shard import Shard
-from migrator.progress import ProgressLine
+from migrator.progress import Eta, Progress
+from migrator.state import record_apply
+
+EXAMPLES = """\
+  $ migrator apply plan.json --dry-run        # what apply would do; writes nothing
+  $ migrator apply plan.json --limit 5        # a canary: the first five repositories
+  $ migrator apply plan.json --repo api --label ci --reviewer octocat
+  $ migrator apply plan.json                  # the rest; re-running resumes
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -58,32 +68,53 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
 
 
+@dataclass(frozen=True)
+class Selected:
+    repos: list[RepoPlan]
+    left: int  # enabled repositories of the selection that --limit held back
+
+
 def selected_repos(
     repos: tuple[RepoPlan, ...], names: list[str], limit: int | None, shard: Shard | None = None
-) -> list[RepoPlan]:
+) -> Selected:
     chosen = [r for r in repos if r.enabled and (shard is None or shard.contains(r.name))]
     if names:
-        wanted = {n.lower() for n in names}
-        chosen = [r for r in chosen if r.name.lower() in wanted or r.name.split("/", 1)[1].lower() in wanted]
+        chosen = [r for r in chosen if matches(r.name, names)]
         if not chosen:
             raise UsageError(f"none of {', '.join(names)} is an enabled repository of this plan")
     if limit is not None:
         if limit < 1:
             raise UsageError("--limit must be at least 1")
-        chosen = chosen[:limit]
-    return chosen
+        return Selected(chosen[:limit], max(len(chosen) - limit, 0))
+    return Selected(chosen, 0)
+
+
+def matches(full_name: str, names: list[str]) -> bool:
+    """`--repo` takes `org/repo` or the bare name, case-insensitively."""
+    wanted = {n.lower() for n in names}
+    return full_name.lower() in wanted or full_name.split("/", 1)[1].lower() in wanted
+
+
+def needs_workflow_power(repos: list[RepoPlan], *, include_review: bool) -> bool:
+    return any(is_workflow_path(c.path) for r in repos for c in selected_changes(r, include_review=include_review))
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, args.plan)
     plan = loaded.plan
     shard = shard_from(args, plan)
-    repos = selected_repos(plan.repos, args.repo, args.limit, shard)
+    selected = selected_repos(plan.repos, args.repo, args.limit, shard)
+    repos = selected.repos
     announce_edits(loaded)
+    if not repos:
+        return nothing_to_apply(plan, shard)
     pacer = Pacer(PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval))
     client = connect_from(args, api_url=plan.api_url)
+    if not args.dry_run:
+        workflows = needs_workflow_power(repos, include_review=args.include_review)
+        refuse_unless_able(client.token_info(), plan.token, command="apply", workflows=workflows)
+        record_apply(loaded.path, plan_id=plan.plan_id, org=plan.org)
     journal = open_journal(loaded, shard)
-    progress = ProgressLine("applying", extra=lambda: f"ETA {pacer.eta(3 * len(repos) - pacer.writes):,.0f}s")
     options = ApplyOptions(
         include_review=args.include_review,
         dry_run=args.dry_run,
@@ -92,21 +123,40 @@ def run(args: argparse.Namespace) -> int:
         reviewers=tuple(args.reviewer),
         team_reviewers=tuple(args.team_reviewer),
     )
-    try:
+    eta = pacing_eta(pacer, writes_per_repo=3)
+    with Progress("applying" if not args.dry_run else "dry run", eta=eta) as progress:
         outcomes = apply_plan(plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress)
-    finally:
-        progress.close()
-    report(outcomes, args.output_format, journal.path)
+    report(outcomes, args.output_format, None if args.dry_run else journal.path)
+    if selected.left:
+        print(
+            f"{selected.left} more enabled repositories remain beyond --limit {args.limit}; "
+            f"run `migrator apply {loaded.path}` without --limit (or with a larger one) to continue"
+        )
     return EXIT_OK if all(o.status.ok for o in outcomes) else EXIT_FINDINGS
 
 
-def report(outcomes: list[Outcome], output_format: str, journal: Path) -> None:
+def pacing_eta(pacer: Pacer, *, writes_per_repo: int) -> Eta:
+    """The one ETA: the writes still to make at the pace the pacer allows (not the average so far)."""
+    return lambda done, total: pacer.eta(max(writes_per_repo * total - pacer.writes, 0)) if total else None
+
+
+def nothing_to_apply(plan: Plan, shard: Shard | None) -> int:
+    """No enabled repository: say why. A plan whose every change is blocked is a failure (exit 1)."""
+    changes = [c for r in plan.repos for c in r.changes]
+    if changes and all(c.disposition is Disposition.BLOCKED for c in changes):
+        reasons = sorted({reason for c in changes for reason in c.reasons})
+        print(f"every change of this plan is blocked, so nothing can be applied: {'; '.join(reasons)}")
+        return EXIT_FINDINGS
+    where = f"shard {shard}" if shard else "this selection"
+    print(f"no enabled repository in {where}; nothing to apply (enable some in the plan, or --include-review)")
+    return EXIT_OK
+
+
+def report(outcomes: list[Outcome], output_format: str, journal: Path | None) -> None:
+    """`journal` is None for a dry run, which writes none."""
     if output_format == "json":
         rows = [{**asdict(o), "status": o.status.value} for o in outcomes]
-        print(json.dumps({"journal": str(journal), "repos": rows}, indent=2))
-        return
-    if not outcomes:
-        print(f"no enabled repository in this selection; nothing to apply; journal: {journal}")
+        print(json.dumps({"journal": str(journal) if journal else None, "repos": rows}, indent=2))
         return
     width = max([len(o.repo) for o in outcomes] + [10])
     print(f"{'repository':<{width}}  {'status':<22} {'pull request':<12} detail")
@@ -116,4 +166,5 @@ def report(outcomes: list[Outcome], output_format: str, journal: Path) -> None:
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status.value] = counts.get(o.status.value, 0) + 1
-    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f"; journal: {journal}")
+    where = f"; journal: {journal}" if journal else "; dry run: nothing written, no journal"
+    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + where)

@@ -37,6 +37,14 @@ class CheckOptions:
     default_branch: str | None
 
 
+EXAMPLES = """\
+  $ migrator check ~/src/app                  # findings, one a line
+  $ migrator check ~/src/app --diff           # and the fixes as a diff
+  $ migrator check ~/src/* --fix              # write the safe fixes
+  $ migrator check . --format json --pat-secret RELEASE_PAT
+"""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a repository checkout")
     parser.add_argument("--diff", action="store_true", help="print the unified diff of the fixes")

@@ -4,19 +4,51 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from migrator.apply.journal import JOURNAL_SUFFIX, Journal, journal_path, plan_journals, plan_of_journal
+from migrator.apply.journal import (
+    JOURNAL_SUFFIX,
+    Journal,
+    journal_path,
+    plan_journals,
+    plan_of_journal,
+    read_events,
+)
 from migrator.errors import UsageError
+from migrator.paths import readable_file
 from migrator.plan.model import Plan
 from migrator.plan.planfile import LoadedPlan, read_plan
 from migrator.plan.shard import Shard
+from migrator.state import last_apply
 
 if TYPE_CHECKING:
     from migrator.github import GitHubClient
 
 PLANS_DIR = Path("plans")
+
+
+def global_flags(*, suppress: bool) -> argparse.ArgumentParser:
+    """-v/-q/--log-json, valid anywhere: a command's copy must not reset what was given before it."""
+    default: Any = argparse.SUPPRESS if suppress else False
+    flags = argparse.ArgumentParser(add_help=False)
+    group = flags.add_argument_group("global flags")
+    group.add_argument("-v", "--verbose", action="store_true", default=default, help="log debug events")
+    group.add_argument("-q", "--quiet", action="store_true", default=default, help="log only warnings and errors")
+    group.add_argument("--log-json", action="store_true", default=default, help="log JSON lines even on a terminal")
+    return flags
+
+
+def command_parser_options(help_text: str, examples: str) -> dict[str, Any]:
+    """`add_parser` keywords every command and nested command (`plan merge`) shares: help, EXAMPLES, global flags."""
+    return {
+        "help": help_text,
+        "description": help_text[:1].upper() + help_text[1:] + ".",
+        "epilog": "examples:\n" + examples.rstrip("\n"),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+        "parents": [global_flags(suppress=True)],
+    }
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,11 +73,41 @@ def connect_from(args: argparse.Namespace, *, api_url: str | None = None) -> Git
     )
 
 
-def latest_applied_plan(directory: Path = PLANS_DIR) -> Path:
-    journals = sorted(directory.glob(f"*{JOURNAL_SUFFIX}"), key=lambda p: p.stat().st_mtime)
+@dataclass(frozen=True)
+class PlanChoice:
+    path: Path
+    applied_at: str | None  # when its apply started, if it was applied
+    how: str  # how it was found, for the line that names it
+
+
+def choose_plan(given: Path | None) -> PlanChoice:
+    """PLAN when given; else the last apply recorded in the user's state; else the newest journal under plans/."""
+    if given is not None:
+        return PlanChoice(given, first_applied_at(given), "given")
+    last = last_apply()
+    if last is not None:
+        if not last.plan.is_file():
+            raise UsageError(f"the last apply was of {last.plan}, which no longer exists; pass the PLAN to act on")
+        return PlanChoice(last.plan, last.applied_at, "the last apply")
+    journals = sorted(PLANS_DIR.glob(f"*{JOURNAL_SUFFIX}"), key=lambda p: p.stat().st_mtime)
     if not journals:
-        raise UsageError(f"no journal under {directory}/: nothing has been applied yet; pass a PLAN")
-    return plan_of_journal(journals[-1])
+        raise UsageError(
+            "no apply is recorded (nor any journal under plans/): nothing has been applied yet; pass a PLAN"
+        )
+    plan = plan_of_journal(journals[-1])
+    return PlanChoice(plan, first_applied_at(plan), f"the newest journal under {PLANS_DIR}/")
+
+
+def first_applied_at(plan: Path) -> str | None:
+    stamps = [str(e["at"]) for journal in plan_journals(plan) for e in read_events(journal) if e.get("at")]
+    return min(stamps) if stamps else None
+
+
+def name_plan(command: str, choice: PlanChoice) -> None:
+    """Status and rollback always say which plan they act on, and when it was applied."""
+    when = f"applied {choice.applied_at}" if choice.applied_at else "not applied yet"
+    found = "" if choice.how == "given" else f"; {choice.how}"
+    print(f"{command}: plan {choice.path.resolve()} ({when}{found})", file=sys.stderr)
 
 
 def announce_edits(loaded: LoadedPlan) -> None:
@@ -93,7 +155,7 @@ def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedP
     """
     from migrator.github.urls import resolve_api_urls  # stdlib only: no PyGithub import
 
-    loaded = read_plan(plan_path or latest_applied_plan())
+    loaded = read_plan(readable_file(plan_path or choose_plan(None).path, "plan"))
     plan = loaded.plan
     if getattr(args, "org", None) and args.org.lower() != plan.org.lower():
         raise UsageError(f"--org {args.org} does not match the plan's org {plan.org}")

@@ -24,6 +24,12 @@ from migrator.errors import EXIT_OK, RemoteError
 STEPS = 7
 
 
+EXAMPLES = """\
+  $ migrator demo                             # the whole flow against a local GitHub, narrated
+  $ migrator demo --keep /tmp/demo            # keep the seed, plan and journal
+"""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the seed, plan and journal in DIR")
 

@@ -13,18 +13,33 @@ from pathlib import Path
 from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
 from migrator.apply.journal import plan_journals
 from migrator.commands.check import valid_secret_name
-from migrator.commands.common import add_connection_arguments, announce_edits, connect_from
-from migrator.errors import EXIT_OK, UsageError
+from migrator.commands.common import add_connection_arguments, announce_edits, command_parser_options, connect_from
+from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.log import get_logger
+from migrator.paths import readable_file, writable_file
 from migrator.plan.merge import merge_plans
+from migrator.plan.model import Disposition, Plan
 from migrator.plan.planfile import default_path, read_plan, write_plan
 from migrator.plan.render import short
 from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
-from migrator.progress import ProgressLine
+from migrator.progress import Progress
 
 PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+EXAMPLES = """\
+  $ migrator plan --org acme                          # writes plans/acme-<UTC time>.json
+  $ migrator plan --org acme -o plan.json --repo api --repo web
+  $ migrator plan --org acme --include 'svc-*' --exclude '*-archive' --topic release
+  $ migrator plan --org acme --shard 1/4 --plan-id acme-2026-12 -o shard-1.json
+  $ migrator plan merge shard-*.json -o plan.json
+"""
+MERGE_EXAMPLES = """\
+  $ migrator plan merge shard-1.json shard-2.json shard-3.json shard-4.json -o plan.json
+  $ migrator plan merge shard-*.json --partial -o plan.json   # some shards failed; merge the rest
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +50,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--shard", metavar="K/N", help="plan only shard K of N (a stable hash of each repo name); use one --plan-id"
     )
     actions = parser.add_subparsers(dest="plan_action", metavar="[merge]", title="merging shards", required=False)
-    merge = actions.add_parser("merge", help="merge shard plans into one plan", description="merge shard plans")
+    merge = actions.add_parser("merge", **command_parser_options("merge shard plans into one plan", MERGE_EXAMPLES))
+    merge.set_defaults(_parser=merge)
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD", help="plans written with --shard K/N")
     merge.add_argument(
         "--out", "-o", dest="merge_out", type=Path, metavar="PLAN", help="the merged plan (default plans/<id>.json)"
@@ -67,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             "e.g. --plan-id acme-2026-12"
         )
     if args.out:
-        refuse_applied(args.out)
+        refuse_applied(writable_file(args.out, "--out"))
     pat = valid_secret_name(args.pat_secret)
     settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
     selection = Selection(
@@ -82,8 +98,7 @@ def run(args: argparse.Namespace) -> int:
     )
     reader = connect_from(args)
     log = get_logger(step="plan")
-    progress = ProgressLine("scanning", extra=lambda: f"{reader.usage.requests} requests")
-    try:
+    with Progress("scanning", extra=lambda: f"{reader.usage.requests} requests") as progress:
         plan = scan(
             reader,
             ScanOptions(
@@ -96,9 +111,9 @@ def run(args: argparse.Namespace) -> int:
             ),
             progress=progress,
         )
-    finally:
-        progress.close()
-    path = args.out or refuse_applied(default_path(plan, suffix=f".{shard.slug}" if shard else ""))
+    path = args.out or refuse_applied(
+        writable_file(default_path(plan, suffix=f".{shard.slug}" if shard else ""), "plan file")
+    )
     path = write_plan(plan, path)
     usage = reader.usage
     log.info(
@@ -115,7 +130,17 @@ def run(args: argparse.Namespace) -> int:
         f"GitHub usage: {usage.requests} requests ({usage.graphql_requests} GraphQL, {usage.rest_requests} REST), "
         f"{usage.graphql_points} GraphQL points, {usage.retries} retries"
     )
-    return EXIT_OK
+    return _verdict(plan)
+
+
+def _verdict(plan: Plan) -> int:
+    """A plan in which every change is blocked can do nothing: say so, with the reasons, and exit 1."""
+    changes = [c for r in plan.repos for c in r.changes]
+    if not changes or any(c.disposition is not Disposition.BLOCKED for c in changes):
+        return EXIT_OK
+    reasons = sorted({reason for c in changes for reason in c.reasons})
+    print(f"every change of this plan is blocked: {'; '.join(reasons)}")
+    return EXIT_FINDINGS
 
 
 def _valid_plan_id(plan_id: str | None) -> str | None:
@@ -131,11 +156,14 @@ def _valid_plan_id(plan_id: str | None) -> str | None:
 def _merge(args: argparse.Namespace) -> int:
     if args.org or args.shard or args.plan_id:
         raise UsageError("`plan merge` takes shard plans only; --org, --shard and --plan-id come from them")
-    loaded = [read_plan(path) for path in args.shards]
+    given = args.merge_out or args.out
+    if given:
+        refuse_applied(writable_file(given, "--out"))
+    loaded = [read_plan(readable_file(path, "shard plan")) for path in args.shards]
     plan = merge_plans([(str(item.path), item.plan) for item in loaded], allow_partial=args.partial)
     for item in loaded:
         announce_edits(item)
-    path = write_plan(plan, refuse_applied(args.merge_out or args.out or default_path(plan)))
+    path = write_plan(plan, given or refuse_applied(writable_file(default_path(plan), "plan file")))
     print(path)
     print(f"{short(plan)}; merged from {len(loaded)} shard(s); review it with `migrator show {path}`")
     return EXIT_OK

@@ -4,28 +4,45 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from migrator.apply.pacing import Pacer, PaceSettings
 from migrator.apply.rollback import RepoRollback
+from migrator.commands.apply import matches, pacing_eta
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
     announce_edits,
+    choose_plan,
     connect_from,
     load_for_remote,
+    name_plan,
     open_journal,
     shard_from,
 )
-from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from migrator.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
+from migrator.permissions import refuse_unless_able
+from migrator.progress import Progress
+
+EXAMPLES = """\
+  $ migrator rollback --dry-run               # what rollback would undo; writes nothing
+  $ migrator rollback                         # the last apply, after a confirmation on a terminal
+  $ migrator rollback plan.json --repo api --yes
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("plan", type=Path, nargs="?", metavar="PLAN", help="default: the most recent apply")
-    parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository")
+    parser.add_argument(
+        "plan", type=Path, nargs="?", metavar="PLAN", help="default: the last apply (from any directory)"
+    )
+    parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument("--include-review", action="store_true", help="the apply included review changes")
-    parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation on a terminal")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", dest="output_format", help="a table, or JSON"
+    )
     parser.add_argument(
         "--min-interval",
         type=float,
@@ -38,20 +55,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_for_remote(args, args.plan)
+    choice = choose_plan(args.plan)
+    loaded = load_for_remote(args, choice.path)
+    name_plan("rollback", choice)
     plan = loaded.plan
     announce_edits(loaded)
     shard = shard_from(args, plan)
     journal = open_journal(loaded, shard)
     touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
     if args.repo:
-        wanted = {n.lower() for n in args.repo}
-        touched = [r for r in touched if r.name.lower() in wanted or r.name.split("/", 1)[1].lower() in wanted]
+        touched = [r for r in touched if matches(r.name, args.repo)]
     if not touched:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
     pacer = Pacer(PaceSettings(min_interval=args.min_interval))
     client = connect_from(args, api_url=plan.api_url)
-    outcomes = [RepoRollback(plan, repo, client, journal, pacer, args.include_review).run() for repo in touched]
+    refuse_unless_able(client.token_info(), plan.token, command="rollback", workflows=False)
+    if not confirmed(args, len(touched)):
+        print("rollback: not confirmed; nothing was changed", file=sys.stderr)
+        return EXIT_USAGE
+    outcomes = []
+    eta = pacing_eta(pacer, writes_per_repo=3)
+    with Progress("rolling back", eta=eta) as progress:
+        for done, repo in enumerate(touched):
+            progress(done, len(touched), repo.name)
+            outcomes.append(RepoRollback(plan, repo, client, journal, pacer, args.include_review).run())
     if args.output_format == "json":
         print(json.dumps({"journal": str(journal.path), "repos": [asdict(o) for o in outcomes]}, indent=2))
     else:
@@ -61,3 +88,14 @@ def run(args: argparse.Namespace) -> int:
             pr = f"#{o.pr_number}" if o.pr_number else "-"
             print(f"{o.repo:<{width}}  {o.status:<16} {pr:<6} {o.detail}")
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FINDINGS
+
+
+def confirmed(args: argparse.Namespace, count: int) -> bool:
+    """On a terminal, rollback asks first (unless --yes); in scripts and CI it does what it was told."""
+    if args.yes or not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return True
+    try:
+        answer = input(f"roll back {count} repositories (close PRs, delete branches, open reverts)? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}

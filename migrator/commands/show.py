@@ -12,6 +12,13 @@ from migrator.errors import EXIT_OK
 from migrator.plan.planfile import read_plan
 from migrator.plan.render import as_json, as_markdown, as_text
 
+EXAMPLES = """\
+  $ migrator show plan.json                   # summary, then every diff (paged on a terminal)
+  $ migrator show plan.json --no-diff         # the per-repository list only
+  $ migrator show plan.json --format markdown >> "$GITHUB_STEP_SUMMARY"
+  $ migrator show plan.json --format json | jq '.repos[].name'
+"""
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("plan", type=Path, metavar="PLAN", help="a plan file written by `migrator plan`")

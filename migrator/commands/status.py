@@ -7,33 +7,57 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from migrator.commands.apply import matches
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    choose_plan,
     connect_from,
     load_for_remote,
+    name_plan,
     open_journal,
 )
-from migrator.errors import EXIT_OK
+from migrator.errors import EXIT_OK, UsageError
+from migrator.progress import Progress
+
+EXAMPLES = """\
+  $ migrator status                           # the last apply, from any directory
+  $ migrator status plan.json --repo api
+  $ migrator status --format json
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("plan", type=Path, nargs="?", metavar="PLAN", help="default: the most recent apply")
-    parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    parser.add_argument(
+        "plan", type=Path, nargs="?", metavar="PLAN", help="default: the last apply (from any directory)"
+    )
+    parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", dest="output_format", help="a table, or JSON"
+    )
     add_plan_guard_arguments(parser, shardable=False)
     add_connection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_for_remote(args, args.plan)
+    choice = choose_plan(args.plan)
+    loaded = load_for_remote(args, choice.path)
+    name_plan("status", choice)
     plan = loaded.plan
     journal = open_journal(loaded, None)
+    repos = {name: state for name, state in journal.repos.items() if not args.repo or matches(name, args.repo)}
+    if args.repo and not repos:
+        raise UsageError(f"none of {', '.join(args.repo)} was applied from this plan")
     pulls = sorted(
-        [(name, state.pr_number) for name, state in journal.repos.items() if state.pr_number]
-        + [(name, state.revert_pr_number) for name, state in journal.repos.items() if state.revert_pr_number]
+        [(name, state.pr_number) for name, state in repos.items() if state.pr_number]
+        + [(name, state.revert_pr_number) for name, state in repos.items() if state.revert_pr_number]
     )
-    applied = {name: state.status for name, state in journal.repos.items()}
-    statuses = connect_from(args, api_url=plan.api_url).pull_statuses(pulls) if pulls else []
+    applied = {name: state.status for name, state in repos.items()}
+    statuses = []
+    if pulls:
+        client = connect_from(args, api_url=plan.api_url)
+        with Progress("reading pull requests") as progress:
+            statuses = client.pull_statuses(pulls, progress=progress)
     if args.output_format == "json":
         print(
             json.dumps(
@@ -55,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             f"{s.repo:<{width}}  #{s.number:<5} {s.state:<7} {s.review_decision or '-':<18} "
             f"{s.mergeable or '-':<11} {summary}"
         )
-    without = sorted(name for name, state in journal.repos.items() if not state.pr_number)
+    without = sorted(name for name, state in repos.items() if not state.pr_number)
     for name in without:
         print(f"{name:<{width}}  -      {applied.get(name) or 'not applied'}")
     return EXIT_OK

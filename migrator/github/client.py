@@ -121,14 +121,19 @@ class GitHubClient(WriteMethods, StatusMethods):
                 can_push_workflows=True,
                 kind="app",
                 workflow_permission_known=False,
+                can_write=None,
             )
         headers, user = got
         raw_scopes = headers.get("x-oauth-scopes")
         login = str(user.get("login", "")) if isinstance(user, dict) else ""
         if raw_scopes is None:  # fine-grained tokens do not report scopes
-            return TokenInfo(login=login, scopes=None, can_push_workflows=True, workflow_permission_known=False)
+            return TokenInfo(
+                login=login, scopes=None, can_push_workflows=True, workflow_permission_known=False, can_write=None
+            )
         scopes = tuple(s.strip() for s in str(raw_scopes).split(",") if s.strip())
-        return TokenInfo(login=login, scopes=scopes, can_push_workflows="workflow" in scopes)
+        writes = bool({"repo", "public_repo"} & set(scopes))
+        workflows = writes and "workflow" in scopes
+        return TokenInfo(login=login, scopes=scopes, can_push_workflows=workflows, can_write=writes)
 
     def _app_token_info(self, credentials: AppCredentials) -> TokenInfo:
         auth: InstallationAuth = self._auth
@@ -147,6 +152,7 @@ class GitHubClient(WriteMethods, StatusMethods):
             scopes=None,
             can_push_workflows=auth.granted.get("workflows") == "write",
             kind="app",
+            can_write=all(auth.granted.get(p) == "write" for p in ("contents", "pull_requests")),
         )
 
     # ------------------------------------------------------------ repositories

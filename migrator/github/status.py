@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from migrator.apply.ports import CheckState, PullStatus
@@ -19,10 +19,14 @@ class StatusMethods:
 
     transport: Transport
 
-    def pull_statuses(self, pulls: Sequence[tuple[str, int]]) -> list[PullStatus]:
+    def pull_statuses(
+        self, pulls: Sequence[tuple[str, int]], *, progress: Callable[[int, int, str], None] | None = None
+    ) -> list[PullStatus]:
         """In input order. A pull request GitHub does not show comes back with state "unknown"."""
         found: list[PullStatus] = []
         for start in range(0, len(pulls), BATCH):
+            if progress:
+                progress(start, len(pulls), pulls[start][0])
             batch = pulls[start : start + BATCH]
             answer = self.transport.graphql(
                 queries.pull_statuses(len(batch)),

@@ -59,6 +59,13 @@ class TokenInfo:
     kind: str = "token"  # "token" or "app"
     # False when GitHub does not say (fine-grained tokens): can_push_workflows is then an optimistic True.
     workflow_permission_known: bool = True
+    # Whether it may push and open pull requests at all: False for a read-only token, None when GitHub does not say.
+    can_write: bool | None = True
+
+    @property
+    def identity(self) -> str:
+        """Who acts: the login, or the App (any of its installations acts as the same App)."""
+        return self.login.split(" (installation", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from migrator.plan.model import Plan
 from migrator.plan.shard import Shard
 
 SHARD_KEY = "shard"
+SCANNED_KEY = "scanned"  # how many repositories each shard read: summed
 
 
 def shard_of(plan: Plan) -> Shard | None:
@@ -45,7 +46,7 @@ def merge_plans(plans: Sequence[tuple[str, Plan]], *, allow_partial: bool = Fals
     return replace(
         first,
         created_at=min(plan.created_at for _, plan in plans),
-        selection=_merged_selection(first.selection, shards),
+        selection=_merged_selection(first.selection, shards, [plan.selection for _, plan in plans]),
         token=_merged_token([plan.token for _, plan in plans]),
         repos=tuple(repos),
         skipped=tuple(sorted(item for _, plan in plans for item in plan.skipped)),
@@ -75,7 +76,7 @@ def _difference(a: Plan, b: Plan) -> str | None:
 
 
 def _unsharded(selection: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in selection.items() if k != SHARD_KEY}
+    return {k: v for k, v in selection.items() if k not in {SHARD_KEY, SCANNED_KEY}}
 
 
 def _check_coverage(shards: list[Shard], *, allow_partial: bool) -> None:
@@ -92,8 +93,12 @@ def _check_coverage(shards: list[Shard], *, allow_partial: bool) -> None:
         raise InputError(f"shard {', '.join(missing)} is missing; add it, or pass --partial to merge what is here")
 
 
-def _merged_selection(selection: Mapping[str, Any], shards: list[Shard]) -> dict[str, Any]:
+def _merged_selection(
+    selection: Mapping[str, Any], shards: list[Shard], each: list[Mapping[str, Any]]
+) -> dict[str, Any]:
     merged = _unsharded(selection)
+    if all(isinstance(s.get(SCANNED_KEY), int) for s in each):
+        merged[SCANNED_KEY] = sum(int(s[SCANNED_KEY]) for s in each)
     if len(shards) < shards[0].count:  # a partial merge says which part of the org it covers
         merged["shards"] = [str(s) for s in sorted(shards)]
     return merged

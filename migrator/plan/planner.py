@@ -12,6 +12,7 @@ from migrator.analysis.context import RuleSettings
 from migrator.checker import FileChange, Report, apply_fixes
 from migrator.github.types import Protection, RepoRecord, SecretNames, TokenInfo
 from migrator.model import Finding, Fix, RepoSnapshot, is_workflow_path
+from migrator.permissions import missing
 from migrator.plan.model import BRANCH_PREFIX, Change, Disposition, RepoPlan
 from migrator.serialize import finding_dict
 
@@ -74,10 +75,9 @@ def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, i
 
 def fix_disposition(fix: Fix, secrets: SecretNames | None, token: TokenInfo) -> tuple[Disposition, tuple[str, ...]]:
     """Blocked beats review beats safe; the reasons say what would change the verdict."""
-    if not token.can_push_workflows and any(is_workflow_path(p) for p in fix.paths()):
-        return Disposition.BLOCKED, (
-            "the token cannot change workflow files (it needs the `workflow` scope, or an App's workflows: write)",
-        )
+    lack = missing(token, workflows=any(is_workflow_path(p) for p in fix.paths()))
+    if lack:
+        return Disposition.BLOCKED, (f"{lack}; re-plan with a token that has it",)
     reasons = list(fix.notes)
     review = fix.safety.value == "review"
     if fix.requires_secret:

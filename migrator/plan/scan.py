@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from migrator import __version__
 from migrator.analysis.context import RuleSettings
 from migrator.checker import check_snapshot
+from migrator.errors import UsageError
 from migrator.github.types import GitHubReader, RepoRecord, SecretNames
 from migrator.log import get_logger
 from migrator.model import Severity
@@ -67,7 +68,11 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
             "enabled": {rule_id: rule.summary for rule_id, rule in REGISTRY.items()},
             "settings": options.settings.as_dict(),
         },
-        selection={**options.selection.as_dict(), **({"shard": str(options.shard)} if options.shard else {})},
+        selection={
+            **options.selection.as_dict(),
+            **({"shard": str(options.shard)} if options.shard else {}),
+            "scanned": total,
+        },
         token={
             "login": token.login,
             "kind": token.kind,
@@ -87,11 +92,25 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
 
 
 def _records(reader: GitHubReader, options: ScanOptions) -> tuple[int, Iterator[RepoRecord]]:
-    """How many repositories there are to read, and the reads. A shard lists names first (cheap), then
-    reads only its own repositories, so N shards together cost about what one full scan does."""
-    if options.shard is None:
+    """How many repositories there are to read, and the reads. A shard, or `--repo`, lists names first
+    (cheap), then reads only its own repositories, so N shards together cost about what one full scan
+    does, and a misspelt `--repo` is refused before anything is read."""
+    shard, selection = options.shard, options.selection
+    if shard is None and not selection.repos:
         return reader.count_repositories(options.org), reader.repositories(options.org)
-    mine = [listed for listed in reader.repository_names(options.org) if options.shard.contains(listed.full_name)]
+    listed = list(reader.repository_names(options.org))
+    unknown = selection.unknown_names([item.full_name for item in listed])
+    if unknown:
+        raise UsageError(
+            f"--repo {', '.join(unknown)}: no such repository in {options.org} that this token can see; "
+            "check the spelling (`org/repo` or `repo`)"
+        )
+    mine = [
+        item
+        for item in listed
+        if (shard is None or shard.contains(item.full_name))
+        and (not selection.repos or selection.names(item.full_name))
+    ]
     return len(mine), reader.repositories_named(options.org, mine)
 
 

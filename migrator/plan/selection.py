@@ -29,7 +29,7 @@ class Selection:
             return record.vanished
         if OPT_OUT_TOPIC in record.topics:
             return f"opted out with the `{OPT_OUT_TOPIC}` topic"
-        if self.repos and short not in self.repos and record.full_name not in self.repos:
+        if self.repos and not self.names(record.full_name):
             return "not named by --repo"
         if self.include and not any(fnmatch.fnmatchcase(short, g) for g in self.include):
             return "not matched by --include"
@@ -41,6 +41,15 @@ class Selection:
             if not flag:
                 return reason
         return None
+
+    def names(self, full_name: str) -> bool:
+        """`--repo` names this repository (`org/repo` or `repo`; GitHub's names are case-insensitive)."""
+        wanted = {n.lower() for n in self.repos}
+        return full_name.lower() in wanted or full_name.split("/", 1)[-1].lower() in wanted
+
+    def unknown_names(self, full_names: list[str]) -> list[str]:
+        """The `--repo` names that match none of these repositories."""
+        return [n for n in self.repos if not any(Selection(repos=(n,)).names(f) for f in full_names)]
 
     def _state_reasons(self, record: RepoRecord) -> list[tuple[bool, str]]:
         return [

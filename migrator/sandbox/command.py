@@ -19,6 +19,12 @@ from migrator.sandbox.settings import Settings
 _DEFAULTS = Settings()
 
 
+EXAMPLES = """\
+  $ python -m migrator.sandbox.generate --repos 200 --out /tmp/seed
+  $ migrator sandbox --seed /tmp/seed --port 8080
+  $ migrator sandbox --seed /tmp/seed --latency-ms 50 --secondary-per-minute 20
+"""
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", required=True, type=Path, help="seed folder: DIR/<org>/<repo>/...")
     parser.add_argument("--host", default=_DEFAULTS.host, help="address to bind (default: loopback only)")

@@ -57,10 +57,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
-def plan(sandbox: Sandbox, tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch, *extra: str) -> dict:
+def plan(
+    sandbox: Sandbox, tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch, *extra: str, code: int = 0
+) -> dict:
     monkeypatch.setenv("GITHUB_TOKEN", token)
     out = tmp_path / "plan.json"
-    assert main(["plan", "--org", "acme", "--api-url", sandbox.url, "--out", str(out), *extra]) == 0
+    assert main(["plan", "--org", "acme", "--api-url", sandbox.url, "--out", str(out), *extra]) == code
     data: dict = json.loads(out.read_text())
     return data
 
@@ -90,10 +92,33 @@ def test_plan_covers_every_case(sandbox: Sandbox, tmp_path: Path, monkeypatch: p
 def test_token_without_workflow_scope_blocks_workflow_changes(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = plan(sandbox, tmp_path, NO_WORKFLOW, monkeypatch, "--repo", "service")
+    data = plan(sandbox, tmp_path, NO_WORKFLOW, monkeypatch, "--repo", "service", code=1)  # all blocked: exit 1
     assert data["token"]["can_push_workflows"] is False
     (service,) = data["repos"]
     assert {c["disposition"] for c in service["changes"] if c["path"].startswith(".github/")} == {"blocked"}
+    assert all("lacks the `workflow` scope" in " ".join(c["reasons"]) for c in service["changes"])
+
+
+def test_a_read_only_token_is_blocked_for_what_it_is(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = plan(sandbox, tmp_path, READ, monkeypatch, "--repo", "service", code=1)
+    (service,) = data["repos"]
+    reasons = {r for c in service["changes"] for r in c["reasons"]}
+    assert all("read-only" in r and "workflow" not in r.split(":")[0] for r in reasons), reasons
+    assert "every change of this plan is blocked: the token is read-only" in capsys.readouterr().out
+
+
+def test_a_misspelt_repo_is_refused_before_anything_is_read(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", ADMIN)
+    out = tmp_path / "plan.json"
+    names = ["--repo", "servce", "--repo", "Service"]
+    code = main(["plan", "--org", "acme", "--api-url", sandbox.url, "-o", str(out), *names])
+    assert code == 2 and not out.exists()
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--repo servce: no such repository in acme" in error and "Service" not in error
 
 
 def test_show_summarises_the_plan(

@@ -11,19 +11,19 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from migrator.sandbox.testing import Sandbox
 from tests.sandbox.support import call
+from tests.shared import SHARED, needs_shared
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "github-reference"
+REFERENCE = SHARED / "github-reference"
 FIXTURES = REFERENCE / "octokit-fixtures" / "api.github.com"
 CASSETTES = REFERENCE / "octokit-rb-cassettes"
 
-pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason="github-reference recordings are not available")
+pytestmark = needs_shared("github-reference")
 
 
 @dataclass(frozen=True)
