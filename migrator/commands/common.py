@@ -20,6 +20,7 @@ from migrator.errors import UsageError
 from migrator.paths import readable_file
 from migrator.plan.model import Plan
 from migrator.plan.planfile import LoadedPlan, read_plan
+from migrator.plan.render import reviewer_edits
 from migrator.plan.shard import Shard
 from migrator.state import last_apply
 
@@ -112,7 +113,7 @@ def name_plan(command: str, choice: PlanChoice) -> None:
 
 def announce_edits(loaded: LoadedPlan) -> None:
     """Reviewer edits of `enabled` switches are allowed; say which, so nobody is surprised."""
-    for edit in loaded.edits:
+    for edit in reviewer_edits(loaded.plan):
         print(f"reviewer edit: {edit}", file=sys.stderr)
 
 
