@@ -43,7 +43,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="say what would happen; write nothing")
     parser.add_argument("--limit", type=int, metavar="N", help="canary: only the first N enabled repositories")
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository")
-    parser.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", dest="output_format", help="a table, or JSON"
+    )
     pr = parser.add_argument_group("pull requests")
     pr.add_argument("--draft", action="store_true", help="open draft pull requests")
     pr.add_argument("--label", action="append", default=[], help="label to add (one more write per PR)")

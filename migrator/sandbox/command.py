@@ -25,39 +25,67 @@ EXAMPLES = """\
   $ migrator sandbox --seed /tmp/seed --latency-ms 50 --secondary-per-minute 20
 """
 
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", required=True, type=Path, help="seed folder: DIR/<org>/<repo>/...")
-    parser.add_argument("--host", default=_DEFAULTS.host, help="address to bind (default: loopback only)")
-    parser.add_argument("--port", type=int, default=_DEFAULTS.port, help="port to bind; 0 picks a free one")
+    parser.add_argument(
+        "--host", default=_DEFAULTS.host, help=f"address to bind (default: {_DEFAULTS.host}, loopback only)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=_DEFAULTS.port, help=f"port to bind; 0 picks a free one (default: {_DEFAULTS.port})"
+    )
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--core-limit", type=int, default=_DEFAULTS.core_limit, help="REST requests per hour")
-    limits.add_argument("--graphql-limit", type=int, default=_DEFAULTS.graphql_limit, help="GraphQL points per hour")
+    limits.add_argument(
+        "--core-limit",
+        type=int,
+        default=_DEFAULTS.core_limit,
+        help=f"REST requests per token per hour (default: {_DEFAULTS.core_limit})",
+    )
+    limits.add_argument(
+        "--graphql-limit",
+        type=int,
+        default=_DEFAULTS.graphql_limit,
+        help=f"GraphQL points per token per hour (default: {_DEFAULTS.graphql_limit})",
+    )
     limits.add_argument(
         "--secondary-per-minute",
         type=int,
         default=_DEFAULTS.secondary_per_minute,
-        help="content-creating requests per minute before 403",
+        help=f"content-creating requests per minute before 403 (default: {_DEFAULTS.secondary_per_minute})",
     )
     limits.add_argument(
         "--secondary-per-hour",
         type=int,
         default=_DEFAULTS.secondary_per_hour,
-        help="content-creating requests per hour before 403",
+        help=f"content-creating requests per hour before 403 (default: {_DEFAULTS.secondary_per_hour})",
     )
     limits.add_argument(
         "--no-retry-after", action="store_true", help="answer secondary-limit 403s without a Retry-After header"
     )
     limits.add_argument(
-        "--concurrency", type=int, default=_DEFAULTS.concurrency, help="requests served at once; more are refused"
+        "--concurrency",
+        type=int,
+        default=_DEFAULTS.concurrency,
+        help=f"requests served at once; more are refused (default: {_DEFAULTS.concurrency})",
     )
-    limits.add_argument("--latency-ms", type=int, default=_DEFAULTS.latency_ms, help="added latency per request")
-    limits.add_argument("--per-page", type=int, default=_DEFAULTS.default_per_page, help="default REST page size")
+    limits.add_argument(
+        "--latency-ms",
+        type=int,
+        default=_DEFAULTS.latency_ms,
+        help=f"added latency per request (default: {_DEFAULTS.latency_ms})",
+    )
+    limits.add_argument(
+        "--per-page",
+        type=int,
+        default=_DEFAULTS.default_per_page,
+        help=f"default REST page size (default: {_DEFAULTS.default_per_page})",
+    )
     parser.add_argument(
         "--installation-token-ttl",
         type=int,
         default=_DEFAULTS.installation_token_ttl,
         metavar="SECONDS",
-        help="lifetime of GitHub App installation tokens (GitHub: 3600)",
+        help=f"lifetime of GitHub App installation tokens (default: {_DEFAULTS.installation_token_ttl}, as GitHub)",
     )
 
 

@@ -375,6 +375,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.hostile:
         generate_hostile(args.out, org=args.org)
     print(args.out)
+    print(
+        f"wrote org {args.org} with {args.repos} repositories to {args.out} (any non-empty token is accepted); "
+        f"serve it with `migrator sandbox --seed {args.out}`, then "
+        f"`GITHUB_TOKEN=x migrator plan --org {args.org} --api-url URL`",
+        file=sys.stderr,
+    )
     return 0
 
 
