@@ -40,3 +40,70 @@ def test_what_include_review_would_write_is_shown(tmp_path: Path) -> None:
     assert "With `--include-review`, also:" in as_markdown(plan)
     assert as_json(plan)["repos"][0]["changes"][0]["review_diff"] == widened.review_diff()
     assert "with --include-review" not in as_text(plain, colour=False)
+
+
+def many(tmp_path: Path, count: int = 3):  # type: ignore[no-untyped-def]
+    """`count` repositories with the same files (so the same change), one clean, one archived."""
+    records = [record(f"acme/svc-{i}", golden_tree("reference")) for i in range(count)]
+    records += [record("acme/clean", golden_tree("never-touched")), record("acme/old", {}, archived=True)]
+    reader = FakeReader(records, org_wide=frozenset({"PAT_TOKEN"}))
+    return read_plan(write_plan(plan_of(reader), tmp_path / "p.json"))
+
+
+def test_show_heads_with_what_an_approver_signs_off(tmp_path: Path) -> None:
+    text = as_text(many(tmp_path), colour=False, diffs=False)
+    head = text.splitlines()
+    assert head[1] == "made as bot (scopes: repo, workflow)"
+    assert head[2] == "repositories: 5 scanned: 1 clean, 3 with changes (3 enabled), 1 skipped, 0 notice(s)"
+    rows = [line for line in head if line.startswith("acme/svc-")]
+    assert len(rows) == 3 and all("safe" in row and "pushes ghcr.io" in row for row in rows)  # a row each, --no-diff
+    assert "why: release job `release` uses GITHUB_TOKEN" in text  # a reason for every change, safe ones too
+    assert "3 repositories get this same change: acme/svc-0, acme/svc-1, acme/svc-2" in text
+    assert "pull request: ci: release with the PAT and remove duplicate Docker workflows" in text
+    assert text.rstrip().splitlines()[-1] == f"next: migrator apply {tmp_path / 'p.json'} --dry-run, then " + (
+        f"`migrator apply {tmp_path / 'p.json'}`"
+    )
+    assert "@@" not in text
+
+
+def test_show_with_diffs_prints_the_group_once_with_the_body_teams_receive(tmp_path: Path) -> None:
+    text = as_text(many(tmp_path), colour=False)
+    assert text.count("+++ b/.github/workflows/main.yml") == 1
+    assert "body (as for acme/svc-0):" in text and "   | ### How to undo" in text
+
+
+def test_markdown_carries_repositories_warnings_and_skipped_reasons(tmp_path: Path) -> None:
+    markdown = as_markdown(many(tmp_path), diffs=False)
+    assert "| acme/svc\\-0 | 4 | safe |" in markdown
+    assert "**Skipped**" in markdown and "archived" in markdown
+    assert "made as bot" in markdown and "5 scanned: 1 clean" in markdown
+
+
+def test_markdown_is_cut_to_the_job_summary_limit_with_a_note(tmp_path: Path) -> None:
+    plan = many(tmp_path, count=2)
+    varied = [
+        replace(repo, changes=(replace(repo.changes[2], diff=repo.changes[2].diff + f"+{i}\n"),))
+        for i, repo in enumerate(plan.plan.repos)
+    ]
+    small = replace(plan, plan=replace(plan.plan, repos=tuple(varied)))
+    whole = as_markdown(small)
+    cut = as_markdown(small, limit=len(whole.encode()) - 200)
+    assert len(cut.encode()) < len(whole.encode()) and "**Truncated** to fit GitHub's 1 MiB job summary" in cut
+    assert cut.rstrip().endswith("_")  # the next-command line survives the cut
+    assert len(as_markdown(many(tmp_path, count=40)).encode()) < 1_000_000
+
+
+def test_repository_content_cannot_break_out_of_the_markdown(tmp_path: Path) -> None:
+    plain = loaded(tmp_path)
+    (repo,) = plain.plan.repos
+    readme = next(c for c in repo.changes if c.path == "README.md")
+    hostile = "+```\n+@octocat ![x](https://evil.example/p.png) <img src=x> [click](https://evil.example)\n+````\n"
+    forged = replace(readme, diff=readme.diff + hostile, reasons=("see @octocat <b>now</b> [here](https://x)",))
+    plan = replace(plain, plan=replace(plain.plan, repos=(replace(repo, changes=(forged,)),)))
+    markdown = as_markdown(plan)
+    fence = next(line for line in markdown.splitlines() if line.startswith("`````"))
+    assert fence == "`````diff"  # longer than the longest backtick run inside (4)
+    inside = markdown.split(fence, 1)[1].split("\n`````\n", 1)
+    assert len(inside) == 2 and "@octocat ![x]" in inside[0]  # the content stays inside one fence
+    assert "@octocat" not in inside[1].replace("\\@octocat", "")  # outside fences, mentions are escaped
+    assert "<b>" not in markdown and "\\<b\\>" in markdown and "\\[here\\]" in markdown
