@@ -18,7 +18,7 @@ from typing import NoReturn, Protocol, cast
 
 from migrator import __version__, log
 from migrator.commands.common import command_parser_options, global_flags
-from migrator.errors import EXIT_OK, EXIT_USAGE, MigratorError
+from migrator.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MigratorError
 
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -153,9 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigratorError as error:
         print(f"migrator: error: {log.redact(error.message)}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("migrator: interrupted; nothing half-written was kept", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # commands that write say more (what was done, how to resume) through Interrupted
+        print("migrator: interrupted; no file was left half-written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `migrator ... | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
         return EXIT_OK

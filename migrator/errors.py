@@ -8,6 +8,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # check found problems; apply had a partial failure
 EXIT_USAGE = 2  # bad arguments or bad input: nothing was done
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class MigratorError(Exception):
@@ -34,3 +35,9 @@ class AuthError(MigratorError):
 
 class RemoteError(MigratorError):
     """GitHub (or the sandbox) answered in a way we cannot recover from."""
+
+
+class Interrupted(MigratorError):
+    """Ctrl-C during a run that writes: the message says what was done and how to resume."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -84,6 +84,10 @@ class Progress:
             self._note = ""
         self._draw(item)
 
+    @property
+    def done(self) -> int:
+        return self._done
+
     def note(self, text: str) -> None:
         self._note = text
         self._draw(None)

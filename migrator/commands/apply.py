@@ -21,7 +21,7 @@ from migrator.commands.common import (
     open_journal,
     shard_from,
 )
-from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from migrator.errors import EXIT_FINDINGS, EXIT_OK, Interrupted, UsageError
 from migrator.model import is_workflow_path
 from migrator.permissions import refuse_unless_able
 from migrator.plan.model import Disposition, Plan, RepoPlan
@@ -127,7 +127,10 @@ def run(args: argparse.Namespace) -> int:
     )
     eta = pacing_eta(pacer, writes_per_repo=3)
     with Progress("applying" if not args.dry_run else "dry run", eta=eta) as progress:
-        outcomes = apply_plan(plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress)
+        try:
+            outcomes = apply_plan(plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress)
+        except KeyboardInterrupt:
+            raise interrupted("apply", loaded.path, [r.name for r in repos], progress.done) from None
     report(outcomes, args.output_format, None if args.dry_run else journal.path)
     if selected.left:
         print(
@@ -135,6 +138,18 @@ def run(args: argparse.Namespace) -> int:
             f"run `migrator apply {loaded.path}` without --limit (or with a larger one) to continue"
         )
     return EXIT_OK if all(o.status.ok for o in outcomes) else EXIT_FINDINGS
+
+
+def interrupted(command: str, plan: Path, names: list[str], finished: int) -> Interrupted:
+    """What Ctrl-C left behind, truthfully: the repository in hand may be half done; re-running finishes it."""
+    if finished >= len(names):
+        return Interrupted(f"{command} interrupted after every repository was done; nothing is left half-done")
+    during = names[finished]
+    return Interrupted(
+        f"{command} interrupted during {during}: {finished} of {len(names)} repositories were done before it; "
+        f"{during} may be half done (a branch without its PR, a PR without its comment). Nothing is lost: "
+        f"re-run `migrator {command} {plan}` to resume from the journal"
+    )
 
 
 def pacing_eta(pacer: Pacer, *, writes_per_repo: int) -> Eta:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from migrator.apply.pacing import Pacer, PaceSettings
 from migrator.apply.rollback import RepoRollback
-from migrator.commands.apply import matches, pacing_eta
+from migrator.commands.apply import interrupted, matches, pacing_eta
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
@@ -76,9 +76,12 @@ def run(args: argparse.Namespace) -> int:
     outcomes = []
     eta = pacing_eta(pacer, writes_per_repo=3)
     with Progress("rolling back", eta=eta) as progress:
-        for done, repo in enumerate(touched):
-            progress(done, len(touched), repo.name)
-            outcomes.append(RepoRollback(plan, repo, client, journal, pacer, args.include_review).run())
+        try:
+            for done, repo in enumerate(touched):
+                progress(done, len(touched), repo.name)
+                outcomes.append(RepoRollback(plan, repo, client, journal, pacer, args.include_review).run())
+        except KeyboardInterrupt:
+            raise interrupted("rollback", loaded.path, [r.name for r in touched], len(outcomes)) from None
     if args.output_format == "json":
         print(json.dumps({"journal": str(journal.path), "repos": [asdict(o) for o in outcomes]}, indent=2))
     else:
