@@ -93,12 +93,14 @@ class Progress:
         self._draw(None)
 
     def eta_seconds(self) -> float | None:
-        if self._eta is not None:
-            return self._eta(self._done, self._total)
+        """The slower of what the pace allows and what the rate so far says: one ETA, never two."""
         elapsed = self._clock() - self._started
-        if self._done <= 0 or elapsed <= 0 or self._total < self._done:
-            return None
-        return (self._total - self._done) * elapsed / self._done
+        observed = None
+        if self._done > 0 and elapsed > 0 and self._total >= self._done:
+            observed = (self._total - self._done) * elapsed / self._done
+        paced = self._eta(self._done, self._total) if self._eta is not None else None
+        known = [e for e in (observed, paced) if e is not None]
+        return max(known) if known else None
 
     def _draw(self, item: str | None) -> None:
         if not self._enabled:

@@ -62,7 +62,15 @@ class Pacer:
         self._wait(max(seconds, 0.0))
 
     def eta(self, remaining_writes: int) -> float:
-        return remaining_writes / self.settings.ceiling_per_second()
+        """Seconds the pacing alone needs for that many more writes: bursts fit in what each window has left."""
+        if remaining_writes <= 0:
+            return 0.0
+        now = self.clock()
+        bounds = [remaining_writes * self.settings.min_interval]
+        for window, limit in ((60.0, self.settings.per_minute), (3600.0, self.settings.per_hour)):
+            room = limit - sum(1 for t in self._recent if now - t < window)
+            bounds.append(max(remaining_writes - room, 0) * window / limit)
+        return max(bounds)
 
     def _delay(self, now: float) -> float:
         while self._recent and now - self._recent[0] >= 3600:

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     )
     path = write_plan(plan, path)
     usage = reader.usage
-    log.info(
+    log.debug(  # the same figures are on stdout
         "usage",
         requests=usage.requests,
         rest=usage.rest_requests,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|@~&=^$-])")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|@~&])")  # what can open markup mid-line; `-`, `#`, `(` matter only after these
 
 
 def escape(text: str) -> str:

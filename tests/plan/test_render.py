@@ -74,7 +74,7 @@ def test_show_with_diffs_prints_the_group_once_with_the_body_teams_receive(tmp_p
 
 def test_markdown_carries_repositories_warnings_and_skipped_reasons(tmp_path: Path) -> None:
     markdown = as_markdown(many(tmp_path), diffs=False)
-    assert "| acme/svc\\-0 | 4 | safe |" in markdown
+    assert "| acme/svc-0 | 4 | safe |" in markdown
     assert "**Skipped**" in markdown and "archived" in markdown
     assert "made as bot" in markdown and "5 scanned: 1 clean" in markdown
 
