@@ -18,7 +18,7 @@ def needs_shared(*parts: str) -> pytest.MarkDecorator:
     """A mark for a module (`pytestmark = needs_shared("github-reference")`) or a test."""
     path = SHARED.joinpath(*parts)
     if path.exists():
-        return pytest.mark.usefixtures()
+        return pytest.mark.shared
     if os.environ.get("CI"):
         raise RuntimeError(f"CI must have {path}: the tests that read it would be skipped; lay out ../shared")
     return pytest.mark.skip(reason=f"{path} is not here (tests that read ../shared are skipped without it)")
