@@ -15,7 +15,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from migrator.sandbox import apps, graphql_api, ops, rest
+from migrator.sandbox import apps, graphql, ops, rest
 from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
 from migrator.sandbox.http import ApiError, Request, Response
 from migrator.sandbox.limits import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE, Limits
@@ -83,10 +83,10 @@ class App:
             response = self._unauthorised(request, is_graphql)
             self._log(request, response, operation, None)
             return response
-        creating = graphql_api.is_mutation_request(payload) if is_graphql else request.method in WRITE_METHODS
+        creating = graphql.is_mutation_request(payload) if is_graphql else request.method in WRITE_METHODS
         refusal = self._limited(request, request_id, is_graphql=is_graphql, creating=creating)
         fault: Fault | None = None
-        outcome: graphql_api.GraphQLOutcome | None = None
+        outcome: graphql.GraphQLOutcome | None = None
         if refusal is not None:
             response = refusal
         else:
@@ -123,7 +123,7 @@ class App:
 
     def _serve(
         self, request: Request, power: Power, payload: Any
-    ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
+    ) -> tuple[Response, graphql.GraphQLOutcome | None]:
         with self.store.lock:
             actor = ops.ACTOR_IS_APP.set(self.store.is_installation_token(request.token))
             try:
@@ -133,7 +133,7 @@ class App:
 
     def _serve_locked(
         self, request: Request, power: Power, payload: Any
-    ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
+    ) -> tuple[Response, graphql.GraphQLOutcome | None]:
         if payload is not None or self._graphql_path(request):
             return self._serve_graphql(request, power, payload)
         ctx = rest.Ctx(
@@ -146,10 +146,10 @@ class App:
 
     def _serve_graphql(
         self, request: Request, power: Power, payload: Any
-    ) -> tuple[Response, graphql_api.GraphQLOutcome]:
+    ) -> tuple[Response, graphql.GraphQLOutcome]:
         key = self._limit_key(request.token)
         # GqlContext's token only selects the rate-limit budget
-        ctx = graphql_api.GqlContext(self.store, self.settings, self.limits, request.base_url, key, power)
+        ctx = graphql.GqlContext(self.store, self.settings, self.limits, request.base_url, key, power)
 
         def charge(points: int) -> bool:
             if self.limits.budget(key, "graphql").remaining < points:
@@ -158,7 +158,7 @@ class App:
             self.limits.spend(key, "graphql", points)
             return True
 
-        outcome = graphql_api.run(ctx, payload, charge=charge)
+        outcome = graphql.run(ctx, payload, charge=charge)
         return Response(200, outcome.body), outcome
 
     def _limited(self, request: Request, request_id: str, *, is_graphql: bool, creating: bool) -> Response | None:

@@ -9,7 +9,7 @@ from github import Github, GithubException
 
 from migrator.github import queries
 from migrator.github.status import parse_status
-from migrator.sandbox.graphql_api import validate_document
+from migrator.sandbox.graphql import validate_document
 from migrator.sandbox.testing import Sandbox
 from tests.sandbox.support import READER, call, client, graphql
 
