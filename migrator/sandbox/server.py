@@ -15,12 +15,15 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from migrator.sandbox import apps, graphql, ops, rest
+from migrator.sandbox import apps, graphql, ops, pushes, rest
+from migrator.sandbox.actions.engine import Engine
 from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
 from migrator.sandbox.http import ApiError, Request, Response
 from migrator.sandbox.limits import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE, Limits
 from migrator.sandbox.settings import Settings
 from migrator.sandbox.store import HEADS, Power, Store
+
+SOMEONE_ELSE = "someone-else"  # whom the control API's commits are credited to
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CONTROL_PREFIX = "/_sandbox/"
@@ -39,6 +42,7 @@ class App:
         self.recorder = Recorder()
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._request_ids = itertools.count(1)
+        self.actions = Engine(store, delay=settings.actions_delay, enabled=settings.actions)
         # Called with every API request before it is served (tests move a fake clock with it).
         self.before_request: Callable[[Request], None] | None = None
 
@@ -125,9 +129,11 @@ class App:
         self, request: Request, power: Power, payload: Any
     ) -> tuple[Response, graphql.GraphQLOutcome | None]:
         with self.store.lock:
+            self.actions.tick()
             actor = ops.ACTOR_IS_APP.set(self.store.is_installation_token(request.token))
             try:
-                return self._serve_locked(request, power, payload)
+                with pushes.recording(self.store, self.actions, self.store.login_of(request.token)):
+                    return self._serve_locked(request, power, payload)
             finally:
                 ops.ACTOR_IS_APP.reset(actor)
 
@@ -284,6 +290,8 @@ class App:
             ("DELETE", "requests"): lambda r: self._clear(self.recorder.clear),
             ("GET", "stats"): lambda r: Response(200, self.recorder.stats()),
             ("POST", "reset-limits"): lambda r: self._clear(self.limits.reset),
+            ("GET", "registry"): self._registry,
+            ("GET", "actions"): self._actions_state,
         }
         name = request.path[len(CONTROL_PREFIX) :].strip("/")
         handler = routes.get((request.method, name))
@@ -302,6 +310,22 @@ class App:
         action()
         return Response(204)
 
+    def _registry(self, request: Request) -> Response:
+        """Every image push the Actions model recorded, and by image reference the runs that pushed it."""
+        with self.store.lock:
+            self.actions.tick()
+            pushed = [p.as_json() for p in self.store.registry]
+        runs: dict[str, list[object]] = {}
+        for item in pushed:
+            runs.setdefault(str(item["reference"]), []).append(item["run_id"])
+        return Response(200, {"pushes": pushed, "by_reference": runs})
+
+    def _actions_state(self, request: Request) -> Response:
+        with self.store.lock:
+            self.actions.tick()
+            return Response(200, {"errors": list(self.actions.errors), "truncated_events": self.actions.truncated,
+                                  "pending_runs": len(self.actions._pending)})
+
     def _add_fault(self, request: Request) -> Response:
         try:
             fault = self.faults.add(request.json_object())
@@ -315,7 +339,8 @@ class App:
         files = body.get("files")
         if not isinstance(files, dict):
             raise ApiError(422, "files must map paths to text (or null to delete)")
-        with self.store.lock:
+        with self.store.lock, pushes.recording(self.store, self.actions, SOMEONE_ELSE):
+            self.actions.tick()
             repo = self.store.repo(owner, name)
             if repo is None:
                 raise ApiError(404, "Not Found")

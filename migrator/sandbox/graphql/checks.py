@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from migrator.sandbox.graphql import actions as _actions
 from migrator.sandbox.graphql import nodes as _nodes
 from migrator.sandbox.graphql import objects as _objects
 from migrator.sandbox.graphql import owners as _owners
@@ -118,6 +119,10 @@ class CheckRunNode:
 
     def isRequired(self, info: Info, **args: Any) -> bool:
         return _is_required(self.ctx, self.repo, self.run.name, args)
+
+    def checkSuite(self, info: Info) -> Any:
+        suite = next((r for r in self.repo.runs.values() if r.check_suite_id == self.run.suite_id), None)
+        return _actions.CheckSuiteNode(self.ctx, self.repo, suite) if suite is not None else None
 
 
 class StatusContextNode:

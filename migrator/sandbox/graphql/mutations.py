@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from migrator.sandbox import ops
+from migrator.sandbox.git import valid_ref_name
 from migrator.sandbox.graphql.connection import GqlContext, Info, encode_cursor
 from migrator.sandbox.graphql.nodes import require_node
 from migrator.sandbox.graphql.objects import CommitNode
@@ -54,6 +55,8 @@ class MutationRoot:
                 f"Reference name '{name}' is not fully qualified; "
                 "use a name starting with refs/, like refs/heads/branch.",
             )
+        if not valid_ref_name(name):
+            raise GitHubError("UNPROCESSABLE", f"Reference name '{name!r}' is not a valid ref name.")
         if name in repo.refs:
             raise GitHubError("UNPROCESSABLE", f'A ref named "{name}" already exists in the repository.')
         if repo.git.kind(oid) is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.sandbox.git import TREE_MODE
+from migrator.sandbox.graphql import actions as _actions
 from migrator.sandbox.graphql import checks as _checks
 from migrator.sandbox.graphql import repository as _repository
 from migrator.sandbox.graphql.connection import GqlContext, Info, connection, map_nodes
@@ -68,6 +69,9 @@ class CommitNode(GitObjectNode):
         if args.get("path"):
             history = [s for s in history if _touches(self.repo, s, str(args["path"]))]
         return map_nodes(connection(info, history, args), lambda s: CommitNode(self.ctx, self.repo, s))
+
+    def checkSuites(self, info: Info, **args: Any) -> Json:
+        return _actions.suite_connection(self.ctx, self.repo, self.oid, info, args)
 
     def statusCheckRollup(self, info: Info) -> _checks.RollupNode | None:
         contexts = _checks.commit_contexts(self.repo, self.oid)

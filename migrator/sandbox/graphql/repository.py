@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from migrator.sandbox.graphql import actions as _actions
 from migrator.sandbox.graphql import objects as _objects
 from migrator.sandbox.graphql import owners as _owners
 from migrator.sandbox.graphql import pulls as _pulls
@@ -78,6 +79,17 @@ class RepoNode:
         return map_nodes(
             connection(info, rules, args), lambda item: ProtectionNode(self.ctx, self.repo, item[0], item[1])
         )
+
+    def latestRelease(self, info: Info) -> _actions.ReleaseNode | None:
+        return _actions.latest_release(self.ctx, self.repo)
+
+    def releases(self, info: Info, **args: Any) -> Json:
+        return _actions.release_connection(self.ctx, self.repo, info, args)
+
+    def release(self, info: Info, tagName: str) -> _actions.ReleaseNode | None:
+        found = next((r for r in self.repo.releases.values() if r.tag_name == tagName), None)
+        newest = _actions.latest(self.repo)
+        return _actions.ReleaseNode(self.ctx, self.repo, found, latest=found is newest) if found else None
 
     def pullRequests(self, info: Info, **args: Any) -> Json:
         return _pulls.pull_connection(self.ctx, self.repo, info, args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.sandbox import ops, shapes
-from migrator.sandbox.git import TREE_MODE, FileEntry
+from migrator.sandbox.git import TREE_MODE, FileEntry, valid_ref_name
 from migrator.sandbox.http import ApiError, Response, not_found, validation_failed
 from migrator.sandbox.rest.core import (
     Ctx,
@@ -72,7 +72,7 @@ def create_ref(ctx: Ctx, g: dict[str, str]) -> Response:
     repo = writable(ctx, g)
     body = ctx.body()
     name, sha = str(body.get("ref") or ""), str(body.get("sha") or "")
-    if not name.startswith("refs/") or name.count("/") < 2 or name.endswith("/"):
+    if not name.startswith("refs/") or name.count("/") < 2 or not valid_ref_name(name):
         raise ApiError(422, "Reference name is invalid")
     if repo.git.kind(sha) is None:
         raise ApiError(422, "Object does not exist")
