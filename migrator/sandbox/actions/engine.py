@@ -61,6 +61,11 @@ class Engine:
         if self.enabled and events:
             self._process(events)
 
+    def handle(self, repo: Repo, event: Event) -> None:
+        """One event, as if it had just happened (and every run it leads to)."""
+        if self.enabled:
+            self._process([(repo, event)])
+
     def tick(self) -> None:
         """Finish the delayed runs whose time has come (their writes start more runs)."""
         now = self.store.clock()
