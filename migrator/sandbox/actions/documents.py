@@ -9,6 +9,7 @@ where such a file shows a failed "workflow file issue" and runs nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,12 +81,12 @@ def parse_workflow(path: str, data: bytes) -> Workflow:
     triggers = document.get("on", document.get(True))
     jobs = document.get("jobs")
     if triggers is None or not isinstance(jobs, dict):
-        return Workflow(path=path, name=str(document.get("name") or path), valid=False)
+        return Workflow(path=path, name=_scalar(document.get("name")) or path, valid=False)
     return Workflow(
         path=path,
-        name=str(document.get("name") or path),
+        name=_scalar(document.get("name")) or path,
         on=_triggers(triggers),
-        jobs=tuple(_job(str(key), value) for key, value in jobs.items() if isinstance(value, dict)),
+        jobs=tuple(_job(_scalar(key), value) for key, value in jobs.items() if isinstance(value, dict)),
         env=_strings(document.get("env")),
         permissions=_permissions(document.get("permissions")),
     )
@@ -96,9 +97,25 @@ def _load(data: bytes) -> Any:
         return None
     try:
         text = data.decode("utf-8")
-        return YAML(typ="safe", pure=True).load(text)
-    except (UnicodeDecodeError, YAMLError, RecursionError, ValueError):
+    except UnicodeDecodeError:
         return None
+    try:
+        return _yaml(text)
+    except YAMLError:
+        # YAML 1.2 allows a tab as in-line white space (`key:<TAB>value`, spec 6.1 "s-white"), only not in
+        # indentation; ruamel's scanner refuses some of those, so read them as the space they stand for.
+        if re.search(r"^\t", text, re.M) or "\t" not in text:
+            return None
+        try:
+            return _yaml(text.replace("\t", " "))
+        except (YAMLError, RecursionError, ValueError):
+            return None
+    except (RecursionError, ValueError):
+        return None
+
+
+def _yaml(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
 
 
 def _triggers(raw: Any) -> dict[str, dict[str, Any]]:
@@ -106,9 +123,9 @@ def _triggers(raw: Any) -> dict[str, dict[str, Any]]:
     if isinstance(raw, str):
         return {raw: {}}
     if isinstance(raw, list):
-        return {str(item): {} for item in raw}
+        return {_scalar(item): {} for item in raw}
     if isinstance(raw, dict):
-        return {str(key): dict(value) if isinstance(value, dict) else {} for key, value in raw.items()}
+        return {_scalar(key): dict(value) if isinstance(value, dict) else {} for key, value in raw.items()}
     return {}
 
 
@@ -117,8 +134,8 @@ def _job(job_id: str, raw: dict[Any, Any]) -> Job:
     steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
     return Job(
         id=job_id,
-        name=str(raw.get("name") or job_id),
-        needs=(str(needs),) if isinstance(needs, str) else tuple(str(n) for n in needs),
+        name=_scalar(raw.get("name")) or job_id,
+        needs=(needs,) if isinstance(needs, str) else tuple(_scalar(n) for n in needs if isinstance(needs, list)),
         if_=_condition(raw.get("if")),
         steps=tuple(_step(index, item) for index, item in enumerate(steps or []) if isinstance(item, dict)),
         env=_strings(raw.get("env")),
@@ -128,15 +145,15 @@ def _job(job_id: str, raw: dict[Any, Any]) -> Job:
 
 
 def _step(index: int, raw: dict[Any, Any]) -> Step:
-    uses = raw.get("uses")
-    run = raw.get("run")
-    name = raw.get("name") or (f"Run {uses}" if uses else f"Run {str(run).strip().splitlines()[0]}" if run else "")
+    uses, run = _scalar(raw.get("uses")) or None, _scalar(raw.get("run")) or None
+    first_line = run.strip().splitlines()[0] if run and run.strip() else ""
+    name = _scalar(raw.get("name")) or (f"Run {uses}" if uses else f"Run {first_line}" if run else "")
     return Step(
         index=index,
-        name=str(name),
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-        uses=str(uses) if uses is not None else None,
-        run=str(run) if run is not None else None,
+        name=name,
+        id=_scalar(raw.get("id")) or None,
+        uses=uses,
+        run=run,
         with_=_strings(raw.get("with")),
         env=_strings(raw.get("env")),
         if_=_condition(raw.get("if")),
@@ -148,24 +165,26 @@ def _condition(raw: Any) -> str | None:
         return None
     if isinstance(raw, bool):
         return "true" if raw else "false"
-    return str(raw)
+    return _scalar(raw)
 
 
 def _strings(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
-    return {str(k): _scalar(v) for k, v in raw.items()}
+    return {_scalar(k): _scalar(v) for k, v in raw.items()}
 
 
 def _scalar(value: Any) -> str:
+    """A scalar as the runner sees it; a mapping or list (which GitHub refuses here) as '' (never str() of an
+    alias-shared structure, which could be exponentially large)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return str(value) if isinstance(value, (str, int, float)) else ""
 
 
 def _permissions(raw: Any) -> Mapping[str, str] | str | None:
     if isinstance(raw, str):
         return raw
     if isinstance(raw, dict):
-        return {str(k): str(v) for k, v in raw.items()}
+        return {_scalar(k): _scalar(v) for k, v in raw.items()}
     return None

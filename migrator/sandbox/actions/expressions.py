@@ -4,9 +4,10 @@ GitHub docs, "Evaluate expressions in workflows and actions": literals (strings 
 `false`, `null`), context references (`github.ref`, `secrets.X`, `env.X`, `needs.<job>.outputs.<name>`,
 `steps.<id>.outputs.<name>`), the operators `!`, `==`, `!=`, `&&`, `||` and parentheses, the functions `success()`,
 `always()`, `failure()`, `cancelled()`, `contains()`, `startsWith()`, `endsWith()`, and `format()`. Comparisons of
-strings ignore case. `&&` and `||` give one of their operands, as in JavaScript. An `if:` without `${{ }}` is
-still an expression, and a job or step without `if:` runs on `success()`. Anything the evaluator does not know
-evaluates to '' (GitHub gives null for a missing property), so an unknown condition is false.
+strings ignore case, and so do property names. `&&` and `||` give one of their operands, as in JavaScript. An
+`if:` without `${{ }}` is still an expression, and a job or step without `if:` runs on `success()`. Anything the
+evaluator does not know evaluates to '' (GitHub gives null for a missing property), so an unknown condition is
+false.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ class Scope:
     def lookup(self, dotted: str) -> Any:
         value: Any = self.contexts
         for part in _path(dotted):
-            if isinstance(value, Mapping):
-                value = value.get(part, value.get(part.lower()))
-            else:
+            if not isinstance(value, Mapping):
                 return None
+            # property names are case-insensitive: secrets.github_token is secrets.GITHUB_TOKEN
+            value = value.get(part, next((v for k, v in value.items() if str(k).lower() == part.lower()), None))
         return value
 
 

@@ -1,7 +1,8 @@
 """The steps the model interprets; every other step succeeds.
 
 - `actions/checkout` (README, `action.yml`): `token` (default `github.token`) is persisted as an http extraheader
-  unless `persist-credentials: false`; `ssh-key` makes `origin` an SSH URL pushed as that key.
+  unless `persist-credentials: false`; `ssh-key` makes `origin` an SSH URL pushed as that key. A checkout with a
+  `path` (or of another repository) leaves the workspace root's git configuration alone.
 - `run:` scripts, line by line: `git remote set-url origin URL`, `git push`, `docker push IMAGE[:TAG]`, and the
   semantic-release commands (`npx`/`yarn`/`pnpm`/`bunx semantic-release`, `npm run X` where package.json's script
   `X` runs it, `semantic-release version|publish` and `python -m semantic_release` for python-semantic-release).
@@ -62,6 +63,9 @@ def _checkout(ctx: JobContext, inputs: dict[str, str]) -> StepOutcome:
     repository = inputs.get("repository") or ctx.repo.full_name
     if repository.lower() != ctx.repo.full_name.lower():
         return StepOutcome("success", (f"Checked out {repository} (another repository: not modelled)",))
+    if inputs.get("path", "").strip("./"):
+        # a checkout into a sub-folder has its own .git/config; later steps run in the workspace root
+        return StepOutcome("success", (f"Checked out {repository} into {inputs['path']}",))
     token_value = inputs.get("token") or ctx.github_token.value
     token = ctx.credential_for(token_value)
     persist = inputs.get("persist-credentials", "true").lower() != "false"
