@@ -80,6 +80,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.default_per_page,
         help=f"default REST page size (default: {_DEFAULTS.default_per_page})",
     )
+    actions = parser.add_argument_group("actions model")
+    actions.add_argument("--no-actions", action="store_true", help="pushes and releases start no workflow runs")
+    actions.add_argument(
+        "--actions-delay",
+        type=float,
+        default=_DEFAULTS.actions_delay,
+        metavar="SECONDS",
+        help="simulated duration of a workflow run (default: 0, runs finish before the write that started them)",
+    )
     parser.add_argument(
         "--installation-token-ttl",
         type=int,
@@ -97,6 +106,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UsageError("--latency-ms must be >= 0 and --per-page between 1 and 100")
     if args.installation_token_ttl < 1:
         raise UsageError("--installation-token-ttl must be at least 1 second")
+    if getattr(args, "actions_delay", 0.0) < 0:
+        raise UsageError("--actions-delay must be >= 0")
     return Settings(
         host=args.host,
         port=args.port,
@@ -109,6 +120,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         latency_ms=args.latency_ms,
         default_per_page=args.per_page,
         installation_token_ttl=args.installation_token_ttl,
+        actions=not getattr(args, "no_actions", False),
+        actions_delay=float(getattr(args, "actions_delay", 0.0)),
     )
 
 

@@ -6,6 +6,7 @@ Only what the GitHub API exposes is modelled: no packs, no annotated tags.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -202,3 +203,17 @@ def three_way_merge(
         if result is not None:
             merged[path] = result
     return merged
+
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def valid_ref_name(name: str) -> bool:
+    """git's `check-ref-format` rules (git-check-ref-format(1)), which GitHub applies to every ref it creates:
+    no control characters, space, `~ ^ : ? * [ \\`, no `..`, `@{` or `//`, no component starting with `.` or
+    ending with `.lock`, not ending with `/` or `.`, and not `@`."""
+    if not name or name == "@" or name.endswith(("/", ".")) or name.startswith("/"):
+        return False
+    if _REF_FORBIDDEN.search(name):
+        return False
+    return all(part and not part.startswith(".") and not part.endswith(".lock") for part in name.split("/"))

@@ -1,7 +1,8 @@
 """Load a seed folder into a `Store`.
 
 Layout:
-    DIR/<org>.meta.json            optional: {"secrets": [...], "tokens": {token: power},
+    DIR/<org>.meta.json            optional: {"secrets": [...] or {name: value}, "tokens": {token: power
+                                   or {"power": power, "login": user}},
                                    "apps": [{"id": 123, "public_key": "<PEM>", "installation_id": 456,
                                              "permissions": {"contents": "write", ...}}]}
                                    (GitHub Apps installed on the org; see `migrator.sandbox.apps`)
@@ -58,8 +59,12 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _load_org(store: Store, org_dir: Path) -> None:
     meta = _read_json(org_dir.with_name(org_dir.name + META_SUFFIX))
-    org = Org(login=org_dir.name, id=store.next_id("owner"), secrets=tuple(meta.get("secrets", ())))
-    for token, power in dict(meta.get("tokens", {})).items():
+    secret_names, secret_values = _secrets(meta.get("secrets", ()))
+    org = Org(login=org_dir.name, id=store.next_id("owner"), secrets=secret_names, secret_values=secret_values)
+    for token, given in dict(meta.get("tokens", {})).items():
+        power = given.get("power", "full") if isinstance(given, dict) else given
+        if isinstance(given, dict) and given.get("login"):
+            store.token_logins[str(token)] = str(given["login"])
         try:
             store.tokens[str(token)] = Power.parse(str(power))
         except ValueError as error:
@@ -88,8 +93,16 @@ def _load_org(store: Store, org_dir: Path) -> None:
         org.repos[name] = repo
 
 
+def _secrets(raw: Any) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Secret names, and the values the seed gives some of them (`{"PAT_TOKEN": "tok-admin"}`)."""
+    if isinstance(raw, dict):
+        return tuple(str(k) for k in raw), {str(k): str(v) for k, v in raw.items() if v is not None}
+    return tuple(str(n) for n in raw or ()), {}
+
+
 def _repo_meta(raw: dict[str, Any]) -> RepoMeta:
     protection = raw.get("protection")
+    secret_names, secret_values = _secrets(raw.get("secrets", ()))
     return RepoMeta(
         default_branch=str(raw.get("default_branch", "main")),
         archived=bool(raw.get("archived", False)),
@@ -97,9 +110,10 @@ def _repo_meta(raw: dict[str, Any]) -> RepoMeta:
         empty=bool(raw.get("empty", False)),
         visibility=str(raw.get("visibility", "public")),
         topics=tuple(raw.get("topics", ())),
-        secrets=tuple(raw.get("secrets", ())),
+        secrets=secret_names,
         protection=parse_protection(protection) if isinstance(protection, dict) else None,
         description=raw.get("description"),
+        secret_values=secret_values,
     )
 
 
@@ -136,7 +150,7 @@ def _materialise(repo: Repo, repo_dir: Path) -> None:
     commit = repo.git.put_commit(
         tree=tree, parents=(), author=SEED_AUTHOR, committer=SEED_AUTHOR, message="Initial commit\n"
     )
-    repo.refs[HEADS + repo.meta.default_branch] = commit.sha
+    repo.refs.seed(HEADS + repo.meta.default_branch, commit.sha)
 
 
 def _file_entry(repo: Repo, path: str) -> FileEntry | None:

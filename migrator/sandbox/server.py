@@ -15,12 +15,15 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from migrator.sandbox import apps, graphql_api, ops, rest
+from migrator.sandbox import apps, graphql, ops, pushes, rest
+from migrator.sandbox.actions.engine import Engine
 from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
 from migrator.sandbox.http import ApiError, Request, Response
 from migrator.sandbox.limits import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE, Limits
 from migrator.sandbox.settings import Settings
 from migrator.sandbox.store import HEADS, Power, Store
+
+SOMEONE_ELSE = "someone-else"  # whom the control API's commits are credited to
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CONTROL_PREFIX = "/_sandbox/"
@@ -39,6 +42,7 @@ class App:
         self.recorder = Recorder()
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._request_ids = itertools.count(1)
+        self.actions = Engine(store, delay=settings.actions_delay, enabled=settings.actions)
         # Called with every API request before it is served (tests move a fake clock with it).
         self.before_request: Callable[[Request], None] | None = None
 
@@ -83,10 +87,10 @@ class App:
             response = self._unauthorised(request, is_graphql)
             self._log(request, response, operation, None)
             return response
-        creating = graphql_api.is_mutation_request(payload) if is_graphql else request.method in WRITE_METHODS
+        creating = graphql.is_mutation_request(payload) if is_graphql else request.method in WRITE_METHODS
         refusal = self._limited(request, request_id, is_graphql=is_graphql, creating=creating)
         fault: Fault | None = None
-        outcome: graphql_api.GraphQLOutcome | None = None
+        outcome: graphql.GraphQLOutcome | None = None
         if refusal is not None:
             response = refusal
         else:
@@ -123,17 +127,19 @@ class App:
 
     def _serve(
         self, request: Request, power: Power, payload: Any
-    ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
+    ) -> tuple[Response, graphql.GraphQLOutcome | None]:
         with self.store.lock:
+            self.actions.tick()
             actor = ops.ACTOR_IS_APP.set(self.store.is_installation_token(request.token))
             try:
-                return self._serve_locked(request, power, payload)
+                with pushes.recording(self.store, self.actions, self.store.login_of(request.token)):
+                    return self._serve_locked(request, power, payload)
             finally:
                 ops.ACTOR_IS_APP.reset(actor)
 
     def _serve_locked(
         self, request: Request, power: Power, payload: Any
-    ) -> tuple[Response, graphql_api.GraphQLOutcome | None]:
+    ) -> tuple[Response, graphql.GraphQLOutcome | None]:
         if payload is not None or self._graphql_path(request):
             return self._serve_graphql(request, power, payload)
         ctx = rest.Ctx(
@@ -146,10 +152,10 @@ class App:
 
     def _serve_graphql(
         self, request: Request, power: Power, payload: Any
-    ) -> tuple[Response, graphql_api.GraphQLOutcome]:
+    ) -> tuple[Response, graphql.GraphQLOutcome]:
         key = self._limit_key(request.token)
         # GqlContext's token only selects the rate-limit budget
-        ctx = graphql_api.GqlContext(self.store, self.settings, self.limits, request.base_url, key, power)
+        ctx = graphql.GqlContext(self.store, self.settings, self.limits, request.base_url, key, power)
 
         def charge(points: int) -> bool:
             if self.limits.budget(key, "graphql").remaining < points:
@@ -158,7 +164,7 @@ class App:
             self.limits.spend(key, "graphql", points)
             return True
 
-        outcome = graphql_api.run(ctx, payload, charge=charge)
+        outcome = graphql.run(ctx, payload, charge=charge)
         return Response(200, outcome.body), outcome
 
     def _limited(self, request: Request, request_id: str, *, is_graphql: bool, creating: bool) -> Response | None:
@@ -284,6 +290,8 @@ class App:
             ("DELETE", "requests"): lambda r: self._clear(self.recorder.clear),
             ("GET", "stats"): lambda r: Response(200, self.recorder.stats()),
             ("POST", "reset-limits"): lambda r: self._clear(self.limits.reset),
+            ("GET", "registry"): self._registry,
+            ("GET", "actions"): self._actions_state,
         }
         name = request.path[len(CONTROL_PREFIX) :].strip("/")
         handler = routes.get((request.method, name))
@@ -302,6 +310,22 @@ class App:
         action()
         return Response(204)
 
+    def _registry(self, request: Request) -> Response:
+        """Every image push the Actions model recorded, and by image reference the runs that pushed it."""
+        with self.store.lock:
+            self.actions.tick()
+            pushed = [p.as_json() for p in self.store.registry]
+        runs: dict[str, list[object]] = {}
+        for item in pushed:
+            runs.setdefault(str(item["reference"]), []).append(item["run_id"])
+        return Response(200, {"pushes": pushed, "by_reference": runs})
+
+    def _actions_state(self, request: Request) -> Response:
+        with self.store.lock:
+            self.actions.tick()
+            return Response(200, {"errors": list(self.actions.errors), "truncated_events": self.actions.truncated,
+                                  "pending_runs": len(self.actions._pending)})
+
     def _add_fault(self, request: Request) -> Response:
         try:
             fault = self.faults.add(request.json_object())
@@ -315,7 +339,8 @@ class App:
         files = body.get("files")
         if not isinstance(files, dict):
             raise ApiError(422, "files must map paths to text (or null to delete)")
-        with self.store.lock:
+        with self.store.lock, pushes.recording(self.store, self.actions, SOMEONE_ELSE):
+            self.actions.tick()
             repo = self.store.repo(owner, name)
             if repo is None:
                 raise ApiError(404, "Not Found")

@@ -24,3 +24,7 @@ class Settings:
     blob_truncate_bytes: int = 512_000
     # GitHub App installation tokens: seconds from minting until they answer 401 Bad credentials.
     installation_token_ttl: int = 3600
+    # The Actions model: whether pushes and releases start workflow runs, and how long a run takes (simulated
+    # seconds on the store's clock; 0 finishes every run before the write that started it is answered).
+    actions: bool = True
+    actions_delay: float = 0.0

@@ -18,9 +18,11 @@ import base64
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from migrator.sandbox.actions.model import ImagePush, Release, WorkflowRun
 from migrator.sandbox.git import Commit, FileEntry, ObjectDB, Signature
 
 HEADS = "refs/heads/"
@@ -28,6 +30,8 @@ INSTALLATION_TOKEN_PREFIX = "ghs_"
 SANDBOX_USER = "sandbox-user"
 SANDBOX_USER_ID = 1
 SEED_AUTHOR = Signature("migrator-sandbox", "sandbox@example.invalid", 1704067200)  # 2024-01-01
+# The value a secret given only by name (the seed's list form) stands for: a full-power PAT of the sandbox user.
+LISTED_SECRET_VALUE = "listed-secret"
 
 
 class Power(StrEnum):
@@ -134,6 +138,8 @@ class RepoMeta:
     secrets: tuple[str, ...] = ()
     protection: Protection | None = None
     description: str | None = None
+    # What a secret holds, for the Actions model: a token of the org's `tokens`, or `app:<installation id>`.
+    secret_values: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,8 @@ class CheckRun:
     title: str | None = None
     summary: str | None = None
     text: str | None = None
+    suite_id: int | None = None  # the check suite (a workflow run's) it belongs to
+    app_slug: str = "sandbox"  # github-actions for the jobs of workflow runs
 
 
 @dataclass
@@ -203,6 +211,45 @@ class PullRequest:
     requested_teams: list[str] = field(default_factory=list)  # team slugs of the repository's org
 
 
+@dataclass(frozen=True, eq=False)
+class RefChange:
+    """One ref moved, made or deleted during a request: what the Actions model turns into events."""
+
+    repo: Repo
+    ref: str
+    before: str | None
+    after: str | None
+
+
+# The ref changes of the request being served; None outside one (seed loading records nothing).
+REF_LOG: ContextVar[list[RefChange] | None] = ContextVar("ref_log", default=None)
+
+
+class RefTable(dict[str, str]):
+    """A repository's refs (full name -> commit sha) that note every change in `REF_LOG`."""
+
+    owner: Repo | None = None
+
+    def __setitem__(self, key: str, value: str) -> None:
+        before = self.get(key)
+        super().__setitem__(key, value)
+        self._note(key, before, value)
+
+    def __delitem__(self, key: str) -> None:
+        before = self[key]
+        super().__delitem__(key)
+        self._note(key, before, None)
+
+    def seed(self, key: str, value: str) -> None:
+        """Set a ref as the seed has it: no push happened."""
+        super().__setitem__(key, value)
+
+    def _note(self, key: str, before: str | None, after: str | None) -> None:
+        log = REF_LOG.get()
+        if log is not None and before != after and self.owner is not None:
+            log.append(RefChange(self.owner, key, before, after))
+
+
 @dataclass
 class Repo:
     org: str
@@ -211,7 +258,7 @@ class Repo:
     meta: RepoMeta
     loader: Callable[[Repo], None] | None = None
     git: ObjectDB = field(default_factory=ObjectDB)
-    refs: dict[str, str] = field(default_factory=dict)  # full ref name -> commit sha
+    refs: RefTable = field(default_factory=RefTable)  # full ref name -> commit sha
     protections: dict[str, Protection] = field(default_factory=dict)
     pulls: dict[int, PullRequest] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
@@ -221,6 +268,15 @@ class Repo:
     next_number: int = 1
     created_at: float = SEED_AUTHOR.timestamp
     pushed_at: float = SEED_AUTHOR.timestamp
+    # The Actions model's records: workflow ids by path, runs and releases by id.
+    workflow_ids: dict[str, int] = field(default_factory=dict)
+    runs: dict[int, WorkflowRun] = field(default_factory=dict)
+    releases: dict[int, Release] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.refs, RefTable):
+            self.refs = RefTable(self.refs)
+        self.refs.owner = self
 
     @property
     def full_name(self) -> str:
@@ -277,6 +333,7 @@ class Org:
     id: int
     secrets: tuple[str, ...] = ()
     repos: dict[str, Repo] = field(default_factory=dict)  # name -> repo, in listing order
+    secret_values: Mapping[str, str] = field(default_factory=dict)  # see RepoMeta.secret_values
 
 
 def node_id(kind: str, key: str) -> str:
@@ -298,6 +355,8 @@ class Store:
         self.clock = clock
         self.orgs: dict[str, Org] = {}
         self.tokens: dict[str, Power] = {}
+        self.token_logins: dict[str, str] = {}  # the user a seed token belongs to (default: the sandbox user)
+        self.registry: list[ImagePush] = []  # every image push the Actions model recorded, in order
         self.apps: dict[int, GitHubApp] = {}
         self.installations: dict[int, Installation] = {}
         self.installation_tokens: dict[str, InstallationToken] = {}
@@ -334,6 +393,15 @@ class Store:
 
     def is_installation_token(self, token: str) -> bool:
         return token in self.installation_tokens
+
+    def login_of(self, token: str) -> str:
+        """Whom GitHub credits with what `token` does: its user, or its App as `<slug>[bot]`."""
+        minted = self.installation_tokens.get(token)
+        if minted is not None:
+            installation = self.installations.get(minted.installation_id)
+            app = self.apps.get(installation.app_id) if installation else None
+            return f"{app.slug}[bot]" if app else "github-app[bot]"
+        return self.token_logins.get(token, SANDBOX_USER)
 
     def install_app(self, app: GitHubApp, installation: Installation) -> None:
         """Register an App (once; every org that installs it must declare the same key) and one installation."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from migrator.sandbox.actions.model import ImagePush
 from migrator.sandbox.faults import LoggedRequest
 from migrator.sandbox.http import Request
 from migrator.sandbox.seed import META_SUFFIX, load_seed
@@ -59,6 +60,17 @@ class Sandbox:
 
     def stats(self) -> dict[str, Any]:
         return self.app.recorder.stats()
+
+    def registry(self) -> list[ImagePush]:
+        """Every image push the Actions model recorded, in order."""
+        with self.store.lock:
+            self.app.actions.tick()
+            return list(self.store.registry)
+
+    def actions_errors(self) -> list[str]:
+        """Gaps the Actions model hit (a model bug never becomes an API error; tests assert this is empty)."""
+        with self.store.lock:
+            return list(self.app.actions.errors)
 
     def close(self) -> None:
         self._server.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from migrator.sandbox.graphql_api import validate_document
+from migrator.sandbox.graphql import validate_document
 from migrator.sandbox.testing import Sandbox
 from tests.sandbox.support import CI_YML, NO_WORKFLOW, call, graphql
 

@@ -1,0 +1,159 @@
+"""Repositories, their refs and branch protection rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator.sandbox.graphql import actions as _actions
+from migrator.sandbox.graphql import objects as _objects
+from migrator.sandbox.graphql import owners as _owners
+from migrator.sandbox.graphql import pulls as _pulls
+from migrator.sandbox.graphql.connection import GqlContext, Info, connection, map_nodes
+from migrator.sandbox.graphql.schema import Json
+from migrator.sandbox.shapes import iso
+from migrator.sandbox.store import (
+    HEADS,
+    Protection,
+    Repo,
+    node_id,
+)
+
+
+class RepoNode:
+    typename = "Repository"
+
+    def __init__(self, ctx: GqlContext, repo: Repo) -> None:
+        self.ctx, self.repo = ctx, repo
+        repo.ensure_loaded()
+        meta = repo.meta
+        self.id = node_id("Repository", repo.full_name)
+        self.databaseId = repo.id
+        self.name = repo.name
+        self.nameWithOwner = repo.full_name
+        self.url = f"{ctx.base}/{repo.full_name}"
+        self.description = meta.description
+        self.isArchived, self.isFork, self.isEmpty = meta.archived, meta.fork, repo.is_empty
+        self.isPrivate = meta.visibility != "public"
+        self.visibility = meta.visibility.upper()
+        self.isDisabled = self.isLocked = self.isTemplate = self.isMirror = False
+        self.createdAt, self.pushedAt, self.updatedAt = iso(repo.created_at), iso(repo.pushed_at), iso(repo.pushed_at)
+        self.viewerPermission = "ADMIN" if ctx.power.is_admin else "READ" if not ctx.power.can_write else "WRITE"
+        self.stargazerCount = self.forkCount = 0
+
+    def owner(self, info: Info) -> _owners.OrgNode:
+        return _owners.OrgNode(self.ctx, self.ctx.store.orgs[self.repo.org])
+
+    def defaultBranchRef(self, info: Info) -> RefNode | None:
+        branch = self.repo.default_branch
+        return RefNode(self.ctx, self.repo, HEADS + branch) if self.repo.branch_sha(branch) else None
+
+    def ref(self, info: Info, qualifiedName: str) -> RefNode | None:
+        for name in (qualifiedName, HEADS + qualifiedName, "refs/tags/" + qualifiedName):
+            if name in self.repo.refs:
+                return RefNode(self.ctx, self.repo, name)
+        return None
+
+    def refs(self, info: Info, refPrefix: str, **args: Any) -> Json:
+        query = args.get("query") or ""
+        names = sorted(n for n in self.repo.refs if n.startswith(refPrefix) and query in n[len(refPrefix) :])
+        return map_nodes(connection(info, names, args), lambda n: RefNode(self.ctx, self.repo, n))
+
+    def object(self, info: Info, expression: str | None = None, oid: str | None = None) -> Any:
+        if oid is not None:
+            return _objects.git_object(self.ctx, self.repo, oid, "")
+        return _objects.resolve_expression(self.ctx, self.repo, expression or "HEAD")
+
+    def repositoryTopics(self, info: Info, **args: Any) -> Json:
+        topics = [
+            {
+                "topic": {"name": t, "id": node_id("Topic", t)},
+                "url": f"{self.ctx.base}/topics/{t}",
+                "id": node_id("RepositoryTopic", f"{self.repo.full_name}:{t}"),
+            }
+            for t in self.repo.meta.topics
+        ]
+        return connection(info, topics, args)
+
+    def branchProtectionRules(self, info: Info, **args: Any) -> Json:
+        rules = sorted(self.repo.protections.items())
+        return map_nodes(
+            connection(info, rules, args), lambda item: ProtectionNode(self.ctx, self.repo, item[0], item[1])
+        )
+
+    def latestRelease(self, info: Info) -> _actions.ReleaseNode | None:
+        return _actions.latest_release(self.ctx, self.repo)
+
+    def releases(self, info: Info, **args: Any) -> Json:
+        return _actions.release_connection(self.ctx, self.repo, info, args)
+
+    def release(self, info: Info, tagName: str) -> _actions.ReleaseNode | None:
+        found = next((r for r in self.repo.releases.values() if r.tag_name == tagName), None)
+        newest = _actions.latest(self.repo)
+        return _actions.ReleaseNode(self.ctx, self.repo, found, latest=found is newest) if found else None
+
+    def pullRequests(self, info: Info, **args: Any) -> Json:
+        return _pulls.pull_connection(self.ctx, self.repo, info, args)
+
+    def pullRequest(self, info: Info, number: int) -> _pulls.PullNode | None:
+        pull = self.repo.pulls.get(number)
+        return _pulls.PullNode(self.ctx, self.repo, pull) if pull else None
+
+
+class ProtectionNode:
+    typename = "BranchProtectionRule"
+
+    def __init__(self, ctx: GqlContext, repo: Repo, branch: str, rule: Protection) -> None:
+        self.ctx, self.repo = ctx, repo
+        self.id = node_id("BranchProtectionRule", f"{repo.full_name}:{branch}")
+        self.pattern = branch
+        self.isAdminEnforced = rule.enforce_admins
+        self.requiresStatusChecks = bool(rule.contexts)
+        self.requiredStatusCheckContexts = list(rule.contexts)
+        self.requiredStatusChecks = [{"context": c, "app": None} for c in rule.contexts]
+        self.requiresStrictStatusChecks = rule.strict
+        self.requiresApprovingReviews = rule.required_reviews > 0
+        self.requiredApprovingReviewCount = rule.required_reviews or None
+        for flag in (
+            "allowsDeletions",
+            "allowsForcePushes",
+            "blocksCreations",
+            "dismissesStaleReviews",
+            "lockBranch",
+            "requiresCodeOwnerReviews",
+            "requiresCommitSignatures",
+            "requireLastPushApproval",
+            "requiresConversationResolution",
+            "requiresDeployments",
+            "requiresLinearHistory",
+            "restrictsPushes",
+            "restrictsReviewDismissals",
+            "lockAllowsFetchAndMerge",
+        ):
+            setattr(self, flag, False)
+
+    def repository(self, info: Info) -> RepoNode:
+        return RepoNode(self.ctx, self.repo)
+
+
+class RefNode:
+    typename = "Ref"
+
+    def __init__(self, ctx: GqlContext, repo: Repo, full_name: str) -> None:
+        self.ctx, self.repo, self.full = ctx, repo, full_name
+        self.id = node_id("Ref", f"{repo.full_name}:{full_name}")
+        parts = full_name.split("/", 2)
+        self.prefix = f"{parts[0]}/{parts[1]}/"
+        self.name = parts[2]
+
+    def target(self, info: Info) -> Any:
+        return _objects.git_object(self.ctx, self.repo, self.repo.refs[self.full], "")
+
+    def repository(self, info: Info) -> RepoNode:
+        return RepoNode(self.ctx, self.repo)
+
+    def branchProtectionRule(self, info: Info) -> ProtectionNode | None:
+        rule = self.repo.protection_for(self.name) if self.prefix == HEADS else None
+        return ProtectionNode(self.ctx, self.repo, self.name, rule) if rule else None
+
+    def associatedPullRequests(self, info: Info, **args: Any) -> Json:
+        return _pulls.pull_connection(self.ctx, self.repo, info, {**args, "headRefName": self.name})
