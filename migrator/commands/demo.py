@@ -14,14 +14,18 @@ import json
 import os
 import sys
 import tempfile
+import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from migrator.errors import EXIT_OK, RemoteError
 
-STEPS = 7
+STEPS = 9
+RELEASE_WORKFLOW = ".github/workflows/main.yml"
 
 
 EXAMPLES = """\
@@ -42,23 +46,37 @@ def run(args: argparse.Namespace) -> int:
     with _workdir(args.keep) as work, running_sandbox(write_demo_seed(work / "seed")) as sandbox, _token(TOKEN):
         plan = work / "plan.json"
         api = ["--api-url", sandbox.url]
+        github = _GitHub(sandbox.url, TOKEN)
         _say(1, f"A local GitHub is serving `{ORG}` at {sandbox.url}: six repositories, one per case.")
-        _say(2, "Plan: read every repository in bulk (GraphQL), run the rules, write a reviewable plan file.")
+        _say(2, f"A developer pushes a `fix:` commit to {ORG}/api. Its release run fails, as in the seed repository:")
+        github.push(f"{ORG}/api", "fix: handle empty input")
+        github.describe_release(f"{ORG}/api")
+        _say(3, "Plan: read every repository in bulk (GraphQL), run the rules, write a reviewable plan file.")
         _run(migrator, ["plan", "--org", ORG, "--out", str(plan), *api])
-        _say(3, "Show: what the plan would change and why (safe, review, blocked), with the diffs.")
-        _run(migrator, ["show", str(plan), "--color", "always" if sys.stdout.isatty() else "never"], tail=30)
-        _say(4, "Apply: one branch, one verified commit and one pull request per repository, paced and journaled.")
+        _say(4, "Show: what the plan would change and why (safe, review, blocked), for its approver.")
+        _run(
+            migrator,
+            ["show", str(plan), "--no-pager", "--color", "always" if sys.stdout.isatty() else "never"],
+            tail=32,
+        )
+        _say(5, "Apply: one branch, one verified commit and one pull request per repository, paced and journaled.")
         _run(migrator, ["apply", str(plan), "--min-interval", "0.25", *api], expect=(0, 1))
-        _say(5, f"A reviewer merges the pull request in {ORG}/api; then status reads every PR and its checks.")
-        _merge(sandbox.url, f"{ORG}/api", TOKEN)
+        _say(
+            6,
+            f"A reviewer merges the pull request in {ORG}/api. The merge is a push: the release runs again, with the "
+            "PAT, and the image is pushed once (the two duplicate workflows that would have raced are gone).",
+        )
+        github.merge_first_pull(f"{ORG}/api")
+        github.describe_release(f"{ORG}/api")
+        _say(7, "Status reads every PR, its review and its checks in bulk.")
         _run(migrator, ["status", str(plan), *api])
-        _say(6, "Rollback: close the open PRs and delete their branches; open a revert PR for the merged one.")
-        _run(migrator, ["rollback", str(plan), "--min-interval", "0.25", *api])
-        _say(7, "Status again: the open PRs are closed, the merged one stays merged, its revert PR waits. Done.")
+        _say(8, "Rollback: close the open PRs and delete their branches; open a revert PR for the merged one.")
+        _run(migrator, ["rollback", str(plan), "--yes", "--min-interval", "0.25", *api])
+        _say(9, "Status again: the open PRs are closed, the merged one stays merged, its revert PR waits. Done.")
         _run(migrator, ["status", str(plan), *api])
         print(
-            "\nAgainst a real organisation: export GITHUB_TOKEN=…; migrator plan --org YOUR_ORG; "
-            "migrator show plans/<plan>.json; migrator apply plans/<plan>.json --limit 5"
+            "\nAgainst a real organisation: export GITHUB_TOKEN=…; migrator plan --org YOUR_ORG -o plan.json; "
+            "migrator show plan.json; migrator apply plan.json --limit 5"
         )
     return EXIT_OK
 
@@ -82,22 +100,76 @@ def _run(
         raise RemoteError(f"the demo stopped: `migrator {argv[0]}` exited {code}")
 
 
-def _merge(url: str, repo: str, token: str) -> None:
-    headers = {"Authorization": f"token {token}", "Accept": "application/vnd.github+json"}
-    listing = urllib.request.Request(f"{url}/repos/{repo}/pulls?state=open", headers=headers)
-    with urllib.request.urlopen(listing) as response:
-        pulls = json.loads(response.read())
-    if not pulls:
-        raise RemoteError(f"the demo expected an open pull request in {repo}")
-    number = pulls[0]["number"]
-    merge = urllib.request.Request(
-        f"{url}/repos/{repo}/pulls/{number}/merge",
-        method="PUT",
-        headers={**headers, "Content-Type": "application/json"},
-        data=b"{}",
-    )
-    with urllib.request.urlopen(merge):
+class _GitHub:
+    """The few REST calls the demo makes as the people around migrator: a developer, a reviewer."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.headers = {"Authorization": f"token {token}", "Accept": "application/vnd.github+json"}
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            headers={**self.headers, "Content-Type": "application/json"},
+            data=None if body is None else json.dumps(body).encode(),
+        )
+        try:
+            with urllib.request.urlopen(request) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise RemoteError(f"the demo stopped: {method} {path} answered {error.code}") from None
+        return json.loads(raw) if raw else None
+
+    def push(self, repo: str, message: str) -> None:
+        self.call(
+            "POST",
+            f"/_sandbox/repos/{repo}/commit",
+            {"branch": "main", "message": message, "files": {"src/input.js": f"// {message}\n"}},
+        )
+        print(f"(pushed `{message}` to {repo}:main)")
+
+    def merge_first_pull(self, repo: str) -> None:
+        pulls = self.call("GET", f"/repos/{repo}/pulls?state=open")
+        if not pulls:
+            raise RemoteError(f"the demo expected an open pull request in {repo}")
+        number = pulls[0]["number"]
+        self.call("PUT", f"/repos/{repo}/pulls/{number}/merge", {"merge_method": "squash"})
         print(f"(merged {repo}#{number})")
+
+    def describe_release(self, repo: str) -> None:
+        """The latest release run on main, its failing step and GitHub's refusal; the tag, release and images."""
+        runs = self.call("GET", f"/repos/{repo}/actions/runs?branch=main&event=push")["workflow_runs"]
+        runs = [r for r in runs if r["path"] == RELEASE_WORKFLOW]
+        if not runs:
+            print("   no release run yet")
+            return
+        latest = max(runs, key=lambda r: r["run_number"])
+        jobs = self.call("GET", f"/repos/{repo}/actions/runs/{latest['id']}/jobs")["jobs"]
+        verdicts = ", ".join(f"{j['name']} {j['conclusion']}" for j in jobs)
+        print(f"   run #{latest['run_number']} ({latest['path']}): {latest['conclusion']}: {verdicts}")
+        for job in jobs:
+            failed = [step["name"] for step in job.get("steps", ()) if step.get("conclusion") == "failure"]
+            if failed:
+                print(f"   {job['name']} failed at step {failed[0]}: {self._refusal(repo, job['id'])}")
+        tags = [t["name"] for t in self.call("GET", f"/repos/{repo}/tags") or ()]
+        release = self.call("GET", f"/repos/{repo}/releases/latest")
+        made = f"release {release['tag_name']} by {release['author']['login']}" if release else "no release"
+        print(f"   tags: {', '.join(tags) or 'none'}; {made}")
+        pushes = [p for p in self.call("GET", "/_sandbox/registry")["pushes"] if p["repository"] == repo]
+        for reference, count in sorted(Counter(f"{p['image']}:{p['tag']}" for p in pushes).items()):
+            print(f"   image {reference} pushed by {count} run(s)")
+        if not pushes:
+            print("   no image pushed")
+
+    def _refusal(self, repo: str, job_id: int) -> str:
+        request = urllib.request.Request(f"{self.url}/repos/{repo}/actions/jobs/{job_id}/logs", headers=self.headers)
+        with urllib.request.urlopen(request) as response:
+            log = response.read().decode("utf-8", "replace").splitlines()
+        wanted = [line.strip() for line in log if "EGITNOPERMISSION" in line or "GH006" in line]
+        return " / ".join(wanted[:2]) or "see the run's log"
 
 
 @contextmanager

@@ -7,7 +7,8 @@ from pathlib import Path
 from migrator.sandbox.testing import write_seed
 
 ORG = "demo-org"
-TOKEN = "demo-token-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+TOKEN = "demo-token-0f1e2d3c4b5a69788796a5b4c3d2e1f0"  # the platform team's, which runs migrator
+RELEASE_PAT = "release-pat-9a8b7c6d5e4f30211203f4e5d6c7b8a9"  # what secrets.PAT_TOKEN holds: release-bot's PAT
 
 MAIN = """name: CI/CD
 on:
@@ -95,6 +96,7 @@ def repo_files(
         ".github/workflows/main.yml": MAIN.format(pat=pat),
         ".github/workflows/docker.yml": DOCKER.format(extra=docker_extra, platforms=platforms),
         ".github/workflows/docker-build.yml": DOCKER.format(extra="\n  workflow_dispatch:", platforms=platforms),
+        ".github/workflows/ci.yml": CI,  # runs on every push, the PR branches' too: status shows real checks
     }
 
 
@@ -111,8 +113,17 @@ def write_demo_seed(directory: Path) -> Path:
         directory,
         {ORG: repos},
         repo_meta={
+            f"{ORG}/api": {"protection": {"contexts": ["test"]}},  # GITHUB_TOKEN cannot push the release here
             f"{ORG}/guarded": {"protection": {"enforce_admins": True, "contexts": ["test"]}},
             f"{ORG}/old-service": {"archived": True},
         },
-        org_meta={ORG: {"secrets": ["PAT_TOKEN", "NPM_TOKEN"], "tokens": {TOKEN: "full"}}},
+        org_meta={
+            ORG: {
+                "secrets": {"PAT_TOKEN": RELEASE_PAT, "NPM_TOKEN": None},
+                "tokens": {
+                    TOKEN: {"power": "full", "login": "platform-bot"},
+                    RELEASE_PAT: {"power": "full", "login": "release-bot"},
+                },
+            }
+        },
     )
