@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from migrator.apply.pacing import Pacer, PaceSettings
+from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
 from migrator.apply.rollback import RepoRollback
 from migrator.commands.common import (
     add_connection_arguments,
@@ -33,6 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="at least this long between content-creating writes",
     )
+    add_max_wait_argument(parser)
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -42,15 +43,15 @@ def run(args: argparse.Namespace) -> int:
     plan = loaded.plan
     announce_edits(loaded)
     shard = shard_from(args, plan)
-    journal = open_journal(loaded, shard)
+    journal = open_journal(loaded, shard, lock_for="rollback")
     touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
     if args.repo:
         wanted = {n.lower() for n in args.repo}
         touched = [r for r in touched if r.name.lower() in wanted or r.name.split("/", 1)[1].lower() in wanted]
     if not touched:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
-    pacer = Pacer(PaceSettings(min_interval=args.min_interval))
-    client = connect_from(args, api_url=plan.api_url)
+    pacer = Pacer(PaceSettings(min_interval=args.min_interval), max_wait=args.max_wait)
+    client = cap_waits(connect_from(args, api_url=plan.api_url), args.max_wait)
     outcomes = [RepoRollback(plan, repo, client, journal, pacer, args.include_review).run() for repo in touched]
     if args.output_format == "json":
         print(json.dumps({"journal": str(journal.path), "repos": [asdict(o) for o in outcomes]}, indent=2))
