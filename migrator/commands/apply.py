@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from migrator.apply.executor import ApplyOptions, Outcome, apply_plan
-from migrator.apply.pacing import Pacer, PaceSettings
+from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
@@ -54,6 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"at least this long between two ({defaults.min_interval:g})",
     )
+    add_max_wait_argument(pace)
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -80,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
     shard = shard_from(args, plan)
     repos = selected_repos(plan.repos, args.repo, args.limit, shard)
     announce_edits(loaded)
-    pacer = Pacer(PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval))
-    client = connect_from(args, api_url=plan.api_url)
-    journal = open_journal(loaded, shard)
-    progress = ProgressLine("applying", extra=lambda: f"ETA {pacer.eta(3 * len(repos) - pacer.writes):,.0f}s")
+    settings = PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval)
+    pacer = Pacer(settings, max_wait=args.max_wait)
+    journal = open_journal(loaded, shard, lock_for="apply")
+    client = cap_waits(connect_from(args, api_url=plan.api_url), args.max_wait)
+    progress = ProgressLine("applying", extra=lambda: pacer.describe(3 * len(repos) - pacer.writes))
+    pacer.on_wait = lambda seconds: progress(pacer.writes // 3, len(repos), "")
     options = ApplyOptions(
         include_review=args.include_review,
         dry_run=args.dry_run,
@@ -96,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         outcomes = apply_plan(plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress)
     finally:
         progress.close()
+        journal.close()
     report(outcomes, args.output_format, journal.path)
     return EXIT_OK if all(o.status.ok for o in outcomes) else EXIT_FINDINGS
 
