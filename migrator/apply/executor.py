@@ -16,13 +16,15 @@ from typing import Any
 
 from migrator.apply.ensure import MAX_ATTEMPTS, Ensurer
 from migrator.apply.journal import Journal
-from migrator.apply.pacing import Pacer
+from migrator.apply.pacing import Pacer, WaitTooLong, resume_hint
 from migrator.apply.ports import (
     Ambiguous,
     CommitInfo,
     Forbidden,
+    Gone,
     PullInfo,
     PullRequestSpec,
+    ReadFailed,
     Rejected,
     RepoState,
     StaleHead,
@@ -42,6 +44,8 @@ class Status(StrEnum):
     STALE = "stale"
     CONFLICT = "conflict"
     FAILED = "failed"
+    THROTTLED = "throttled"  # GitHub asked for a wait over --max-wait: run again later to resume
+    GONE = "gone"  # the repository was deleted (or hidden from this token) since the plan
     SKIPPED_BY_PERMISSION = "skipped-by-permission"
     SKIPPED = "skipped"  # nothing enabled for this repo: not a failure
     DRY_RUN = "dry-run"
@@ -104,6 +108,13 @@ def is_ours(commit: CommitInfo | None, plan: Plan, base_oid: str) -> bool:
     return commit is not None and commit.parents == (base_oid,) and f"{TRAILER}: {plan.plan_id}" in commit.message
 
 
+def throttled_detail(error: Throttled) -> str:
+    """A throttled repository's detail: what GitHub said and when to resume."""
+    if isinstance(error, WaitTooLong):
+        return str(error)
+    return f"{error}; stopped here: {resume_hint(error.wait)}"
+
+
 @dataclass
 class RepoApply:
     plan: Plan
@@ -124,22 +135,34 @@ class RepoApply:
         if not self.repo.enabled or not self.changes:
             return self._finish(Status.SKIPPED, "nothing enabled for this repository")
         try:
+            self.pacer.check_blocked()  # a long limit already refused: no request at all
             state = self._read()
+            self._check_base(state)
             if self._pull_of(state) is None and not is_ours(state.branch_head, self.plan, self.repo.base_oid):
                 self._check_drift(state)
+            self._check_links(state)
             if self.options.dry_run:
                 return self._finish(Status.DRY_RUN, self._would_do(state), record=False)
             prior_writes = self._ensure.writes
             self._ensure_branch()
             self._ensure_commit()
             pull = self._ensure_pull()
+            self._ensure_labels()
+            self._ensure_reviewers()
         except (Stale, Vanished) as stale:
             return self._finish(Status.STALE, f"{stale}; nothing was written: re-run `migrator plan`")
+        except Gone as gone:
+            return self._finish(Status.GONE, f"{gone}; nothing to do here")
         except Conflict as conflict:
             return self._finish(Status.CONFLICT, f"{conflict}; left untouched")
         except Forbidden as denied:
             return self._finish(Status.SKIPPED_BY_PERMISSION, str(denied))
-        except (Ambiguous, Throttled) as error:
+        except Throttled as throttled:
+            self.pacer.block(throttled.wait)
+            return self._finish(Status.THROTTLED, throttled_detail(throttled))
+        except ReadFailed as unread:
+            return self._finish(Status.FAILED, str(unread))
+        except Ambiguous as error:
             return self._finish(Status.FAILED, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
         except Rejected as rejected:
             return self._finish(Status.FAILED, str(rejected))
@@ -153,6 +176,8 @@ class RepoApply:
             head = self._read().branch_head
             if head is None:
                 return False
+            if not self.journal.repo(self.repo.name).branch_ours:  # only our journal proves a branch is ours
+                raise Conflict(f"branch {self.repo.branch} exists, and our journal shows no creation of it")
             if head.oid == self.repo.base_oid or is_ours(head, self.plan, self.repo.base_oid):
                 return True
             raise Conflict(f"branch {self.repo.branch} exists and points at {head.oid[:10]}, which is not ours")
@@ -230,22 +255,53 @@ class RepoApply:
         self._ensure(
             "pull", done, write, result=lambda: {"number": found[0].number, "url": found[0].url} if found else {}
         )
-        pull = found[0]
-        if self._ensure.writes and (self.options.labels or self.options.reviewers or self.options.team_reviewers):
-            self._decorate(pull)
-        return pull
+        return found[0]
 
-    def _decorate(self, pull: PullInfo) -> None:
-        if self.options.labels:
-            self.pacer.acquire()
-            self._ensure.writes += 1
-            self.writer.add_labels(self.repo.name, pull.number, self.options.labels)
-        if self.options.reviewers or self.options.team_reviewers:
-            self.pacer.acquire()
-            self._ensure.writes += 1
-            self.writer.request_reviewers(
-                self.repo.name, pull.number, users=self.options.reviewers, teams=self.options.team_reviewers
-            )
+    def _ensure_labels(self) -> None:
+        """Labels: present on the PR, or added by an earlier run (the journal), else added."""
+        wanted = self.options.labels
+        if not wanted:
+            return
+
+        def done() -> bool:
+            if _covers(self.journal.repo(self.repo.name).decorated.get("labels", ()), wanted):
+                return True  # added before: if someone removed one since, that was their choice
+            pull = self._pull_of(self._read())
+            return pull is not None and _covers(pull.labels, wanted)
+
+        def write() -> None:
+            pull = self._our_pull()
+            self._forget()
+            self.writer.add_labels(self.repo.name, pull.number, wanted)
+
+        self._ensure("labels", done, write, result=lambda: {"names": list(wanted)})
+
+    def _ensure_reviewers(self) -> None:
+        """Review requests: pending on the PR, or made by an earlier run (a review answers a request, and
+        GitHub then no longer lists it), else requested."""
+        users, teams = self.options.reviewers, self.options.team_reviewers
+        if not users and not teams:
+            return
+
+        def done() -> bool:
+            decorated = self.journal.repo(self.repo.name).decorated
+            if _covers(decorated.get("reviewers", ()), users) and _covers(decorated.get("team_reviewers", ()), teams):
+                return True
+            pull = self._pull_of(self._read())
+            return pull is not None and _covers(pull.reviewers, users) and _covers(pull.team_reviewers, teams)
+
+        def write() -> None:
+            pull = self._our_pull()
+            self._forget()
+            self.writer.request_reviewers(self.repo.name, pull.number, users=users, teams=teams)
+
+        self._ensure("reviewers", done, write, result=lambda: {"users": list(users), "teams": list(teams)})
+
+    def _our_pull(self) -> PullInfo:
+        pull = self._pull_of(self._read())
+        if pull is None:
+            raise Conflict(f"the pull request from {self.repo.branch} is gone (closed or deleted by someone)")
+        return pull
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -268,6 +324,19 @@ class RepoApply:
     def _pull_of(self, state: RepoState) -> PullInfo | None:
         mine = [p for p in state.pulls if p.head_ref == self.repo.branch and p.state in {"open", "merged"}]
         return mine[0] if mine else None
+
+    def _check_base(self, state: RepoState) -> None:
+        """The plan's base must be the repository's default branch: checked against GitHub before any write."""
+        if state.default_branch != self.repo.base_branch:
+            raise Stale(
+                f"the plan's base branch {self.repo.base_branch!r} is not the default branch "
+                f"{state.default_branch!r} of {self.repo.name}"
+            )
+
+    def _check_links(self, state: RepoState) -> None:
+        linked = sorted(c.path for c in self.changes if state.is_link(c.path))
+        if linked:
+            raise Conflict(f"{', '.join(linked)} is a symbolic link or submodule; migrator never writes through one")
 
     def _check_drift(self, state: RepoState) -> None:
         moved = sorted(c.path for c in self.changes if state.blobs.get(c.path) != c.blob_before)
@@ -319,3 +388,9 @@ def apply_plan(
         if progress:
             progress(done, len(repos), repo.name)
     return outcomes
+
+
+def _covers(have: Sequence[str], wanted: Sequence[str]) -> bool:
+    """GitHub compares labels and logins without case."""
+    present = {name.lower() for name in have}
+    return all(name.lower() in present for name in wanted)

@@ -11,14 +11,19 @@ import glob
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from migrator.errors import InputError
 from migrator.log import redact
 from migrator.plan.shard import Shard
+
+if TYPE_CHECKING:
+    from migrator.apply.lock import JournalLock
 
 JOURNAL_SUFFIX = ".journal.jsonl"
 
@@ -60,6 +65,22 @@ class RepoJournal:
     revert_pr_number: int | None = None
     revert_pr_url: str | None = None
     rollback_done: set[str] = field(default_factory=set)  # rollback steps that finished
+    # Steps begun (an `intent`, written just before the request) or finished, per op. A step with only an
+    # intent may or may not have happened (a kill between the request and its `done` line): GitHub decides.
+    apply_begun: set[str] = field(default_factory=set)
+    apply_done: set[str] = field(default_factory=set)
+    rollback_begun: set[str] = field(default_factory=set)
+    decorated: dict[str, tuple[str, ...]] = field(default_factory=dict)  # labels, reviewers, team_reviewers added
+
+    @property
+    def branch_ours(self) -> bool:
+        """Our journal shows we created (or set out to create) the branch: the only proof a branch is ours."""
+        return self.branch_created or "branch" in self.apply_begun
+
+    @property
+    def touched(self) -> bool:
+        """Apply may have written something here."""
+        return bool(self.apply_begun or self.branch_created or self.pr_number)
 
 
 @dataclass
@@ -70,11 +91,18 @@ class Journal:
     last_event_at: str | None = None
     _seq: int = 0
 
+    lock: JournalLock | None = None
+
     @classmethod
-    def open(cls, path: Path, plan_id: str, *, replay: Sequence[Path] = ()) -> Journal:
+    def open(cls, path: Path, plan_id: str, *, replay: Sequence[Path] = (), lock_for: str | None = None) -> Journal:
         """Appends go to `path`; the state is folded from `path` and `replay` (the other shards' journals),
-        in the order the events happened."""
+        in the order the events happened. With `lock_for` (the command, e.g. "apply"), this process first
+        takes the journal's lock (`migrator.apply.lock`), or refuses to start if another process holds it."""
         journal = cls(path, plan_id)
+        if lock_for is not None:
+            from migrator.apply.lock import lock_journal
+
+            journal.lock = lock_journal(path, what=lock_for)
         sources = [path, *(other for other in replay if other != path)]
         events = [
             (str(event.get("at") or ""), source, line, event)
@@ -84,6 +112,11 @@ class Journal:
         for *_, event in sorted(events, key=lambda item: item[:3]):
             journal._fold(event)
         return journal
+
+    def close(self) -> None:
+        """Let other processes have the journal (also done when the process ends)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def repo(self, name: str) -> RepoJournal:
         return self.repos.setdefault(name, RepoJournal())
@@ -102,7 +135,7 @@ class Journal:
             "data": data,
         }
         line = redact(json.dumps(event, sort_keys=True)) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = open_regular(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, what="journal")
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
@@ -113,9 +146,16 @@ class Journal:
     def _fold(self, event: dict[str, Any]) -> None:
         self._seq = max(self._seq, int(event.get("seq", 0)))
         self.last_event_at = event.get("at", self.last_event_at)
+        state = self.repo(str(event["repo"]))
+        step, op = str(event.get("step")), event.get("op")
+        if op == "apply" and step != "repo":
+            state.apply_begun.add(step)
+        elif op == "rollback" and step != "repo":
+            state.rollback_begun.add(step)
         if event.get("phase") != "done":
             return
-        state = self.repo(event["repo"])
+        if op == "apply":
+            state.apply_done.add(step)
         data = event.get("data", {})
         key = (event.get("op"), event.get("step"))
         if key == ("apply", "branch"):
@@ -124,6 +164,11 @@ class Journal:
             state.commit_oid = data.get("oid")
         elif key == ("apply", "pull"):
             state.pr_number, state.pr_url = data.get("number"), data.get("url")
+        elif key == ("apply", "labels"):
+            state.decorated["labels"] = (*state.decorated.get("labels", ()), *map(str, data.get("names") or ()))
+        elif key == ("apply", "reviewers"):
+            for kind, source in (("reviewers", "users"), ("team_reviewers", "teams")):
+                state.decorated[kind] = (*state.decorated.get(kind, ()), *map(str, data.get(source) or ()))
         elif key == ("apply", "repo"):
             state.status = data.get("status")
         elif key == ("rollback", "revert-branch"):
@@ -138,10 +183,26 @@ class Journal:
             state.rollback_done.add(str(event.get("step")))
 
 
+def open_regular(path: Path, flags: int, *, what: str) -> int:
+    """`os.open` that never follows a symbolic link and accepts only a regular file (not a fifo, a device
+    or a folder), so a planted link cannot make migrator write to, or read from, some other file."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if path.is_symlink():
+            raise InputError(f"{what} {path} is a symbolic link; migrator does not follow it: remove it") from None
+        raise InputError(f"cannot open {what} {path}: {error.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"{what} {path} is not a regular file; remove it") from None
+    return fd
+
+
 def read_events(path: Path) -> Iterator[dict[str, Any]]:
-    if not path.exists():
+    if not os.path.lexists(path):
         return
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    fd = open_regular(path, os.O_RDONLY, what="journal")
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
         for line in handle:
             try:
                 event = json.loads(line)

@@ -12,9 +12,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+SYMLINK_MODE = "120000"
+SUBMODULE_MODE = "160000"
+
 
 class WriteError(Exception):
-    """A write failed; the message is one line and safe to show (no tokens)."""
+    """A request of the executor failed; the message is one line and safe to show (no tokens)."""
+
+
+class ReadFailed(WriteError):
+    """A read kept failing after the read retry (5xx, timeouts, GitHub's "Something went wrong"). Nothing was
+    written by it, so the repository can simply be tried again later."""
+
+
+class Gone(WriteError):
+    """The repository is deleted, or no longer visible to this token (GitHub answers both the same way)."""
 
 
 class AlreadyExists(WriteError):
@@ -66,6 +78,9 @@ class PullInfo:
     base_ref: str
     body: str = ""
     merge_commit_oid: str | None = None
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()  # logins with a pending review request
+    team_reviewers: tuple[str, ...] = ()  # team slugs with a pending review request
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,11 @@ class RepoState:
     blobs: Mapping[str, str | None]  # path -> blob oid at the default branch head (None: absent)
     branch_head: CommitInfo | None  # our branch, if it exists
     pulls: Sequence[PullInfo] = field(default_factory=tuple)  # PRs whose head is our branch (any state)
+    modes: Mapping[str, str | None] = field(default_factory=dict)  # path -> git file mode ("100644", "120000", ...)
+
+    def is_link(self, path: str) -> bool:
+        """A symbolic link (or a submodule): migrator never writes through one."""
+        return self.modes.get(path) in {SYMLINK_MODE, SUBMODULE_MODE}
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,8 @@ class Writer(Protocol):
     def repo_state(self, repo: str, *, branch: str, paths: Sequence[str]) -> RepoState: ...
 
     def commit(self, repo: str, oid: str) -> CommitInfo: ...
+
+    def comment_bodies(self, repo: str, number: int) -> list[str]: ...  # every comment on the PR, oldest first
 
     # --- content-creating writes (one request each, never retried by the adapter) ---
     def create_branch(self, repo: str, *, branch: str, oid: str) -> None: ...

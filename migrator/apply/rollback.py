@@ -13,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migrator.apply.ensure import Ensurer
-from migrator.apply.executor import Status, is_ours, selected_changes
+from migrator.apply.executor import Status, is_ours, selected_changes, throttled_detail
 from migrator.apply.journal import Journal, RepoJournal
 from migrator.apply.pacing import Pacer
 from migrator.apply.ports import (
     Ambiguous,
     Forbidden,
+    Gone,
     PullInfo,
     PullRequestSpec,
+    ReadFailed,
     Rejected,
     RepoState,
     Throttled,
@@ -72,26 +74,37 @@ class RepoRollback:
 
     def run(self) -> RollbackOutcome:
         try:
+            self.pacer.check_blocked()
             status, detail, pull = self._undo()
         except Forbidden as denied:
             return self._finish(Status.SKIPPED_BY_PERMISSION.value, str(denied))
+        except Gone as gone:
+            return self._finish(Status.GONE.value, f"{gone}; nothing to undo there")
         except Vanished as gone:
             return self._finish(RollbackStatus.LEFT_ALONE, f"{gone}; nothing was changed")
-        except (Ambiguous, Throttled, Rejected) as error:
+        except Throttled as throttled:
+            self.pacer.block(throttled.wait)
+            return self._finish(Status.THROTTLED.value, throttled_detail(throttled))
+        except (Ambiguous, ReadFailed, Rejected) as error:
             return self._finish(Status.FAILED.value, str(error))
         return self._finish(status, detail, pull)
 
     def _undo(self) -> tuple[str, str, PullInfo | None]:
-        if not (self.record.branch_created or self.record.pr_number):
+        if not self.record.touched:
             return RollbackStatus.NOTHING, "the journal shows nothing created here", None
+        # An `intent` without its `done` (a kill between the request and the journal line) may or may not
+        # have happened: what GitHub shows, and is ours, is undone.
         state = self._read(self.repo.branch)
         pull = self._our_pull(state)
         if pull is not None and pull.state == "merged":
             return self._revert_merged(pull)
-        head = state.branch_head
+        head = state.branch_head if self.record.branch_ours else None  # never a branch we cannot show we made
         if head is not None and not is_ours(head, self.plan, self.repo.base_oid) and head.oid != self.repo.base_oid:
             return RollbackStatus.LEFT_ALONE, f"{self.repo.branch} moved to {head.oid[:10]}, not ours", pull
         if (pull is None or pull.state != "open") and head is None:
+            if state.branch_head is not None and not self.record.branch_ours:
+                detail = f"{self.repo.branch} exists, but our journal shows no creation of it: left alone"
+                return RollbackStatus.NOTHING, detail, pull
             return RollbackStatus.NOTHING, "already rolled back: no open PR and no branch of ours", pull
         if pull is not None and pull.state == "open":
             self._close(pull)
@@ -102,14 +115,19 @@ class RepoRollback:
     # --- an open PR --------------------------------------------------------------------------
 
     def _close(self, pull: PullInfo) -> None:
+        marker = f"<!-- migrator:rollback={self.plan.plan_id} -->"
+
         def commented() -> bool:
-            return "comment" in self.record.rollback_done
+            if "comment" in self.record.rollback_done:
+                return True
+            # a lost answer or a kill after the comment was posted: GitHub has it, so do not post it again
+            return any(marker in body for body in self.writer.comment_bodies(self.repo.name, pull.number))
 
         self.ensure(
             "comment",
             commented,
             lambda: self.writer.comment(
-                self.repo.name, pull.number, f"Closed by `migrator rollback` (plan {self.plan.plan_id})."
+                self.repo.name, pull.number, f"Closed by `migrator rollback` (plan {self.plan.plan_id}).\n\n{marker}\n"
             ),
         )
 
@@ -159,7 +177,11 @@ class RepoRollback:
 
     def _ensure_revert_branch(self, base: str) -> None:
         def done() -> bool:
-            return self._read(self.revert_branch).branch_head is not None
+            if self._read(self.revert_branch).branch_head is None:
+                return False
+            if "revert-branch" in self.record.rollback_begun:  # ours: we set out to create it
+                return True
+            raise Forbidden(f"{self.revert_branch} exists, and our journal shows no creation of it; not using it")
 
         self.ensure(
             "revert-branch",
@@ -233,6 +255,10 @@ class RepoRollback:
         pulls = [p for p in state.pulls if p.head_ref == self.repo.branch]
         if self.record.pr_number is not None:
             pulls = [p for p in pulls if p.number == self.record.pr_number]
+        elif "pull" in self.record.apply_begun:  # opened, maybe, before a kill: ours if it carries our marker
+            pulls = [p for p in pulls if self.plan.marker(self.repo.name) in p.body]
+        else:
+            return None
         return pulls[0] if pulls else None
 
     @staticmethod

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from migrator.apply.executor import ApplyOptions, Outcome, apply_plan, selected_changes
-from migrator.apply.pacing import Pacer, PaceSettings
+from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
@@ -66,6 +66,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"at least this long between two ({defaults.min_interval:g})",
     )
+    add_max_wait_argument(pace)
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -110,13 +111,15 @@ def run(args: argparse.Namespace) -> int:
     announce_edits(loaded)
     if not repos:
         return nothing_to_apply(plan, shard)
-    pacer = Pacer(PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval))
-    client = connect_from(args, api_url=plan.api_url)
+    settings = PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval)
+    pacer = Pacer(settings, max_wait=args.max_wait)
+    client = cap_waits(connect_from(args, api_url=plan.api_url), args.max_wait)
     if not args.dry_run:
         workflows = needs_workflow_power(repos, include_review=args.include_review)
         refuse_unless_able(client.token_info(), plan.token, command="apply", workflows=workflows)
+    journal = open_journal(loaded, shard, lock_for="apply")
+    if not args.dry_run:
         record_apply(loaded.path, plan_id=plan.plan_id, org=plan.org)
-    journal = open_journal(loaded, shard)
     options = ApplyOptions(
         include_review=args.include_review,
         dry_run=args.dry_run,
@@ -126,11 +129,17 @@ def run(args: argparse.Namespace) -> int:
         team_reviewers=tuple(args.team_reviewer),
     )
     eta = pacing_eta(pacer, writes_per_repo=3)
-    with Progress("applying" if not args.dry_run else "dry run", eta=eta) as progress:
-        try:
-            outcomes = apply_plan(plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress)
-        except KeyboardInterrupt:
-            raise interrupted("apply", loaded.path, [r.name for r in repos], progress.done) from None
+    try:
+        with Progress("applying" if not args.dry_run else "dry run", eta=eta) as progress:
+            pacer.on_wait = lambda seconds: progress.note(f"waiting {seconds:,.0f}s for GitHub's limits")
+            try:
+                outcomes = apply_plan(
+                    plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress
+                )
+            except KeyboardInterrupt:
+                raise interrupted("apply", loaded.path, [r.name for r in repos], progress.done) from None
+    finally:
+        journal.close()
     report(outcomes, args.output_format, None if args.dry_run else journal.path)
     if selected.left:
         print(

@@ -143,9 +143,12 @@ def shard_from(args: argparse.Namespace, plan: Plan) -> Shard | None:
     return shard
 
 
-def open_journal(loaded: LoadedPlan, shard: Shard | None) -> Journal:
-    """The journal this run appends to (its shard's own file), replaying every journal of the plan."""
-    return Journal.open(journal_path(loaded.path, shard), loaded.plan.plan_id, replay=plan_journals(loaded.path))
+def open_journal(loaded: LoadedPlan, shard: Shard | None, *, lock_for: str | None = None) -> Journal:
+    """The journal this run appends to (its shard's own file), replaying every journal of the plan; locked
+    against other processes when `lock_for` names the command."""
+    return Journal.open(
+        journal_path(loaded.path, shard), loaded.plan.plan_id, replay=plan_journals(loaded.path), lock_for=lock_for
+    )
 
 
 def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedPlan:

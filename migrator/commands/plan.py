@@ -7,7 +7,6 @@ joins the shards into the plan one run would have written.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
@@ -25,9 +24,7 @@ from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
 from migrator.progress import Progress
-
-PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-
+from migrator.refnames import plan_id_problem
 
 EXAMPLES = """\
   $ migrator plan --org acme                          # writes plans/acme-<UTC time>.json
@@ -146,7 +143,7 @@ def _verdict(plan: Plan) -> int:
 def _valid_plan_id(plan_id: str | None) -> str | None:
     if plan_id is None:
         return None
-    if not PLAN_ID.fullmatch(plan_id) or ".." in plan_id or plan_id.endswith((".", ".lock")):
+    if plan_id_problem(plan_id) is not None:  # the same check the plan reader makes
         raise UsageError(
             f"--plan-id {plan_id!r} cannot name a branch; use letters, digits, '.', '_' and '-' (e.g. acme-run-42)"
         )
@@ -163,7 +160,9 @@ def _merge(args: argparse.Namespace) -> int:
     plan = merge_plans([(str(item.path), item.plan) for item in loaded], allow_partial=args.partial)
     for item in loaded:
         announce_edits(item)
-    path = write_plan(plan, given or refuse_applied(writable_file(default_path(plan), "plan file")))
+    path = write_plan(
+        plan, given or refuse_applied(writable_file(default_path(plan), "plan file")), lock_for="plan merge"
+    )
     print(path)
     print(f"{short(plan)}; merged from {len(loaded)} shard(s); review it with `migrator show {path}`")
     return EXIT_OK

@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from migrator.apply.pacing import Pacer, PaceSettings
+from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
 from migrator.apply.rollback import RepoRollback
 from migrator.commands.apply import interrupted, matches, pacing_eta
 from migrator.commands.common import (
@@ -50,6 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="at least this long between content-creating writes",
     )
+    add_max_wait_argument(parser)
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -57,18 +58,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     choice = choose_plan(args.plan)
     loaded = load_for_remote(args, choice.path)
-    name_plan("rollback", choice)
     plan = loaded.plan
-    announce_edits(loaded)
     shard = shard_from(args, plan)
-    journal = open_journal(loaded, shard)
+    journal = open_journal(loaded, shard, lock_for="rollback")
+    name_plan("rollback", choice)
+    announce_edits(loaded)
     touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
     if args.repo:
         touched = [r for r in touched if matches(r.name, args.repo)]
     if not touched:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
-    pacer = Pacer(PaceSettings(min_interval=args.min_interval))
-    client = connect_from(args, api_url=plan.api_url)
+    pacer = Pacer(PaceSettings(min_interval=args.min_interval), max_wait=args.max_wait)
+    client = cap_waits(connect_from(args, api_url=plan.api_url), args.max_wait)
     refuse_unless_able(client.token_info(), plan.token, command="rollback", workflows=False)
     if not confirmed(args, len(touched)):
         print("rollback: not confirmed; nothing was changed", file=sys.stderr)
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     outcomes = []
     eta = pacing_eta(pacer, writes_per_repo=3)
     with Progress("rolling back", eta=eta) as progress:
+        pacer.on_wait = lambda seconds: progress.note(f"waiting {seconds:,.0f}s for GitHub's limits")
         try:
             for done, repo in enumerate(touched):
                 progress(done, len(touched), repo.name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -99,6 +99,10 @@ class GitHubClient(WriteMethods, StatusMethods):
 
     def close(self) -> None:
         self._github.close()
+
+    def cap_waits(self, seconds: float) -> None:
+        """A read that GitHub asks to wait longer than `seconds` fails at once (`--max-wait`), as a write does."""
+        self.transport.policy = replace(self.transport.policy, max_wait=min(self.transport.policy.max_wait, seconds))
 
     def __enter__(self) -> GitHubClient:
         return self

@@ -95,15 +95,24 @@ COMMIT_FIELDS = "oid message parents(first: 2) { nodes { oid } }"
 
 PULL_FIELDS = (
     "number url state headRefName headRefOid baseRefName body mergeCommit { oid } headRepository { nameWithOwner }"
+    " labels(first: 100) { nodes { name } }"
+    " reviewRequests(first: 100) { nodes { requestedReviewer {"
+    " __typename ... on User { login } ... on Team { slug } } } }"
 )
 
 
-def repo_state(path_count: int) -> str:
+def repo_state(path_count: int, dir_count: int | None = None) -> str:
     """What the executor reads before and after every write: the default branch head, the blob of each
-    planned path there (`p0`, `p1`, ... from variables `$p0`, ...), our branch and its pull requests."""
+    planned path there (`p0`, `p1`, ... from variables `$p0`, ...), the entries (names and modes) of the
+    folders holding them (`d0`, ... from `$d0`, ...: a symbolic link is a blob too), our branch and its pull
+    requests."""
     paths = [f"p{i}" for i in range(path_count)]
-    declared = "".join(f", ${p}: String!" for p in paths)
+    dirs = [f"d{i}" for i in range(path_count if dir_count is None else dir_count)]
+    declared = "".join(f", ${p}: String!" for p in paths + dirs)
     blobs = "".join(f"\n    {p}: object(expression: ${p}) {{ ... on Blob {{ oid }} }}" for p in paths)
+    blobs += "".join(
+        f"\n    {d}: object(expression: ${d}) {{ ... on Tree {{ entries {{ name mode }} }} }}" for d in dirs
+    )
     return f"""
 query MigratorRepoState($owner: String!, $name: String!, $ref: String!, $branch: String!{declared}) {{
   repository(owner: $owner, name: $name) {{

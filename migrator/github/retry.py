@@ -27,6 +27,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from migrator.errors import RemoteError
 
 T = TypeVar("T")
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # a module-level seam: tests replace it without touching other threads' time.sleep
+
 RATE_LIMIT_STATUSES = (403, 429)
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 SHRINK_STATUSES = frozenset({502, 504})  # GitHub's answer to a GraphQL page that took too long
@@ -119,8 +124,11 @@ class RetryPolicy:
     backoff_max: float = 30.0
     secondary_wait: float = 60.0  # a secondary limit without Retry-After: at least a minute, doubling
     max_wait: float = 3700.0  # a single wait longer than this fails instead (a primary window is an hour)
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # None: `time.sleep`, through the module's `_sleep` seam
     clock: Callable[[], float] = time.time
+
+    def pause(self, seconds: float) -> None:
+        (self.sleep or _sleep)(seconds)
 
     def wait_for(self, failure: Failure, attempt: int) -> float:
         """Seconds to wait before attempt `attempt + 1`."""
@@ -163,7 +171,7 @@ def retry_read(
         retry=retry_if_exception(lambda error: wanted(classify(error, now=policy.clock()))),
         stop=stop,
         wait=lambda state: policy.wait_for(failure_of(state), state.attempt_number),
-        sleep=policy.sleep,
+        sleep=policy.pause,
         before_sleep=before_sleep,
         reraise=True,
     )

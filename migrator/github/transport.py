@@ -63,6 +63,20 @@ def graphql_errors(body: Any) -> tuple[GraphQLError, ...]:
     return tuple(found)
 
 
+TRANSIENT_GRAPHQL_MESSAGES = ("something went wrong while executing your query", "timedout", "timed out")
+
+
+def is_transient_graphql_error(error: GraphQLError) -> bool:
+    """GitHub's "Something went wrong while executing your query. This may be the result of a timeout…":
+    no `type`, and asking again usually works."""
+    lowered = error.message.lower()
+    return not error.type and any(marker in lowered for marker in TRANSIENT_GRAPHQL_MESSAGES)
+
+
+def _has_result(data: Json) -> bool:
+    return any(value is not None for key, value in data.items() if key != "rateLimit")
+
+
 def _lowered(headers: Mapping[str, Any] | None) -> Headers:
     return {str(k).lower(): v for k, v in (headers or {}).items()}
 
@@ -190,6 +204,10 @@ class Transport:
         limited = next((e for e in answer.errors if e.type == "RATE_LIMITED"), None)
         if limited is not None:
             raise ApiFailure(403, limited.message, {**answer.headers, "x-ratelimit-remaining": "0"})
+        broken = next((e for e in answer.errors if is_transient_graphql_error(e)), None)
+        if broken is not None and not _has_result(answer.data):
+            # GitHub's answer under load (HTTP 200, no `type`): a failure of the server, as a 502 would be
+            raise ApiFailure(502, broken.message, answer.headers)
         return answer
 
     def send(self, verb: str, url: str, body: Mapping[str, Any] | None = None) -> tuple[Headers, Any]:

@@ -20,20 +20,24 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from requests.utils import parse_header_links
+
 from migrator.apply.ports import (
     Ambiguous,
     CommitInfo,
     Forbidden,
+    Gone,
     PullInfo,
     PullRequestSpec,
+    ReadFailed,
     RepoState,
     Vanished,
     WriteError,
 )
-from migrator.errors import AuthError
+from migrator.errors import AuthError, RemoteError
 from migrator.github import queries
-from migrator.github.refusals import WIRE_ERRORS, graphql_refusal, http_refusal
-from migrator.github.retry import RetryPolicy
+from migrator.github.refusals import WIRE_ERRORS, graphql_refusal, http_refusal, one_line
+from migrator.github.retry import RetryPolicy, classify
 from migrator.github.transport import GraphQLAnswer, Transport
 from migrator.log import get_logger
 
@@ -55,20 +59,53 @@ class WriteMethods:
 
     def repo_state(self, repo: str, *, branch: str, paths: Sequence[str]) -> RepoState:
         owner, name = _split(repo)
+        folders = sorted({path.rpartition("/")[0] for path in paths})
         variables: Json = {"owner": owner, "name": name, "ref": HEADS + branch, "branch": branch}
         variables.update({f"p{i}": f"HEAD:{path}" for i, path in enumerate(paths)})
-        node = self._read_repository(queries.repo_state(len(paths)), variables, repo, f"reading the state of {repo}")
+        variables.update({f"d{i}": f"HEAD:{folder}" for i, folder in enumerate(folders)})
+        node = self._read_repository(
+            queries.repo_state(len(paths), len(folders)), variables, repo, f"reading the state of {repo}"
+        )
         default = node.get("defaultBranchRef")
         if not isinstance(default, dict) or not isinstance((default.get("target") or {}).get("oid"), str):
             raise Vanished(f"{repo} has no default branch any more (deleted since the plan)")
         pulls = node.get("pullRequests") or {}
+        modes: dict[str, str | None] = {}
+        for index, folder in enumerate(folders):
+            entries = (node.get(f"d{index}") or {}).get("entries") or ()
+            found = {str(e.get("name")): e.get("mode") for e in entries if isinstance(e, dict)}
+            for path in paths:
+                parent, _, leaf = path.rpartition("/")
+                if parent == folder:
+                    modes[path] = _mode(found.get(leaf))
         return RepoState(
             default_branch=str(default["name"]),
             default_head=str(default["target"]["oid"]),
             blobs={path: _oid(node.get(f"p{i}")) for i, path in enumerate(paths)},
             branch_head=_commit_info((node.get("branch") or {}).get("target")),
             pulls=tuple(_pull_info(p) for p in pulls.get("nodes") or () if _same_repo(p, repo)),
+            modes=modes,
         )
+
+    def comment_bodies(self, repo: str, number: int) -> list[str]:
+        """Every comment on PR `number`, oldest first (REST pages, under the read retry)."""
+        what = f"reading the comments of #{number} of {repo}"
+        url: str | None = f"/repos/{quote(repo, safe='/')}/issues/{number}/comments"
+        params: Json | None = {"per_page": 100}
+        bodies: list[str] = []
+        while url:
+            try:
+                got = self.transport.rest_get(url, params, what=what, step="rollback", repo=repo)
+            except RemoteError as error:  # retries spent: nothing was written
+                raise ReadFailed(f"{error.message}; nothing was written") from None
+            if got is None:  # only with `unknown_on`, which this read does not pass
+                break
+            headers, data = got
+            for item in data if isinstance(data, list) else ():
+                if isinstance(item, dict):
+                    bodies.append(str(item.get("body") or ""))
+            url, params = _next_link(headers), None
+        return bodies
 
     def commit(self, repo: str, oid: str) -> CommitInfo:
         owner, name = _split(repo)
@@ -87,13 +124,28 @@ class WriteMethods:
         try:
             answer: GraphQLAnswer = self.transport.read(attempt, what=what, step="apply", repo=repo)
         except WIRE_ERRORS as error:
-            raise self._refusal(error, what) from error
+            raise self._read_refusal(error, what) from error
         node = answer.data.get("repository")
         if isinstance(node, dict):
             return node
+        if any(e.type == "NOT_FOUND" for e in answer.errors):
+            raise Gone(f"{repo} is gone: deleted, or no longer visible to this token ({answer.errors[0].message})")
         if answer.errors:
-            raise graphql_refusal(answer.errors, answer.headers, what=what, policy=self._policy)
-        raise Ambiguous(f"GitHub's answer to {what} had no repository; read again")
+            refusal = graphql_refusal(answer.errors, answer.headers, what=what, policy=self._policy)
+            raise ReadFailed(str(refusal)) if isinstance(refusal, Ambiguous) else refusal
+        raise ReadFailed(f"GitHub's answer to {what} had no repository; nothing was written: run again")
+
+    def _read_refusal(self, error: BaseException, what: str) -> WriteError | AuthError:
+        """A read that failed for good. Nothing was written, so it is never "ambiguous"."""
+        refusal = self._refusal(error, what)
+        if isinstance(refusal, Ambiguous):
+            attempts = self._policy.max_attempts
+            detail = one_line(str(error)) if isinstance(error, ValueError) else self._failure_text(error)
+            return ReadFailed(f"{what} failed {attempts} times ({detail}); nothing was written: run again later")
+        return refusal
+
+    def _failure_text(self, error: BaseException) -> str:
+        return classify(error, now=self._policy.clock()).describe or type(error).__name__
 
     # ------------------------------------------------------------ writes: branches and the commit
 
@@ -207,6 +259,20 @@ def _oid(blob: Any) -> str | None:
     return oid if isinstance(oid, str) else None
 
 
+def _mode(raw: Any) -> str | None:
+    """GraphQL gives a tree entry's mode as an integer (0o100644 as 33188); git writes it in octal."""
+    if isinstance(raw, int):
+        return f"{raw:o}"
+    return str(raw) if isinstance(raw, str) else None
+
+
+def _next_link(headers: Mapping[str, Any]) -> str | None:
+    for link in parse_header_links(str(headers.get("link") or "")):
+        if link.get("rel") == "next" and link.get("url"):
+            return str(link["url"])
+    return None
+
+
 def _commit_info(node: Any) -> CommitInfo | None:
     if not isinstance(node, dict) or not isinstance(node.get("oid"), str):
         return None
@@ -237,7 +303,24 @@ def _pull_info(node: Json) -> PullInfo:
         base_ref=str(node["baseRefName"]),
         body=str(node.get("body") or ""),
         merge_commit_oid=merge.get("oid") if isinstance(merge, dict) else None,
+        labels=tuple(str(n["name"]) for n in _nodes(node.get("labels")) if isinstance(n.get("name"), str)),
+        reviewers=_requested(node, "User", "login"),
+        team_reviewers=_requested(node, "Team", "slug"),
     )
+
+
+def _nodes(connection: Any) -> list[Json]:
+    nodes = connection.get("nodes") if isinstance(connection, dict) else None
+    return [n for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
+
+
+def _requested(node: Json, kind: str, key: str) -> tuple[str, ...]:
+    found = []
+    for request in _nodes(node.get("reviewRequests")):
+        reviewer = request.get("requestedReviewer")
+        if isinstance(reviewer, dict) and reviewer.get("__typename") == kind and isinstance(reviewer.get(key), str):
+            found.append(reviewer[key])
+    return tuple(found)
 
 
 def _rest_pull(data: Any) -> PullInfo:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from migrator.refnames import BRANCH_PREFIX
 from migrator.workflow.edit import unified_diff
 
 FORMAT_VERSION = 1
-BRANCH_PREFIX = "migrator/"
 
 
 class Disposition(StrEnum):
@@ -160,17 +160,50 @@ def _change_dict(change: Change) -> dict[str, Any]:
 
 
 def digest_of(body: Mapping[str, Any]) -> str:
-    """sha256 over the canonical JSON of the plan, leaving out the digest and the `enabled` switches."""
-    canonical = json.dumps(_without_switches(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """sha256 over the canonical JSON of the plan, leaving out the digest and the `enabled` switches.
+
+    Iterative, so no nesting depth can exhaust the stack: the text is what
+    `json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)` writes, a piece at a time."""
+    digest = hashlib.sha256()
+    for piece in _canonical_pieces(body):
+        digest.update(piece.encode("utf-8"))
+    return "sha256:" + digest.hexdigest()
 
 
-def _without_switches(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_switches(v) for k, v in value.items() if k not in {"enabled", "digest"}}
-    if isinstance(value, list):
-        return [_without_switches(v) for v in value]
-    return value
+_SWITCHES = frozenset({"enabled", "digest"})
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """Text written as it is (punctuation, an encoded key) on the digest's work stack."""
+
+    text: str
+
+
+def _canonical_pieces(value: Any) -> Iterator[str]:
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Raw):
+            yield item.text
+        elif isinstance(item, Mapping):
+            pieces: list[Any] = [_Raw("{")]
+            for index, key in enumerate(sorted(k for k in item if k not in _SWITCHES)):
+                if index:
+                    pieces.append(_Raw(","))
+                pieces += [_Raw(json.dumps(key, ensure_ascii=False) + ":"), item[key]]
+            pieces.append(_Raw("}"))
+            stack.extend(reversed(pieces))
+        elif isinstance(item, list | tuple):
+            pieces = [_Raw("[")]
+            for index, element in enumerate(item):
+                if index:
+                    pieces.append(_Raw(","))
+                pieces.append(element)
+            pieces.append(_Raw("]"))
+            stack.extend(reversed(pieces))
+        else:
+            yield json.dumps(item, ensure_ascii=False)
 
 
 def from_dict(data: Mapping[str, Any]) -> Plan:

@@ -17,10 +17,12 @@ from typing import Any
 
 from migrator.errors import InputError
 from migrator.model import WORKFLOWS_DIR, git_blob_sha, is_workflow_path
-from migrator.plan.model import BRANCH_PREFIX, FORMAT_VERSION, Plan, digest_of, from_dict, to_dict
+from migrator.plan.model import FORMAT_VERSION, Plan, digest_of, from_dict, to_dict
+from migrator.refnames import BRANCH_PREFIX, plan_id_problem, ref_problem, repo_name_problem
 from migrator.workflow.edit import unified_diff
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
+MAX_DEPTH = 64  # a plan written by `migrator plan` nests about 10 levels deep
 MAX_FILE_CHARS = 1_000_000
 # Besides workflows, a plan may edit only the README files that carry workflow badges.
 _COMPANIONS = frozenset({"README.md", ".github/README.md", "docs/README.md"})
@@ -37,9 +39,15 @@ def default_path(plan: Plan, directory: Path = Path("plans"), *, suffix: str = "
     return directory / f"{plan.plan_id}{suffix}.json"
 
 
-def write_plan(plan: Plan, path: Path) -> Path:
-    """Write atomically: an interrupted run leaves no half-written plan behind."""
+def write_plan(plan: Plan, path: Path, *, lock_for: str | None = None) -> Path:
+    """Write atomically: an interrupted run leaves no half-written plan behind. With `lock_for` (the command),
+    refuse while another process holds the plan (an apply or rollback of it), as `migrator.apply.lock` says."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if lock_for is not None:
+        from migrator.apply.lock import holding_plan
+
+        with holding_plan(path, what=lock_for):
+            return write_plan(plan, path)
     data = json.dumps(to_dict(plan), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
@@ -85,7 +93,7 @@ def _load_json(path: Path) -> Any:
     except UnicodeDecodeError as error:
         raise InputError(f"plan {path} is not valid UTF-8 (byte {error.start}); re-run `migrator plan`") from None
     try:
-        return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        data = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
     except DuplicateKey as duplicate:
         raise InputError(
             f"plan {path} repeats the key {duplicate.key!r} in one object (a reader would see only one of them); "
@@ -96,7 +104,30 @@ def _load_json(path: Path) -> Any:
             f"plan {path} is not valid JSON ({error.msg}, line {error.lineno}); re-run `migrator plan`"
         ) from None
     except RecursionError:
-        raise InputError(f"plan {path} is nested too deeply to be a plan; re-run `migrator plan`") from None
+        raise _too_deep(path) from None
+    if _depth(data) > MAX_DEPTH:
+        raise _too_deep(path)
+    return data
+
+
+def _too_deep(path: Path) -> InputError:
+    return InputError(
+        f"plan {path} is nested more than {MAX_DEPTH} levels deep, too deep to be a plan; re-run `migrator plan`"
+    )
+
+
+def _depth(value: Any) -> int:
+    """How deeply JSON nests, without recursion (the checks after this one may recurse)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 class DuplicateKey(ValueError):
@@ -145,6 +176,9 @@ def _validate_consistency(path: Path, data: dict[str, Any]) -> None:
     """What the schema cannot say. The digest only proves the plan is what some planner wrote, so a plan
     rewritten with a recomputed digest must still be one that `migrator plan` could have written."""
     org = data["org"].lower()
+    problem = plan_id_problem(data["plan_id"])
+    if problem is not None:
+        raise InputError(f"plan {path}: plan id {data['plan_id']!r} {problem}; refusing the plan")
     branch = BRANCH_PREFIX + data["plan_id"]
     seen: set[str] = set()
     for repo in data["repos"]:
@@ -158,6 +192,12 @@ def _validate_consistency(path: Path, data: dict[str, Any]) -> None:
 
 
 def _repo_problem(repo: dict[str, Any], org: str, branch: str, seen: set[str]) -> str | None:
+    named = repo_name_problem(repo["name"])
+    if named is not None:
+        return named
+    base = ref_problem(repo["base_branch"])
+    if base is not None:
+        return f"names base branch {repo['base_branch']!r}, which {base}"
     if repo["name"].split("/", 1)[0].lower() != org:
         return "is not a repository of the plan's org"
     if repo["name"].lower() in seen:

@@ -13,7 +13,8 @@ from migrator.checker import FileChange, Report, apply_fixes
 from migrator.github.types import Protection, RepoRecord, SecretNames, TokenInfo
 from migrator.model import Finding, Fix, RepoSnapshot, is_workflow_path
 from migrator.permissions import missing
-from migrator.plan.model import BRANCH_PREFIX, Change, Disposition, RepoPlan
+from migrator.plan.model import Change, Disposition, RepoPlan
+from migrator.refnames import BRANCH_PREFIX
 from migrator.serialize import finding_dict
 
 _TITLES = {

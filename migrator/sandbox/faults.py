@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -20,6 +21,8 @@ class Fault:
     body: Any
     times: int | None  # None: forever
     after_apply: bool
+    rate: float | None = None  # fire on this share of the matching requests (None: on every one)
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)  # seeded by `seed`
 
     def matches(self, method: str, path: str, body: str) -> bool:
         return (
@@ -39,6 +42,7 @@ class Fault:
             "response": {"status": self.status, "headers": dict(self.headers), "body": self.body},
             "times": self.times,
             "after_apply": self.after_apply,
+            "rate": self.rate,
         }
 
 
@@ -53,6 +57,9 @@ def parse_fault(fault_id: int, raw: dict[str, Any]) -> Fault:
     if not isinstance(match, dict) or not isinstance(response, dict):
         raise ValueError("match and response must be objects")
     times = raw.get("times", 1)
+    rate = raw.get("rate")
+    if rate is not None and not 0 <= float(rate) <= 1:
+        raise ValueError("rate must be between 0 and 1")
     return Fault(
         id=fault_id,
         method=str(match["method"]).upper() if match.get("method") else None,
@@ -63,6 +70,8 @@ def parse_fault(fault_id: int, raw: dict[str, Any]) -> Fault:
         body=response.get("body"),
         times=None if times is None else int(times),
         after_apply=bool(raw.get("after_apply", False)),
+        rate=None if rate is None else float(rate),
+        rng=random.Random(raw.get("seed", fault_id)),
     )
 
 
@@ -85,11 +94,13 @@ class Faults:
             for index, fault in enumerate(self._faults):
                 if not fault.matches(method, path, body):
                     continue
+                if fault.rate is not None and fault.rng.random() >= fault.rate:
+                    continue  # this one does not fire; a later fault still may
                 if fault.times is not None:
                     if fault.times <= 1:
                         del self._faults[index]
                     else:
-                        self._faults[index] = Fault(**{**asdict(fault), "times": fault.times - 1})
+                        self._faults[index] = replace(fault, times=fault.times - 1)
                 return fault
             return None
 

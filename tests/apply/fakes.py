@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migrator.apply.ports import (
     AlreadyExists,
@@ -74,7 +74,7 @@ class FakeGitHub:
         head = repo.branches[pull.head_ref]
         repo.branches[repo.default_branch] = head  # fast-forward is enough for these tests
         repo.pulls = [
-            PullInfo(p.number, p.url, "merged", p.head_ref, p.head_oid, p.base_ref, p.body, head)
+            replace(p, state="merged", merge_commit_oid=head)
             if p.number == number
             else p
             for p in repo.pulls
@@ -95,6 +95,9 @@ class FakeGitHub:
 
     def commit(self, repo: str, oid: str) -> CommitInfo:
         return self.repos[repo].commits[oid]
+
+    def comment_bodies(self, repo: str, number: int) -> list[str]:
+        return [body for n, body in self.repos[repo].comments if n == number]
 
     # --- Writer: writes ---
     def create_branch(self, repo: str, *, branch: str, oid: str) -> None:
@@ -157,10 +160,29 @@ class FakeGitHub:
         return result[0]
 
     def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
-        self._write("add_labels", lambda: None)
+        def do() -> None:
+            self._update_pull(repo, number, labels=tuple(dict.fromkeys((*self._pull(repo, number).labels, *labels))))
+
+        self._write("add_labels", do)
 
     def request_reviewers(self, repo: str, number: int, *, users: Sequence[str], teams: Sequence[str]) -> None:
-        self._write("request_reviewers", lambda: None)
+        def do() -> None:
+            pull = self._pull(repo, number)
+            self._update_pull(
+                repo,
+                number,
+                reviewers=tuple(dict.fromkeys((*pull.reviewers, *users))),
+                team_reviewers=tuple(dict.fromkeys((*pull.team_reviewers, *teams))),
+            )
+
+        self._write("request_reviewers", do)
+
+    def _pull(self, repo: str, number: int) -> PullInfo:
+        return next(p for p in self.repos[repo].pulls if p.number == number)
+
+    def _update_pull(self, repo: str, number: int, **changes: object) -> None:
+        r = self.repos[repo]
+        r.pulls = [replace(p, **changes) if p.number == number else p for p in r.pulls]  # type: ignore[arg-type]
 
     def comment(self, repo: str, number: int, body: str) -> None:
         self._write("comment", lambda: self.repos[repo].comments.append((number, body)))
@@ -169,7 +191,7 @@ class FakeGitHub:
         def do() -> None:
             r = self.repos[repo]
             r.pulls = [
-                PullInfo(p.number, p.url, "closed", p.head_ref, p.head_oid, p.base_ref, p.body)
+                replace(p, state="closed")
                 if p.number == number
                 else p
                 for p in r.pulls
@@ -202,10 +224,7 @@ class FakeGitHub:
             raise Crash()
 
     def _refresh(self, repo: FakeRepo, pull: PullInfo) -> PullInfo:
-        head = repo.branches.get(pull.head_ref, pull.head_oid)
-        return PullInfo(
-            pull.number, pull.url, pull.state, pull.head_ref, head, pull.base_ref, pull.body, pull.merge_commit_oid
-        )
+        return replace(pull, head_oid=repo.branches.get(pull.head_ref, pull.head_oid))
 
     def _oid(self, *parts: str) -> str:
         self._counter += 1

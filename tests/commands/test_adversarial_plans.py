@@ -135,7 +135,7 @@ def test_tampered_plans_are_refused_before_any_request(
         (b"{nope", "not valid JSON"),
         (b"[]", "schema"),
         (b'{"format_version": 1, "format_version": 1}', "repeats the key 'format_version'"),
-        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "too deep to be a plan"),
     ],
 )
 def test_unreadable_plans_are_one_line_exit_2(

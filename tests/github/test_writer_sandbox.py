@@ -15,7 +15,9 @@ from migrator.apply.ports import (
     AlreadyExists,
     Ambiguous,
     Forbidden,
+    Gone,
     PullRequestSpec,
+    ReadFailed,
     StaleHead,
     StatusReader,
     Throttled,
@@ -27,7 +29,7 @@ from migrator.github.client import GitHubClient
 from migrator.model import git_blob_sha
 from migrator.sandbox.graphql_api import validate_document
 from migrator.sandbox.testing import FakeClock, Sandbox, running_sandbox, write_seed
-from tests.github.support import ADMIN, NO_WORKFLOW, READER, TOKENS, UNKNOWN, Waits, api, make_client
+from tests.github.support import ADMIN, NO_WORKFLOW, READER, TOKENS, UNKNOWN, Waits, add_symlink, api, make_client
 
 ORG = "acme"
 REPO = f"{ORG}/app"
@@ -135,8 +137,8 @@ def test_repo_state_follows_branch_commit_and_pull_through_open_closed_merged(bo
     assert state.blobs[README] == git_blob_sha(b"# app, fixed\n")
 
 
-def test_an_invisible_repository_is_forbidden(client: GitHubClient) -> None:
-    with pytest.raises(Forbidden, match="NOT_FOUND"):
+def test_a_deleted_or_invisible_repository_is_gone(client: GitHubClient) -> None:
+    with pytest.raises(Gone, match="acme/nope is gone: deleted, or no longer visible"):
         client.repo_state(f"{ORG}/nope", branch=BRANCH, paths=[README])
 
 
@@ -369,8 +371,46 @@ def test_reads_are_retried_and_then_mapped(box: Sandbox) -> None:
     assert client.repo_state(REPO, branch=BRANCH, paths=[README]).default_branch == "main"
     assert waits.seconds == [1.0, 2.0]
     box.add_fault({"match": {"path_regex": "^/graphql$"}, "response": {"status": 502}, "times": None})
-    with pytest.raises(Ambiguous, match="502"):
+    with pytest.raises(ReadFailed, match=r"502.*nothing was written"):
         client.repo_state(REPO, branch=BRANCH, paths=[README])
+
+
+def test_a_transient_graphql_error_on_a_read_is_retried(box: Sandbox) -> None:
+    """GitHub under load: HTTP 200, no `type`, "Something went wrong". Once retried, twice, then a read error
+    that says nothing was written (never "may or may not have happened")."""
+    waits = Waits(now=NOW)
+    client = make_client(box.url, waits=waits)
+    broken = {"status": 200, "body": {"data": None, "errors": [{"message": SOMETHING_WENT_WRONG}]}}
+    box.add_fault({"match": {"path_regex": "^/graphql$"}, "response": broken, "times": 2})
+    assert client.repo_state(REPO, branch=BRANCH, paths=[README]).default_branch == "main"
+    assert waits.seconds == [1.0, 2.0]
+    box.add_fault({"match": {"path_regex": "^/graphql$"}, "response": broken, "times": None})
+    with pytest.raises(ReadFailed) as failed:
+        client.repo_state(REPO, branch=BRANCH, paths=[README])
+    assert "may or may not" not in str(failed.value) and "nothing was written" in str(failed.value)
+
+
+def test_repo_state_reads_modes_labels_and_review_requests(box: Sandbox, client: GitHubClient) -> None:
+    add_symlink(box, REPO, ".github/workflows/linked.yml", "ci.yml")
+    _, number = _prepared(box, client)
+    pull = client.repo_state(REPO, branch=BRANCH, paths=[]).pulls[0]
+    assert pull.number == number and pull.labels == pull.reviewers == ()
+    client.add_labels(REPO, pull.number, ["ci", "migrator"])
+    client.request_reviewers(REPO, pull.number, users=["octocat"], teams=["platform"])
+    client.comment(REPO, pull.number, "first")
+    client.comment(REPO, pull.number, "second")
+    state = client.repo_state(REPO, branch=BRANCH, paths=[README, CI, ".github/workflows/linked.yml"])
+    assert state.modes == {README: "100644", CI: "100644", ".github/workflows/linked.yml": "120000"}
+    assert state.is_link(".github/workflows/linked.yml") and not state.is_link(CI)
+    (found,) = state.pulls
+    assert (found.labels, found.reviewers, found.team_reviewers) == (("ci", "migrator"), ("octocat",), ("platform",))
+    assert client.comment_bodies(REPO, pull.number) == ["first", "second"]
+
+
+SOMETHING_WENT_WRONG = (
+    "Something went wrong while executing your query. This may be the result of a timeout, or it could be a "
+    "GitHub bug. Please include `0A1B:2C3D` when reporting this issue."
+)
 
 
 def test_every_document_a_write_flow_sends_is_valid(box: Sandbox, client: GitHubClient) -> None:
