@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from migrator.apply.ensure import MAX_ATTEMPTS, Ensurer
+from migrator.apply.ensure import Ensurer, WouldWrite
 from migrator.apply.journal import Journal
 from migrator.apply.pacing import Pacer, WaitTooLong, resume_hint
 from migrator.apply.ports import (
@@ -126,7 +126,7 @@ class RepoApply:
 
     def __post_init__(self) -> None:
         self.log = get_logger(repo=self.repo.name, step="apply")
-        self._ensure = Ensurer(self.journal, self.pacer, "apply", self.repo.name)
+        self._ensure = Ensurer(self.journal, self.pacer, "apply", self.repo.name, dry_run=self.options.dry_run)
         self._state: RepoState | None = None
         self.changes = selected_changes(self.repo, include_review=self.options.include_review)
         self.paths = [c.path for c in self.changes]
@@ -141,14 +141,14 @@ class RepoApply:
             if self._pull_of(state) is None and not is_ours(state.branch_head, self.plan, self.repo.base_oid):
                 self._check_drift(state)
             self._check_links(state)
-            if self.options.dry_run:
-                return self._finish(Status.DRY_RUN, self._would_do(state), record=False)
             prior_writes = self._ensure.writes
             self._ensure_branch()
             self._ensure_commit()
             pull = self._ensure_pull()
             self._ensure_labels()
             self._ensure_reviewers()
+        except WouldWrite as would:
+            return self._finish(Status.DRY_RUN, self._would_do(would.step), record=False)
         except (Stale, Vanished) as stale:
             return self._finish(Status.STALE, f"{stale}; nothing was written: re-run `migrator plan`")
         except Gone as gone:
@@ -163,9 +163,11 @@ class RepoApply:
         except ReadFailed as unread:
             return self._finish(Status.FAILED, str(unread))
         except Ambiguous as error:
-            return self._finish(Status.FAILED, f"gave up after {MAX_ATTEMPTS} attempts: {error}")
+            return self._finish(Status.FAILED, f"gave up: {error}; re-run `migrator apply` to resume")
         except Rejected as rejected:
             return self._finish(Status.FAILED, str(rejected))
+        if self.options.dry_run:
+            return self._finish(Status.DRY_RUN, "would write nothing: already applied", pull, record=False)
         status = Status.APPLIED if self._ensure.writes > prior_writes else Status.ALREADY_APPLIED
         return self._finish(status, "", pull)
 
@@ -343,10 +345,16 @@ class RepoApply:
         if moved:
             raise Stale(f"{', '.join(moved)} changed on {state.default_branch} since the plan")
 
-    def _would_do(self, state: RepoState) -> str:
-        what = [f"{c.action} {c.path}" for c in self.changes]
-        where = "adopt" if state.branch_head else "create"
-        return f"would {where} {self.repo.branch} and open a PR: {'; '.join(what)}"
+    def _would_do(self, step: str) -> str:
+        """What apply would write from `step` on: every step before it is already done, as apply read it."""
+        files = "; ".join(f"{c.action} {c.path}" for c in self.changes)
+        return {
+            "branch": f"would create {self.repo.branch}, commit ({files}) and open a PR",
+            "commit": f"would commit ({files}) to {self.repo.branch}, already ours, and open a PR",
+            "pull": f"would open the PR for {self.repo.branch}, whose commit is in place",
+            "labels": "would add the labels to our PR",
+            "reviewers": "would request the reviewers on our PR",
+        }.get(step, f"would {step}")
 
     def _finish(self, status: Status, detail: str, pull: PullInfo | None = None, *, record: bool = True) -> Outcome:
         outcome = Outcome(
@@ -357,7 +365,7 @@ class RepoApply:
             pull.url if pull else None,
             self._ensure.writes,
         )
-        if record:
+        if record and not self.options.dry_run:  # a dry run journals nothing, whatever it decides
             self.journal.record(
                 op="apply",
                 repo=self.repo.name,

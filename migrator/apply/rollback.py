@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from migrator.apply.ensure import Ensurer
+from migrator.apply.ensure import Ensurer, WouldWrite
 from migrator.apply.executor import Status, is_ours, selected_changes, throttled_detail
 from migrator.apply.journal import Journal, RepoJournal
 from migrator.apply.pacing import Pacer
@@ -41,6 +41,7 @@ class RollbackStatus:
     REVERT_OPENED = "revert-opened"
     NOTHING = "nothing-to-undo"
     LEFT_ALONE = "left-alone"  # someone else changed it: reported, and the run exits non-zero
+    DRY_RUN = "dry-run"  # --dry-run: what rollback would do, decided by the same reads; nothing written
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,12 @@ class RollbackOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in {RollbackStatus.CLOSED, RollbackStatus.REVERT_OPENED, RollbackStatus.NOTHING}
+        return self.status in {
+            RollbackStatus.CLOSED,
+            RollbackStatus.REVERT_OPENED,
+            RollbackStatus.NOTHING,
+            RollbackStatus.DRY_RUN,
+        }
 
 
 @dataclass
@@ -65,10 +71,11 @@ class RepoRollback:
     journal: Journal
     pacer: Pacer
     include_review: bool = False
+    dry_run: bool = False
 
     def __post_init__(self) -> None:
         self.record: RepoJournal = self.journal.repo(self.repo.name)
-        self.ensure = Ensurer(self.journal, self.pacer, "rollback", self.repo.name)
+        self.ensure = Ensurer(self.journal, self.pacer, "rollback", self.repo.name, dry_run=self.dry_run)
         self.changes = self._applied_changes()
         self.revert_branch = self.repo.branch + REVERT_SUFFIX
 
@@ -76,6 +83,8 @@ class RepoRollback:
         try:
             self.pacer.check_blocked()
             status, detail, pull = self._undo()
+        except WouldWrite as would:
+            return self._finish(RollbackStatus.DRY_RUN, self._would_do(would.step))
         except Forbidden as denied:
             return self._finish(Status.SKIPPED_BY_PERMISSION.value, str(denied))
         except Gone as gone:
@@ -85,7 +94,9 @@ class RepoRollback:
         except Throttled as throttled:
             self.pacer.block(throttled.wait)
             return self._finish(Status.THROTTLED.value, throttled_detail(throttled))
-        except (Ambiguous, ReadFailed, Rejected) as error:
+        except Ambiguous as error:
+            return self._finish(Status.FAILED.value, f"gave up: {error}; re-run `migrator rollback` to resume")
+        except (ReadFailed, Rejected) as error:
             return self._finish(Status.FAILED.value, str(error))
         return self._finish(status, detail, pull)
 
@@ -101,16 +112,35 @@ class RepoRollback:
         head = state.branch_head if self.record.branch_ours else None  # never a branch we cannot show we made
         if head is not None and not is_ours(head, self.plan, self.repo.base_oid) and head.oid != self.repo.base_oid:
             return RollbackStatus.LEFT_ALONE, f"{self.repo.branch} moved to {head.oid[:10]}, not ours", pull
+        # A PR closed without our rollback's `close` step was closed by a person: say so, never reopen it.
+        by_someone = pull is not None and pull.state == "closed" and "close" not in self.record.rollback_done
+        closed_note = f"PR #{pull.number} was already closed by someone else" if pull and by_someone else ""
         if (pull is None or pull.state != "open") and head is None:
             if state.branch_head is not None and not self.record.branch_ours:
                 detail = f"{self.repo.branch} exists, but our journal shows no creation of it: left alone"
                 return RollbackStatus.NOTHING, detail, pull
+            if closed_note:
+                return RollbackStatus.NOTHING, f"{closed_note}, and no branch of ours is left", pull
             return RollbackStatus.NOTHING, "already rolled back: no open PR and no branch of ours", pull
         if pull is not None and pull.state == "open":
             self._close(pull)
         if head is not None:
             self._delete_branch()
+        if closed_note:
+            return RollbackStatus.CLOSED, f"{closed_note}; deleted our branch", pull
         return RollbackStatus.CLOSED, "closed our PR and deleted our branch", pull
+
+    def _would_do(self, step: str) -> str:
+        """What rollback would write from `step` on; the reads before it decided as for real."""
+        number = f"#{self.record.pr_number}" if self.record.pr_number else "our PR"
+        return {
+            "comment": f"would comment on {number}, close it and delete {self.repo.branch}",
+            "close": f"would close {number} (already commented) and delete {self.repo.branch}",
+            "delete-branch": f"would delete {self.repo.branch}",
+            "revert-branch": f"would open a revert PR for merged {number} (branch {self.revert_branch})",
+            "revert-commit": f"would commit the revert to {self.revert_branch} and open its PR",
+            "revert-pull": f"would open the revert PR from {self.revert_branch}",
+        }.get(step, f"would {step}")
 
     # --- an open PR --------------------------------------------------------------------------
 
@@ -151,7 +181,7 @@ class RepoRollback:
     def _revert_merged(self, merged: PullInfo) -> tuple[str, str, PullInfo | None]:
         state = self._read(self.revert_branch)
         existing = self._pull_on(state, self.revert_branch)
-        if existing is not None:
+        if existing is not None and not self.dry_run:
             self.journal.record(
                 op="rollback",
                 repo=self.repo.name,
@@ -160,6 +190,7 @@ class RepoRollback:
                 number=existing.number,
                 url=existing.url,
             )
+        if existing is not None:
             return RollbackStatus.REVERT_OPENED, f"revert PR #{existing.number} is open", existing
         moved = [c.path for c in self.changes if state.blobs.get(c.path) != _after_oid(c, self.include_review)]
         if moved and state.branch_head is None:
@@ -267,7 +298,10 @@ class RepoRollback:
         return pulls[0] if pulls else None
 
     def _finish(self, status: str, detail: str, pull: PullInfo | None = None) -> RollbackOutcome:
-        self.journal.record(op="rollback", repo=self.repo.name, step="repo", phase="done", status=status, detail=detail)
+        if not self.dry_run:
+            self.journal.record(
+                op="rollback", repo=self.repo.name, step="repo", phase="done", status=status, detail=detail
+            )
         return RollbackOutcome(
             self.repo.name,
             status,

@@ -41,6 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include-review", action="store_true", help="the apply included review changes")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation on a terminal")
     parser.add_argument(
+        "--dry-run", action="store_true", help="read GitHub and say what rollback would do; write nothing"
+    )
+    parser.add_argument(
         "--format", choices=("text", "json"), default="text", dest="output_format", help="a table, or JSON"
     )
     parser.add_argument(
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_for_remote(args, choice.path)
     plan = loaded.plan
     shard = shard_from(args, plan)
-    journal = open_journal(loaded, shard, lock_for="rollback")
+    journal = open_journal(loaded, shard, lock_for=None if args.dry_run else "rollback")
     name_plan("rollback", choice)
     announce_edits(loaded)
     touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
@@ -70,28 +73,35 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
     pacer = Pacer(PaceSettings(min_interval=args.min_interval), max_wait=args.max_wait)
     client = cap_waits(connect_from(args, api_url=plan.api_url), args.max_wait)
-    refuse_unless_able(client.token_info(), plan.token, command="rollback", workflows=False)
-    if not confirmed(args, len(touched)):
+    if not args.dry_run:
+        refuse_unless_able(client.token_info(), plan.token, command="rollback", workflows=False)
+    if not args.dry_run and not confirmed(args, len(touched)):
         print("rollback: not confirmed; nothing was changed", file=sys.stderr)
         return EXIT_USAGE
     outcomes = []
     eta = pacing_eta(pacer, writes_per_repo=3)
-    with Progress("rolling back", eta=eta) as progress:
+    with Progress("dry run" if args.dry_run else "rolling back", eta=eta) as progress:
         pacer.on_wait = lambda seconds: progress.note(f"waiting {seconds:,.0f}s for GitHub's limits")
         try:
             for done, repo in enumerate(touched):
                 progress(done, len(touched), repo.name)
-                outcomes.append(RepoRollback(plan, repo, client, journal, pacer, args.include_review).run())
+                undo = RepoRollback(plan, repo, client, journal, pacer, args.include_review, dry_run=args.dry_run)
+                outcomes.append(undo.run())
         except KeyboardInterrupt:
             raise interrupted("rollback", loaded.path, [r.name for r in touched], len(outcomes)) from None
+        finally:
+            journal.close()
+    written = None if args.dry_run else str(journal.path)
     if args.output_format == "json":
-        print(json.dumps({"journal": str(journal.path), "repos": [asdict(o) for o in outcomes]}, indent=2))
+        print(json.dumps({"journal": written, "repos": [asdict(o) for o in outcomes]}, indent=2))
     else:
         width = max([len(o.repo) for o in outcomes] + [10])
         print(f"{'repository':<{width}}  {'rollback':<16} {'PR':<6} detail")
         for o in outcomes:
             pr = f"#{o.pr_number}" if o.pr_number else "-"
             print(f"{o.repo:<{width}}  {o.status:<16} {pr:<6} {o.detail}")
+        if args.dry_run:
+            print("dry run: nothing written, no journal")
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FINDINGS
 
 
