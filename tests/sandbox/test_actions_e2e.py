@@ -202,3 +202,25 @@ def test_workflows_lists_the_files_directly_in_the_workflows_folder(broken: Sand
     assert sorted(w["path"] for w in body["workflows"]) == [
         WORKFLOWS + "docker-build.yml", WORKFLOWS + "docker.yml", WORKFLOWS + "main.yml"]
     assert {r["path"] for r in runs(broken)} == {WORKFLOWS + "main.yml"}
+
+
+def test_the_sandbox_command_sets_the_actions_model() -> None:
+    import argparse
+
+    from migrator.errors import UsageError
+    from migrator.sandbox.command import configure, settings_from
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    default = settings_from(parser.parse_args(["--seed", "x"]))
+    assert (default.actions, default.actions_delay) == (True, 0.0)
+    chosen = settings_from(parser.parse_args(["--seed", "x", "--actions-delay", "30", "--no-actions"]))
+    assert (chosen.actions, chosen.actions_delay) == (False, 30.0)
+    with pytest.raises(UsageError, match="--actions-delay"):
+        settings_from(parser.parse_args(["--seed", "x", "--actions-delay", "-1"]))
+
+
+def test_no_actions_means_no_runs(tmp_path: Path) -> None:
+    with running_sandbox(pipeline_seed(tmp_path), clock=FakeClock(), actions=False) as sandbox:
+        push(sandbox, "fix: quiet")
+        assert runs(sandbox) == []
