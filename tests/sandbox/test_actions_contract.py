@@ -137,6 +137,8 @@ ENDPOINTS = [
     ("/repos/{owner}/{repo}/actions/jobs/{job_id}", "/actions/jobs/{job}"),
     ("/repos/{owner}/{repo}/releases/{release_id}", "/releases/{release}"),
     ("/repos/{owner}/{repo}/releases/tags/{tag}", "/releases/tags/v1.0.0"),
+    ("/repos/{owner}/{repo}/commits/{ref}/check-suites", "/commits/main/check-suites"),
+    ("/repos/{owner}/{repo}/check-suites/{check_suite_id}", "/check-suites/{suite}"),
 ]
 
 
@@ -145,7 +147,8 @@ def test_answers_validate_against_githubs_openapi(released: Sandbox, spec: str, 
     run = _first_run(released)
     job = _get(released, f"/repos/acme/app/actions/runs/{run['id']}/jobs")["jobs"][0]["id"]
     release = _get(released, "/repos/acme/app/releases/latest")["id"]
-    body = _get(released, "/repos/acme/app" + ours.format(run=run["id"], job=job, release=release))
+    body = _get(released, "/repos/acme/app" + ours.format(run=run["id"], job=job, release=release,
+                                                          suite=run["check_suite_id"]))
     jsonschema.Draft7Validator(_response_schema(spec)).validate(body)
 
 
