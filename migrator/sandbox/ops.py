@@ -7,7 +7,7 @@ from typing import Any
 
 from migrator.model import WORKFLOWS_DIR
 from migrator.sandbox.git import Commit, FileEntry, three_way_merge
-from migrator.sandbox.store import HEADS, Power, PullRequest, Repo, Store
+from migrator.sandbox.store import HEADS, Power, PullRequest, Repo, Store, note_pull
 
 WORKFLOW_REFUSAL = (
     "refusing to allow a Personal Access Token to create or update workflow `{path}` without `workflow` scope"
@@ -240,6 +240,7 @@ def reopen_pull(store: Store, repo: Repo, pull: PullRequest) -> None:
             ],
         )
     pull.state, pull.closed_at, pull.updated_at = "open", None, store.clock()
+    note_pull(repo, pull.number, "reopened")
 
 
 def revert_pull(

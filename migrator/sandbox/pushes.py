@@ -12,25 +12,27 @@ from contextlib import contextmanager
 
 from migrator.sandbox import ops
 from migrator.sandbox.actions.engine import Engine
-from migrator.sandbox.store import HEADS, REF_LOG, RefChange, Store
+from migrator.sandbox.store import HEADS, PULL_LOG, REF_LOG, RefChange, Repo, Store
 
 
 @contextmanager
 def recording(store: Store, engine: Engine, actor: str) -> Iterator[None]:
-    """Collect the ref changes made inside the block, then act on them."""
-    token = REF_LOG.set([])
+    """Collect the ref changes and opened pull requests of the block, then act on them."""
+    refs, pulls = REF_LOG.set([]), PULL_LOG.set([])
     try:
         yield
     finally:
-        changes = REF_LOG.get() or []
-        REF_LOG.reset(token)
-        after_writes(store, engine, changes, actor)
+        changes, opened = REF_LOG.get() or [], PULL_LOG.get() or []
+        REF_LOG.reset(refs)
+        PULL_LOG.reset(pulls)
+        after_writes(store, engine, changes, actor, opened)
 
 
-def after_writes(store: Store, engine: Engine, changes: list[RefChange], actor: str) -> None:
+def after_writes(store: Store, engine: Engine, changes: list[RefChange], actor: str,
+                 opened: list[tuple[Repo, int, str]] | None = None) -> None:
     close_pulls_of_deleted_heads(store, changes)
     try:
-        engine.after_writes(changes, actor)
+        engine.after_writes(changes, actor, opened or [])
     except Exception as error:  # the model must never turn a write GitHub accepted into an error
         engine.errors.append(f"{type(error).__name__}: {error}")
 

@@ -223,6 +223,14 @@ class RefChange:
 
 # The ref changes of the request being served; None outside one (seed loading records nothing).
 REF_LOG: ContextVar[list[RefChange] | None] = ContextVar("ref_log", default=None)
+# The pull requests opened or reopened by the request being served: (repository, number, activity).
+PULL_LOG: ContextVar[list[tuple[Repo, int, str]] | None] = ContextVar("pull_log", default=None)
+
+
+def note_pull(repo: Repo, number: int, action: str) -> None:
+    log = PULL_LOG.get()
+    if log is not None:
+        log.append((repo, number, action))
 
 
 class RefTable(dict[str, str]):
@@ -495,6 +503,7 @@ class Store:
         )
         repo.next_number += 1
         repo.pulls[pull.number] = pull
+        note_pull(repo, pull.number, "opened")
         return pull
 
     def head_sha(self, repo: Repo, pull: PullRequest) -> str:

@@ -77,6 +77,21 @@ def test_releases_have_every_recorded_key(released: Sandbox) -> None:
         assert [g for g in gaps if g.rsplit(".", 1)[-1] not in obsolete] == []
 
 
+def test_single_releases_and_repository_runs_have_every_recorded_key(released: Sandbox) -> None:
+    release = _get(released, "/repos/acme/app/releases/latest")["id"]
+    pairs = [
+        ("Octokit_Client_Releases/_release/gets_a_single_release.json", "/releases/", f"/releases/{release}"),
+        ("Octokit_Client_Releases/_release_for_tag/returns_the_release_for_a_tag.json", "/releases/tags/",
+         "/releases/tags/v1.0.0"),
+        ("Octokit_Client_ActionsWorkflowRuns/_repository_workflow_runs/paginates_the_results.json", "/runs",
+         "/actions/runs"),
+    ]
+    for cassette, recorded_path, ours in pairs:
+        recorded = next(r for r in _cassette(cassette) if recorded_path in r.path and r.status == 200)
+        gaps = missing_keys(recorded.body, _get(released, f"/repos/acme/app{ours}"))
+        assert [g for g in gaps if g.rsplit(".", 1)[-1] not in {"body_html", "body_text"}] == [], cassette
+
+
 def test_the_job_id_is_its_check_runs(released: Sandbox) -> None:
     """As recorded: a job's `check_run_url` ends with the job's own id."""
     for job in _get(released, f"/repos/acme/app/actions/runs/{_first_run(released)['id']}/jobs")["jobs"]:
@@ -117,12 +132,23 @@ ENDPOINTS = [
     ("/repos/{owner}/{repo}/releases", "/releases"),
     ("/repos/{owner}/{repo}/releases/latest", "/releases/latest"),
     ("/repos/{owner}/{repo}/tags", "/tags"),
+    ("/repos/{owner}/{repo}/actions/workflows/{workflow_id}", "/actions/workflows/main.yml"),
+    ("/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", "/actions/workflows/main.yml/runs"),
+    ("/repos/{owner}/{repo}/actions/jobs/{job_id}", "/actions/jobs/{job}"),
+    ("/repos/{owner}/{repo}/releases/{release_id}", "/releases/{release}"),
+    ("/repos/{owner}/{repo}/releases/tags/{tag}", "/releases/tags/v1.0.0"),
+    ("/repos/{owner}/{repo}/commits/{ref}/check-suites", "/commits/main/check-suites"),
+    ("/repos/{owner}/{repo}/check-suites/{check_suite_id}", "/check-suites/{suite}"),
 ]
 
 
 @pytest.mark.parametrize(("spec", "ours"), ENDPOINTS, ids=[e[1] for e in ENDPOINTS])
 def test_answers_validate_against_githubs_openapi(released: Sandbox, spec: str, ours: str) -> None:
-    body = _get(released, "/repos/acme/app" + ours.format(run=_first_run(released)["id"]))
+    run = _first_run(released)
+    job = _get(released, f"/repos/acme/app/actions/runs/{run['id']}/jobs")["jobs"][0]["id"]
+    release = _get(released, "/repos/acme/app/releases/latest")["id"]
+    body = _get(released, "/repos/acme/app" + ours.format(run=run["id"], job=job, release=release,
+                                                          suite=run["check_suite_id"]))
     jsonschema.Draft7Validator(_response_schema(spec)).validate(body)
 
 

@@ -202,3 +202,67 @@ def test_workflows_lists_the_files_directly_in_the_workflows_folder(broken: Sand
     assert sorted(w["path"] for w in body["workflows"]) == [
         WORKFLOWS + "docker-build.yml", WORKFLOWS + "docker.yml", WORKFLOWS + "main.yml"]
     assert {r["path"] for r in runs(broken)} == {WORKFLOWS + "main.yml"}
+
+
+def test_the_sandbox_command_sets_the_actions_model() -> None:
+    import argparse
+
+    from migrator.errors import UsageError
+    from migrator.sandbox.command import configure, settings_from
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    default = settings_from(parser.parse_args(["--seed", "x"]))
+    assert (default.actions, default.actions_delay) == (True, 0.0)
+    chosen = settings_from(parser.parse_args(["--seed", "x", "--actions-delay", "30", "--no-actions"]))
+    assert (chosen.actions, chosen.actions_delay) == (False, 30.0)
+    with pytest.raises(UsageError, match="--actions-delay"):
+        settings_from(parser.parse_args(["--seed", "x", "--actions-delay", "-1"]))
+
+
+def test_no_actions_means_no_runs(tmp_path: Path) -> None:
+    with running_sandbox(pipeline_seed(tmp_path), clock=FakeClock(), actions=False) as sandbox:
+        push(sandbox, "fix: quiet")
+        assert runs(sandbox) == []
+
+
+CI = """name: ci
+on:
+  pull_request:
+    branches: [main]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm test
+"""
+
+
+def test_pull_requests_get_their_checks_and_required_checks_then_let_a_writer_merge(tmp_path: Path) -> None:
+    """GitHub docs, "Events that trigger workflows: pull_request" (opened, synchronize, reopened by default;
+    `branches` filter the base branch) and "About protected branches: required status checks"."""
+    from migrator.sandbox.testing import write_seed
+
+    seed = write_seed(tmp_path, {"acme": {"app": {WORKFLOWS + "ci.yml": CI, "README.md": "x\n"}}},
+                      repo_meta={"acme/app": {"protection": {"contexts": ["test"], "required_reviews": 0}}},
+                      org_meta={"acme": {"tokens": {ADMIN: "full", WRITER: "write"}}})
+    with running_sandbox(seed, clock=FakeClock()) as sandbox:
+        head = call(sandbox, "GET", "/repos/acme/app/git/ref/heads/main", token=WRITER)[2]["object"]["sha"]
+        call(sandbox, "POST", "/repos/acme/app/git/refs", token=WRITER, body={"ref": "refs/heads/topic", "sha": head})
+        assert runs(sandbox) == []  # a branch push: ci.yml listens to pull requests only
+        pull = call(sandbox, "POST", "/repos/acme/app/pulls", token=WRITER,
+                    body={"title": "T", "head": "topic", "base": "main"})
+        assert pull[0] == 422  # no commits between main and topic
+        push_topic = {"branch": "topic", "message": "feat: x", "files": {"x.txt": "x"}}
+        call(sandbox, "POST", "/_sandbox/repos/acme/app/commit", token=None, body=push_topic)
+        pull = call(sandbox, "POST", "/repos/acme/app/pulls", token=WRITER,
+                    body={"title": "T", "head": "topic", "base": "main"})
+        [opened] = runs(sandbox, "?event=pull_request")
+        assert (opened["head_branch"], opened["conclusion"]) == ("topic", "success")
+        sha = call(sandbox, "POST", "/_sandbox/repos/acme/app/commit", token=None, body=push_topic)[2]["sha"]
+        [synchronized] = runs(sandbox, f"?event=pull_request&head_sha={sha}")
+        assert synchronized["head_sha"] == sha
+        merged = call(sandbox, "PUT", f"/repos/acme/app/pulls/{pull[2]['number']}/merge", token=WRITER, body={})
+        assert merged[0] == 200, merged  # the required check "test" is green on the head
+        assert sandbox.actions_errors() == []

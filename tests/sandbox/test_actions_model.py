@@ -253,3 +253,25 @@ def test_chains_stop_at_a_bounded_depth(unprotected: Sandbox) -> None:
     with unprotected.store.lock:
         engine.handle(repo, Event("push", "refs/heads/main", head, "x", depth=MAX_CHAIN_DEPTH + 1))
     assert (runs(unprotected), engine.truncated) == ([], 1)
+
+
+def test_a_listed_secret_is_a_full_power_pat_of_the_sandbox_user(tmp_path: Path) -> None:
+    """The seed's list form (`"secrets": ["RELEASE_PAT"]`) stands for a PAT of an org admin."""
+    steps = ("      - uses: actions/checkout@v4\n        with: {token: '${{ secrets.RELEASE_PAT }}'}\n"
+             + _semantic_release("GITHUB_TOKEN: '${{ secrets.RELEASE_PAT }}'"))
+    seed = write_seed(tmp_path, {"acme": {"app": {WORKFLOWS + "release.yml": RELEASE.format(steps=steps)}}},
+                      repo_meta={"acme/app": {"protection": {"contexts": ["ci"]}}},
+                      org_meta={"acme": {"secrets": ["RELEASE_PAT"]}})
+    with running_sandbox(seed, clock=FakeClock()) as sandbox:
+        push(sandbox, "fix: a bug")
+        latest = call(sandbox, "GET", "/repos/acme/app/releases/latest")[2]
+        assert (latest["tag_name"], latest["author"]["login"]) == ("v1.0.0", "sandbox-user")
+
+
+def test_scripts_push_images_and_branches_as_git_would(tmp_path: Path) -> None:
+    """`docker push IMAGE:TAG` is an image push; `git push` with the persisted GITHUB_TOKEN meets GH006."""
+    steps = (CHECKOUT + "      - run: |\n          docker build -t ghcr.io/acme/app:edge .\n"
+             "          docker push ghcr.io/acme/app:edge\n          git push origin HEAD:main\n")
+    conclusion, log = _release(tmp_path, steps)
+    assert conclusion == "failure" and "GH006: Protected branch update failed for refs/heads/main." in log
+    assert "The push refers to repository [ghcr.io/acme/app]" in log

@@ -19,6 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 WORKFLOWS_DIR = ".github/workflows/"
 MAX_WORKFLOW_BYTES = 1_000_000
+MAX_FLOW_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,24 @@ def parse_workflow(path: str, data: bytes) -> Workflow:
     )
 
 
+def _too_deep(data: bytes) -> bool:
+    """Flow collections nested deeper than MAX_FLOW_DEPTH (counting brackets, quotes aside): no workflow is,
+    and ruamel would spend seconds on 100,000 of them before giving up."""
+    if data.count(b"[") + data.count(b"{") <= MAX_FLOW_DEPTH:
+        return False
+    depth = 0
+    for byte in data:
+        if byte in b"[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return True
+        elif byte in b"]}":
+            depth = max(depth - 1, 0)
+    return False
+
+
 def _load(data: bytes) -> Any:
-    if len(data) > MAX_WORKFLOW_BYTES or b"\0" in data:
+    if len(data) > MAX_WORKFLOW_BYTES or b"\0" in data or _too_deep(data):
         return None
     try:
         text = data.decode("utf-8")

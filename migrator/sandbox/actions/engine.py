@@ -28,7 +28,7 @@ from migrator.sandbox.actions.model import JobRecord, StepRecord, WorkflowRun
 from migrator.sandbox.actions.runtime import JobContext
 from migrator.sandbox.actions.steps import run_step
 from migrator.sandbox.actions.triggers import Event, starts
-from migrator.sandbox.store import HEADS, REF_LOG, CheckRun, RefChange, Repo, Store
+from migrator.sandbox.store import HEADS, REF_LOG, CheckRun, PullRequest, RefChange, Repo, Store
 
 MAX_CHAIN_DEPTH = 4  # push -> release -> builds -> ... : events deeper than this start nothing
 SKIP_MARKERS = ("[skip ci]", "[ci skip]", "[no ci]", "[skip actions]", "[actions skip]")
@@ -55,9 +55,19 @@ class Engine:
 
     # ------------------------------------------------------------ entry points
 
-    def after_writes(self, changes: Iterable[RefChange], actor: str) -> None:
-        """The pushes a request made (ref moves and creations) become push events credited to `actor`."""
-        events = [(c.repo, self._push_event(c, actor)) for c in changes if c.after is not None]
+    def after_writes(self, changes: Iterable[RefChange], actor: str,
+                     opened: Iterable[tuple[Repo, int, str]] = ()) -> None:
+        """The pushes a request made (ref moves and creations) become push events credited to `actor`, and so
+        do the pull requests it opened or whose head branch it pushed (`pull_request` events)."""
+        pushed = [c for c in changes if c.after is not None]
+        events = [(c.repo, self._push_event(c, actor)) for c in pushed]
+        new = {(repo.full_name, number) for repo, number, _action in opened}
+        for repo, number, action in opened:
+            events.append((repo, self._pull_event(repo, repo.pulls[number], action, actor)))
+        for change in pushed:
+            for pull in self._pulls_with_head(change):
+                if (change.repo.full_name, pull.number) not in new:
+                    events.append((change.repo, self._pull_event(change.repo, pull, "synchronize", actor)))
         if self.enabled and events:
             self._process(events)
 
@@ -91,6 +101,23 @@ class Engine:
             new = repo.files_at(after)
             changed = tuple(sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p)))
         return Event("push", change.ref, after, actor, changed=changed, before=before)
+
+    @staticmethod
+    def _pulls_with_head(change: RefChange) -> list[PullRequest]:
+        branch = branch_of(change.ref)
+        return [p for p in change.repo.pulls.values() if p.state == "open" and p.head_ref == branch]
+
+    def _pull_event(self, repo: Repo, pull: PullRequest, action: str, actor: str) -> Event:
+        """GitHub docs, "Events that trigger workflows: pull_request": GITHUB_REF is refs/pull/N/merge; the
+        checks are reported on the head commit, which is what the model runs (and reads the workflows of)."""
+        head = self.store.head_sha(repo, pull)
+        base = repo.branch_sha(pull.base_ref)
+        merge_base = repo.git.merge_base(head, base) if base and head in repo.git.commits else None
+        old = repo.files_at(merge_base) if merge_base else {}
+        new = repo.files_at(head) if head in repo.git.commits else {}
+        changed = tuple(sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p)))
+        return Event("pull_request", f"refs/pull/{pull.number}/merge", head, actor, action=action, changed=changed,
+                     base_ref=pull.base_ref, head_ref=pull.head_ref, pull_number=pull.number)
 
     def _process(self, events: list[tuple[Repo, Event]]) -> None:
         queue = deque(events)
@@ -145,7 +172,7 @@ class Engine:
             path=workflow.path,
             name=workflow.name,
             event=event.name,
-            head_branch=event.ref_name,
+            head_branch=event.head_ref if event.head_ref is not None else event.ref_name,
             head_sha=event.sha,
             ref=event.ref,
             actor=event.actor,

@@ -75,8 +75,13 @@ class JobContext:
         if event.release_id is not None and event.release_id in self.repo.releases:
             release = self.repo.releases[event.release_id]
             payload = {"release": {"tag_name": release.tag_name, "name": release.name, "id": release.id}}
+        if event.pull_number is not None:
+            payload = {"pull_request": {"number": event.pull_number, "head": {"ref": event.head_ref, "sha": event.sha},
+                                        "base": {"ref": event.base_ref}}, "number": event.pull_number}
         return {
             "event_name": event.name,
+            "head_ref": event.head_ref or "",
+            "base_ref": event.base_ref or "",
             "ref": event.ref,
             "ref_name": event.ref_name,
             "ref_type": "tag" if event.is_tag else "branch",

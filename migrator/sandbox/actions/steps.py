@@ -173,7 +173,8 @@ def _metadata(ctx: JobContext, inputs: dict[str, str]) -> StepOutcome:
 
 def _meta_tags(ctx: JobContext, spec: str, latest: bool) -> list[str]:
     event, found = ctx.event, []
-    lines = [s.strip() for s in spec.splitlines() if s.strip()] or ["type=ref,event=branch", "type=ref,event=tag"]
+    lines = [s.strip() for s in spec.splitlines() if s.strip()] or [
+        "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr"]
     semver = None
     if event.is_tag and (match := re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(-\S+)?", event.ref_name)):
         semver = match
@@ -185,8 +186,10 @@ def _meta_tags(ctx: JobContext, spec: str, latest: bool) -> list[str]:
         elif kind == "ref" and attrs.get("event") == "tag" and event.is_tag:
             found.append(event.ref_name)
             found += ["latest"] if latest else []
-        elif kind == "ref" and attrs.get("event") == "branch" and not event.is_tag:
+        elif kind == "ref" and attrs.get("event") == "branch" and event.ref.startswith(HEADS):
             found.append(re.sub(r"[^\w.-]", "-", event.ref_name))
+        elif kind == "ref" and attrs.get("event") == "pr" and event.pull_number is not None:
+            found.append(f"pr-{event.pull_number}")
         elif kind == "semver" and semver is not None:
             pattern = attrs.get("pattern", "{{version}}")
             version = f"{semver[1]}.{semver[2]}.{semver[3]}{semver[4] or ''}"

@@ -9,7 +9,8 @@ tags-ignore>`, `on.push.<paths|paths-ignore>`, `on.<event>.types`, "Filter patte
 - Path filters are not evaluated for pushes of tags. With `paths`, at least one changed file must match; with
   `paths-ignore`, a push runs unless every changed file matches.
 - `types` narrows the activity types (`release`: created, published, released, ...); without it every type starts
-  a run, so a workflow `on: release` runs once per activity of one release.
+  a run, so a workflow `on: release` runs once per activity of one release. `pull_request` without `types` runs
+  for opened, synchronize and reopened, and its `branches` filter the base branch.
 - Events made with the repository's GITHUB_TOKEN start no workflow, except `workflow_dispatch` and
   `repository_dispatch` ("Triggering a workflow from a workflow").
 """
@@ -25,6 +26,7 @@ from typing import Any
 from migrator.sandbox.actions.documents import Workflow
 
 DISPATCH_EVENTS = frozenset({"workflow_dispatch", "repository_dispatch"})
+PULL_REQUEST_TYPES = ("opened", "synchronize", "reopened")  # pull_request without `types`
 BRANCH_FILTERS = ("branches", "branches-ignore")
 TAG_FILTERS = ("tags", "tags-ignore")
 
@@ -43,6 +45,9 @@ class Event:
     before: str | None = None
     release_id: int | None = None
     depth: int = 0  # how many runs led to it: chains stop at a bound
+    base_ref: str | None = None  # a pull request's base and head branches
+    head_ref: str | None = None
+    pull_number: int | None = None
 
     @property
     def ref_name(self) -> str:
@@ -62,9 +67,11 @@ def starts(workflow: Workflow, event: Event) -> bool:
     filters = workflow.on[event.name]
     if event.name == "push":
         return _push_matches(filters, event)
-    if event.name in ("pull_request", "pull_request_target"):
-        return _branch_filter(filters, "branches", event.ref_name) and _paths_match(filters, event.changed)
     types = filters.get("types")
+    if event.name in ("pull_request", "pull_request_target"):
+        wanted = _names(types) if types else PULL_REQUEST_TYPES
+        return ((event.action or "") in wanted and _branch_filter(filters, "branches", event.base_ref or "")
+                and _paths_match(filters, event.changed))
     return not types or (event.action or "") in _names(types)
 
 

@@ -239,3 +239,51 @@ def get_job_log(ctx: Ctx, g: dict[str, str]) -> Response:
                 text = "\n".join(job.log) + "\n"
                 return Response(200, text.encode(), {"Content-Type": "text/plain; charset=utf-8"})
     raise not_found()
+
+
+def suite_json(ctx: Ctx, repo: Repo, run: WorkflowRun) -> Json:
+    """A workflow run's check suite (GitHub's REST reference, "Check suites")."""
+    api = f"{ctx.base}/repos/{repo.full_name}"
+    checks = [repo.check_runs[j.check_run_id] for j in run.jobs if j.check_run_id in repo.check_runs]
+    app = shapes.check_run(ctx.base, repo, checks[0])["app"] if checks else None
+    data = run_json(ctx, repo, run)
+    return {
+        "id": run.check_suite_id,
+        "node_id": data["check_suite_node_id"],
+        "head_branch": run.head_branch,
+        "head_sha": run.head_sha,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "url": f"{api}/check-suites/{run.check_suite_id}",
+        "before": None,
+        "after": run.head_sha,
+        "pull_requests": [],
+        "app": app,
+        "repository": data["repository"],
+        "created_at": data["created_at"],
+        "updated_at": data["updated_at"],
+        "head_commit": data["head_commit"],
+        "latest_check_runs_count": len(checks),
+        "check_runs_url": f"{api}/check-suites/{run.check_suite_id}/check-runs",
+        "rerequestable": True,
+        "runs_rerequestable": True,
+    }
+
+
+@route("GET", "{repo}/commits/(?P<ref>.+)/check-suites")
+def list_check_suites(ctx: Ctx, g: dict[str, str]) -> Response:
+    repo = repo_of(ctx, g)
+    sha = repo.resolve_commitish(g["ref"])
+    if sha is None:
+        raise not_found()
+    suites = [r for r in repo.runs.values() if r.head_sha == sha]
+    return paginate(ctx, suites, lambda r: suite_json(ctx, repo, r), key="check_suites")
+
+
+@route("GET", "{repo}/check-suites/(?P<id>[0-9]+)")
+def get_check_suite(ctx: Ctx, g: dict[str, str]) -> Response:
+    repo = repo_of(ctx, g)
+    run = next((r for r in repo.runs.values() if str(r.check_suite_id) == g["id"]), None)
+    if run is None:
+        raise not_found()
+    return Response(200, suite_json(ctx, repo, run))

@@ -286,7 +286,7 @@ def file_json(ctx: Ctx, repo: Repo, sha: str, path: str, status: str) -> Json:
     }
 
 
-@route("GET", "{repo}/commits/(?P<ref>(?!.*/(?:statuses|status|check-runs)$).+)")
+@route("GET", "{repo}/commits/(?P<ref>(?!.*/(?:statuses|status|check-runs|check-suites)$).+)")
 def get_commit(ctx: Ctx, g: dict[str, str]) -> Response:
     repo = repo_of(ctx, g)
     sha = repo.resolve_commitish(g["ref"])
