@@ -15,7 +15,19 @@ fragment MigratorRepository on Repository {
   repositoryTopics(first: 20) { nodes { topic { name } } }
   defaultBranchRef {
     name
-    target { oid }
+    target {
+      oid
+      ... on Commit {
+        checkSuites(last: 3) {
+          nodes {
+            status
+            conclusion
+            workflowRun { runNumber url createdAt file { path } }
+            checkRuns(first: 1, filterBy: {conclusions: [FAILURE]}) { nodes { name } }
+          }
+        }
+      }
+    }
     branchProtectionRule {
       isAdminEnforced
       requiredStatusCheckContexts
@@ -30,6 +42,7 @@ fragment MigratorRepository on Repository {
   readme: object(expression: "HEAD:README.md") { ...BlobText }
   githubReadme: object(expression: "HEAD:.github/README.md") { ...BlobText }
   packageJson: object(expression: "HEAD:package.json") { ...BlobText }
+  latestRelease { tagName createdAt }
 }
 
 fragment BlobText on GitObject {
@@ -37,8 +50,9 @@ fragment BlobText on GitObject {
 }
 """
 
-# One query per page of repositories. Cost: (1 + page size) / 100 points, so one point for a page of up
-# to 99 repositories.
+# One query per page of repositories. Cost, by GitHub's rule: (1 + 2 x page size + 3 x page size) / 100
+# points: the page, each repository's topics and head-commit check suites (last 3), and each suite's first
+# failing check run (the evidence of a broken release). 3 points for a page of 50, 5 for 99.
 REPOSITORIES = (
     """
 query MigratorRepositories($login: String!, $first: Int!, $after: String) {

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from migrator.github.types import Protection, RepoRecord
+from migrator.github.types import Protection, RepoRecord, RunEvidence
 from migrator.model import WORKFLOWS_DIR, RepoFile, git_blob_sha, is_workflow_path
 
 Json = dict[str, Any]
@@ -96,8 +96,39 @@ def parse_repository(node: Json, *, max_bytes: int, field_errors: Mapping[str, s
         protection=_protection(ref, readable=protection_readable),
         files=dict(sorted(found.files.items())),
         skipped=dict(sorted(found.skipped.items())),
+        runs=_runs(target),
+        latest_release_at=_text((node.get("latestRelease") or {}).get("createdAt")),
     )
     return ParsedRepo(record, found.fetch)
+
+
+def _runs(commit: Any) -> tuple[RunEvidence, ...]:
+    """The head commit's check suites that are workflow runs (other apps' suites have none)."""
+    suites = ((commit or {}).get("checkSuites") or {}).get("nodes") if isinstance(commit, dict) else None
+    found = []
+    for suite in suites or ():
+        run = (suite or {}).get("workflowRun")
+        if not isinstance(run, dict) or not isinstance((run.get("file") or {}).get("path"), str):
+            continue
+        failed = ((suite.get("checkRuns") or {}).get("nodes") or [{}])[0] or {}
+        found.append(
+            RunEvidence(
+                workflow=str(run["file"]["path"]),
+                run_number=int(run.get("runNumber") or 0),
+                url=str(run.get("url") or ""),
+                created_at=str(run.get("createdAt") or ""),
+                status=str(suite.get("status") or "").lower(),
+                conclusion=_text(suite.get("conclusion"), lower=True),
+                failed_job=_text(failed.get("name")),
+            )
+        )
+    return tuple(sorted(found, key=lambda r: (r.workflow, r.run_number)))
+
+
+def _text(value: Any, *, lower: bool = False) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value.lower() if lower else value
 
 
 def _add_workflows(found: _Files, tree: Any) -> None:

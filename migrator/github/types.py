@@ -41,6 +41,22 @@ class RepoRecord:
     # Why the repository itself could not be read, when it changed under the reader (deleted, or its
     # default branch deleted, between listing and reading); None for a repository read whole.
     vanished: str | None = None
+    # The workflow runs on the default branch's head commit, and when the latest release was made.
+    runs: tuple[RunEvidence, ...] = ()
+    latest_release_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEvidence:
+    """One workflow run on the default branch's head commit, as the bulk read sees it (its check suite)."""
+
+    workflow: str  # .github/workflows/main.yml
+    run_number: int
+    url: str
+    created_at: str  # ISO 8601
+    status: str  # completed, in_progress, queued, ...
+    conclusion: str | None  # success, failure, ... (None while it runs)
+    failed_job: str | None = None
 
 
 @dataclass(frozen=True)

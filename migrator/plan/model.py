@@ -66,6 +66,7 @@ class RepoPlan:
     findings: tuple[dict[str, Any], ...]
     changes: tuple[Change, ...]
     warnings: tuple[str, ...] = ()  # protection, scopes: what may still stop the release
+    evidence: Mapping[str, Any] | None = None  # the release workflow's latest run on the default branch
     default_enabled: bool = True
     enabled: bool = True
 
@@ -137,6 +138,7 @@ def _repo_dict(repo: RepoPlan) -> dict[str, Any]:
         "body": repo.body,
         "commit_message": repo.commit_message,
         "warnings": list(repo.warnings),
+        **({"evidence": dict(repo.evidence)} if repo.evidence is not None else {}),
         "findings": list(repo.findings),
         "changes": [_change_dict(c) for c in repo.changes],
     }
@@ -237,6 +239,7 @@ def _repo_from(data: Mapping[str, Any]) -> RepoPlan:
         findings=tuple(data["findings"]),
         changes=tuple(_change_from(c) for c in data["changes"]),
         warnings=tuple(data.get("warnings", ())),
+        evidence=data.get("evidence"),
         default_enabled=data["default_enabled"],
         enabled=data["enabled"],
     )

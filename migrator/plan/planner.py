@@ -5,8 +5,9 @@ No I/O here. The scan (migrator/plan/scan.py) feeds it and collects the results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from migrator.analysis.context import RuleSettings
 from migrator.checker import FileChange, Report, apply_fixes
@@ -17,6 +18,7 @@ from migrator.plan.model import Change, Disposition, RepoPlan
 from migrator.refnames import BRANCH_PREFIX
 from migrator.serialize import finding_dict
 
+TOKEN_RULE = "token-mismatch"
 _TITLES = {
     frozenset({"token-mismatch"}): "ci: release with the repository's PAT instead of GITHUB_TOKEN",
     frozenset({"redundant-docker"}): "ci: remove Docker workflows that duplicate the release pipeline",
@@ -48,10 +50,13 @@ def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, i
     if record.head_oid is None or record.default_branch is None:
         return None
     texts = {path: f.content.decode("utf-8", "surrogateescape") for path, f in record.files.items()}
+    evidence = release_evidence(record, report.findings)
     tiers: dict[Disposition, list[tuple[Fix, tuple[str, ...]]]] = {d: [] for d in Disposition}
     for finding in report.findings:
         for fix in finding.fixes:
             disposition, reasons = fix_disposition(fix, secrets, inputs.token)
+            if finding.rule == TOKEN_RULE and disposition is Disposition.SAFE and evidence and evidence["released"]:
+                disposition, reasons = Disposition.REVIEW, (*reasons, already_releasing(evidence))
             tiers[disposition].append((fix, reasons))
     changes = _changes(record, report.findings, texts, tiers)
     if not changes:
@@ -64,13 +69,61 @@ def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, i
         base_oid=record.head_oid,
         branch=BRANCH_PREFIX + inputs.plan_id,
         title=title,
-        body=pr_body(record.full_name, inputs.plan_id, report.findings, changes),
+        body=pr_body(record.full_name, inputs.plan_id, report.findings, changes, evidence),
         commit_message=_commit_message(title, changes),
         findings=findings,
         changes=changes,
         warnings=protection_warnings(record.default_branch, record.protection, changes),
+        evidence=evidence,
         default_enabled=any(c.default_enabled for c in changes),
         enabled=any(c.default_enabled for c in changes),
+    )
+
+
+def release_evidence(record: RepoRecord, findings: Iterable[Finding]) -> dict[str, Any] | None:
+    """The latest run, on the default branch's head, of the workflow a token fix would change; None without one.
+
+    `released` says the run made the latest release: a green run that released nothing proves nothing about
+    pushing (semantic-release pushes only when a commit is releasable)."""
+    workflows = {f.location.path for f in findings if f.rule == TOKEN_RULE and f.fixes}
+    runs = [r for r in record.runs if r.workflow in workflows]
+    if not runs:
+        return None
+    run = max(runs, key=lambda r: r.run_number)
+    released = bool(
+        run.conclusion == "success" and record.latest_release_at and record.latest_release_at >= run.created_at
+    )
+    return {
+        "workflow": run.workflow,
+        "run_number": run.run_number,
+        "url": run.url,
+        "created_at": run.created_at,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "failed_job": run.failed_job,
+        "released": released,
+    }
+
+
+def describe_run(evidence: Mapping[str, Any]) -> str:
+    """`run #65 of main.yml failed at job release on 2025-07-12`: what show and the PR body lead with."""
+    day = str(evidence["created_at"])[:10]
+    name = str(evidence["workflow"]).rsplit("/", 1)[-1]
+    head = f"run #{evidence['run_number']} of {name}"
+    if evidence["conclusion"] is None:
+        return f"{head} is {evidence['status'].replace('_', ' ')} (started {day})"
+    if evidence["conclusion"] == "success":
+        outcome = "made the latest release" if evidence["released"] else "released nothing (no releasable commit)"
+        return f"{head} succeeded on {day} and {outcome}"
+    job = f" at job {evidence['failed_job']}" if evidence["failed_job"] else ""
+    verb = {"failure": "failed", "cancelled": "was cancelled", "timed_out": "timed out"}
+    return f"{head} {verb.get(evidence['conclusion'], evidence['conclusion'].replace('_', ' '))}{job} on {day}"
+
+
+def already_releasing(evidence: Mapping[str, Any]) -> str:
+    return (
+        f"{describe_run(evidence)}: something else already lets the release push (no protection, or a bypass); "
+        "check before changing who releases"
     )
 
 
@@ -169,14 +222,18 @@ def _commit_message(title: str, changes: Iterable[Change]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def pr_body(repo: str, plan_id: str, findings: Iterable[Finding], changes: Iterable[Change]) -> str:
+def pr_body(
+    repo: str,
+    plan_id: str,
+    findings: Iterable[Finding],
+    changes: Iterable[Change],
+    evidence: Mapping[str, Any] | None = None,
+) -> str:
     changes = list(changes)
-    lines = [
-        "This pull request was planned by migrator to repair the release pipeline.",
-        "",
-        "### What is wrong",
-        "",
-    ]
+    lines = ["This pull request was planned by migrator to repair the release pipeline.", ""]
+    if evidence is not None:
+        lines += [f"**Evidence:** [{describe_run(evidence)}]({evidence['url']}).", ""]
+    lines += ["### What is wrong", ""]
     for finding in findings:
         if finding.fixes:
             lines.append(f"- `{finding.location}` **{finding.rule}**: {finding.message}")

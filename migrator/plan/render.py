@@ -22,6 +22,7 @@ from rich.text import Text
 from migrator.plan.markdown import code, escape, fenced
 from migrator.plan.model import Change, Disposition, Plan, RepoPlan
 from migrator.plan.planfile import LoadedPlan
+from migrator.plan.planner import describe_run
 
 STEP_SUMMARY_LIMIT = 1_000_000  # GitHub refuses a job summary over 1 MiB; leave room for the note
 _DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
@@ -67,6 +68,13 @@ def first_reason(repo: RepoPlan) -> str:
     """The reason a per-repository row shows: what blocks it, else the first finding its changes fix."""
     ordered = sorted(repo.changes, key=lambda c: c.disposition is not Disposition.BLOCKED)
     return next((r for c in ordered for r in change_reasons(repo, c)), "")
+
+
+def evidence_line(repo: RepoPlan) -> str:
+    """`run #65 of main.yml failure at job release on 2025-07-12 (URL)`."""
+    if repo.evidence is None:
+        return ""
+    return f"{describe_run(repo.evidence)} ({repo.evidence['url']})"
 
 
 def repo_disposition(repo: RepoPlan) -> str:
@@ -181,6 +189,7 @@ def as_json(loaded: LoadedPlan, *, diffs: bool = True) -> dict[str, Any]:
                 "title": repo.title,
                 "body": repo.body,
                 "warnings": list(repo.warnings),
+                "evidence": dict(repo.evidence) if repo.evidence else None,
                 "changes": [change(repo, c) for c in repo.changes],
             }
             for repo in loaded.plan.repos
@@ -276,6 +285,9 @@ def _print_group(out: Console, group: Group, *, diffs: bool) -> None:
     else:
         heading = f"== {repo.name}  {repo.base_branch}@{repo.base_oid[:10]} -> {repo.branch}{state}"
     out.print(Text(heading, style="bold"))
+    for evidenced in (r for r in group.repos if r.evidence is not None):
+        who = f"{evidenced.name}: " if len(names) > 1 else ""
+        out.print(Text(f"   evidence: {who}{evidence_line(evidenced)}", style="cyan"))
     for warning in (w for r in group.repos for w in r.warnings):
         out.print(Text(f"   warning: {warning}", style="yellow"))
     for change in repo.changes:
@@ -336,6 +348,7 @@ def _markdown_group(group: Group) -> list[str]:
     names = ", ".join(escape(r.name) for r in group.repos)
     title = f"{len(group.repos)} repositories get this same change: {names}" if len(group.repos) > 1 else names
     lines = ["", f"### {title}" + ("" if repo.enabled else " (disabled)"), ""]
+    lines += [f"> Evidence: {escape(r.name)}: {escape(evidence_line(r))}" for r in group.repos if r.evidence]
     lines += [f"> ⚠️ {escape(w)}" for r in group.repos for w in r.warnings]
     for change in repo.changes:
         lines += [f"- **{change.action}** {code(change.path)} ({change.disposition.value})"]
