@@ -26,6 +26,18 @@ EXAMPLES = """\
 """
 
 
+# (flag, Settings field, help): integer limits, each shown with its default
+_LIMITS = (
+    ("--core-limit", "core_limit", "REST requests per token per hour"),
+    ("--graphql-limit", "graphql_limit", "GraphQL points per token per hour"),
+    ("--secondary-per-minute", "secondary_per_minute", "content-creating requests per minute before 403"),
+    ("--secondary-per-hour", "secondary_per_hour", "content-creating requests per hour before 403"),
+    ("--concurrency", "concurrency", "requests served at once; more are refused"),
+    ("--latency-ms", "latency_ms", "added latency per request"),
+    ("--per-page", "default_per_page", "default REST page size"),
+)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", required=True, type=Path, help="seed folder: DIR/<org>/<repo>/...")
     parser.add_argument(
@@ -35,50 +47,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, default=_DEFAULTS.port, help=f"port to bind; 0 picks a free one (default: {_DEFAULTS.port})"
     )
     limits = parser.add_argument_group("limits")
-    limits.add_argument(
-        "--core-limit",
-        type=int,
-        default=_DEFAULTS.core_limit,
-        help=f"REST requests per token per hour (default: {_DEFAULTS.core_limit})",
-    )
-    limits.add_argument(
-        "--graphql-limit",
-        type=int,
-        default=_DEFAULTS.graphql_limit,
-        help=f"GraphQL points per token per hour (default: {_DEFAULTS.graphql_limit})",
-    )
-    limits.add_argument(
-        "--secondary-per-minute",
-        type=int,
-        default=_DEFAULTS.secondary_per_minute,
-        help=f"content-creating requests per minute before 403 (default: {_DEFAULTS.secondary_per_minute})",
-    )
-    limits.add_argument(
-        "--secondary-per-hour",
-        type=int,
-        default=_DEFAULTS.secondary_per_hour,
-        help=f"content-creating requests per hour before 403 (default: {_DEFAULTS.secondary_per_hour})",
-    )
+    for flag, field, what in _LIMITS:
+        default = getattr(_DEFAULTS, field)
+        limits.add_argument(
+            flag, type=int, default=default, dest=field, metavar="N", help=f"{what} (default: {default})"
+        )
     limits.add_argument(
         "--no-retry-after", action="store_true", help="answer secondary-limit 403s without a Retry-After header"
-    )
-    limits.add_argument(
-        "--concurrency",
-        type=int,
-        default=_DEFAULTS.concurrency,
-        help=f"requests served at once; more are refused (default: {_DEFAULTS.concurrency})",
-    )
-    limits.add_argument(
-        "--latency-ms",
-        type=int,
-        default=_DEFAULTS.latency_ms,
-        help=f"added latency per request (default: {_DEFAULTS.latency_ms})",
-    )
-    limits.add_argument(
-        "--per-page",
-        type=int,
-        default=_DEFAULTS.default_per_page,
-        help=f"default REST page size (default: {_DEFAULTS.default_per_page})",
     )
     actions = parser.add_argument_group("actions model")
     actions.add_argument("--no-actions", action="store_true", help="pushes and releases start no workflow runs")
@@ -102,7 +77,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for name in ("core_limit", "graphql_limit", "secondary_per_minute", "secondary_per_hour", "concurrency"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
-    if args.latency_ms < 0 or not 1 <= args.per_page <= 100:
+    if args.latency_ms < 0 or not 1 <= args.default_per_page <= 100:
         raise UsageError("--latency-ms must be >= 0 and --per-page between 1 and 100")
     if args.installation_token_ttl < 1:
         raise UsageError("--installation-token-ttl must be at least 1 second")
@@ -118,7 +93,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         secondary_retry_after=not args.no_retry_after,
         concurrency=args.concurrency,
         latency_ms=args.latency_ms,
-        default_per_page=args.per_page,
+        default_per_page=args.default_per_page,
         installation_token_ttl=args.installation_token_ttl,
         actions=not getattr(args, "no_actions", False),
         actions_delay=float(getattr(args, "actions_delay", 0.0)),
