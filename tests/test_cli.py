@@ -81,5 +81,5 @@ def test_every_flag_has_help_and_every_help_ends_with_examples(words: str, parse
 def test_sandbox_help_shows_its_defaults() -> None:
     (sandbox,) = [p for w, p in _parsers() if w == "sandbox"]
     text = " ".join(sandbox.format_help().split())
-    assert "--core-limit CORE_LIMIT REST requests per token per hour (default: 5000)" in text
+    assert "--core-limit N REST requests per token per hour (default: 5000)" in text
     assert "(default: 127.0.0.1, loopback only)" in text and "(default: 3600, as GitHub)" in text
