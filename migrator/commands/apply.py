@@ -17,16 +17,19 @@ from migrator.commands.common import (
     add_plan_guard_arguments,
     announce_edits,
     connect_from,
+    interrupted,
     load_for_remote,
+    matches,
     open_journal,
+    pacing_eta,
     shard_from,
 )
-from migrator.errors import EXIT_FINDINGS, EXIT_OK, Interrupted, UsageError
+from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.model import is_workflow_path
 from migrator.permissions import refuse_unless_able
 from migrator.plan.model import Disposition, Plan, RepoPlan
 from migrator.plan.shard import Shard
-from migrator.progress import Eta, Progress
+from migrator.progress import Progress
 from migrator.state import record_apply
 
 EXAMPLES = """\
@@ -92,12 +95,6 @@ def selected_repos(
     return Selected(chosen, 0)
 
 
-def matches(full_name: str, names: list[str]) -> bool:
-    """`--repo` takes `org/repo` or the bare name, case-insensitively."""
-    wanted = {n.lower() for n in names}
-    return full_name.lower() in wanted or full_name.split("/", 1)[1].lower() in wanted
-
-
 def needs_workflow_power(repos: list[RepoPlan], *, include_review: bool) -> bool:
     return any(is_workflow_path(c.path) for r in repos for c in selected_changes(r, include_review=include_review))
 
@@ -147,23 +144,6 @@ def run(args: argparse.Namespace) -> int:
             f"run `migrator apply {loaded.path}` without --limit (or with a larger one) to continue"
         )
     return EXIT_OK if all(o.status.ok for o in outcomes) else EXIT_FINDINGS
-
-
-def interrupted(command: str, plan: Path, names: list[str], finished: int) -> Interrupted:
-    """What Ctrl-C left behind, truthfully: the repository in hand may be half done; re-running finishes it."""
-    if finished >= len(names):
-        return Interrupted(f"{command} interrupted after every repository was done; nothing is left half-done")
-    during = names[finished]
-    return Interrupted(
-        f"{command} interrupted during {during}: {finished} of {len(names)} repositories were done before it; "
-        f"{during} may be half done (a branch without its PR, a PR without its comment). Nothing is lost: "
-        f"re-run `migrator {command} {plan}` to resume from the journal"
-    )
-
-
-def pacing_eta(pacer: Pacer, *, writes_per_repo: int) -> Eta:
-    """The one ETA: the writes still to make at the pace the pacer allows (not the average so far)."""
-    return lambda done, total: pacer.eta(max(writes_per_repo * total - pacer.writes, 0)) if total else None
 
 
 def nothing_to_apply(plan: Plan, shard: Shard | None) -> int:

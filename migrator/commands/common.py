@@ -16,16 +16,19 @@ from migrator.apply.journal import (
     plan_of_journal,
     read_events,
 )
-from migrator.errors import UsageError
+from migrator.errors import Interrupted, UsageError
 from migrator.paths import readable_file
 from migrator.plan.model import Plan
 from migrator.plan.planfile import LoadedPlan, read_plan
 from migrator.plan.render import reviewer_edits
+from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
 from migrator.state import last_apply
 
 if TYPE_CHECKING:
+    from migrator.apply.pacing import Pacer
     from migrator.github import GitHubClient
+    from migrator.progress import Eta
 
 PLANS_DIR = Path("plans")
 
@@ -171,3 +174,25 @@ def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedP
             f"pass --api-url {plan.api_url} if that is where your token should go"
         )
     return loaded
+
+
+def matches(full_name: str, names: list[str]) -> bool:
+    """`--repo` takes `org/repo` or the bare name, case-insensitively (as `plan --repo` does)."""
+    return Selection(repos=tuple(names)).names(full_name)
+
+
+def interrupted(command: str, plan: Path, names: list[str], finished: int) -> Interrupted:
+    """What Ctrl-C left behind, truthfully: the repository in hand may be half done; re-running finishes it."""
+    if finished >= len(names):
+        return Interrupted(f"{command} interrupted after every repository was done; nothing is left half-done")
+    during = names[finished]
+    return Interrupted(
+        f"{command} interrupted during {during}: {finished} of {len(names)} repositories were done before it; "
+        f"{during} may be half done (a branch without its PR, a PR without its comment). Nothing is lost: "
+        f"re-run `migrator {command} {plan}` to resume from the journal"
+    )
+
+
+def pacing_eta(pacer: Pacer, *, writes_per_repo: int) -> Eta:
+    """The one ETA: the writes still to make at the pace the pacer allows (not the average so far)."""
+    return lambda done, total: pacer.eta(max(writes_per_repo * total - pacer.writes, 0)) if total else None

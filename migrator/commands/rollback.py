@@ -10,16 +10,18 @@ from pathlib import Path
 
 from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
 from migrator.apply.rollback import RepoRollback
-from migrator.commands.apply import interrupted, matches, pacing_eta
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
     announce_edits,
     choose_plan,
     connect_from,
+    interrupted,
     load_for_remote,
+    matches,
     name_plan,
     open_journal,
+    pacing_eta,
     shard_from,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError

@@ -7,13 +7,13 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from migrator.commands.apply import matches
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
     choose_plan,
     connect_from,
     load_for_remote,
+    matches,
     name_plan,
     open_journal,
 )
