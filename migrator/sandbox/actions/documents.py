@@ -109,8 +109,17 @@ def _too_deep(data: bytes) -> bool:
     return False
 
 
+_DEEP_BLOCK = re.compile(rb"^( {%d,}|(?:- ){%d,})" % (8 * MAX_FLOW_DEPTH, MAX_FLOW_DEPTH), re.M)
+
+
+def _too_deep_block(data: bytes) -> bool:
+    """Block collections nested past MAX_FLOW_DEPTH levels: an indentation of 8 spaces a level, or as many
+    compact `- ` entries on one line. No workflow comes close, and ruamel takes seconds on 100,000 levels."""
+    return _DEEP_BLOCK.search(data) is not None
+
+
 def _load(data: bytes) -> Any:
-    if len(data) > MAX_WORKFLOW_BYTES or b"\0" in data or _too_deep(data):
+    if len(data) > MAX_WORKFLOW_BYTES or b"\0" in data or _too_deep(data) or _too_deep_block(data):
         return None
     try:
         text = data.decode("utf-8")
