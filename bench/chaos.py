@@ -54,12 +54,11 @@ def child_process(sandbox: Sandbox, argv: list[str], kill: Kill | None) -> tuple
 
 
 def run_child(argv: list[str]) -> int:
-    from migrator.apply import pacing
     from migrator.cli import main
-    from migrator.github import retry
+    from tests.chaos import no_sleeping
 
-    pacing._sleep = retry._sleep = lambda seconds: None  # GitHub's waits are honoured, in no time
-    return main(argv)
+    with no_sleeping():  # GitHub's waits are honoured, in no time
+        return main(argv)
 
 
 def main() -> int:
