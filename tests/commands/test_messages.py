@@ -50,3 +50,25 @@ def test_ctrl_c_during_apply_says_what_was_done_and_how_to_resume(
     assert main(["-q", "apply", str(plan), "--api-url", sandbox.url, "--min-interval", "0"]) == 0
     out = capsys.readouterr().out
     assert "1 already-applied, 1 applied" in out  # resumed: acme/one was not redone
+
+
+def test_limit_says_how_many_repositories_remain(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.json"
+    assert main(["-q", "plan", "--org", "acme", "--api-url", sandbox.url, "--out", str(plan)]) == 0
+    capsys.readouterr()
+    assert main(["-q", "apply", str(plan), "--api-url", sandbox.url, "--min-interval", "0", "--limit", "1"]) == 0
+    assert (
+        f"1 more enabled repositories remain beyond --limit 1; run `migrator apply {plan}`" in capsys.readouterr().out
+    )
+
+
+def test_generate_names_its_org_and_how_to_serve_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from migrator.sandbox.generate import main as generate
+
+    assert generate(["--repos", "2", "--out", str(tmp_path / "seed"), "--org", "acme-test"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == str(tmp_path / "seed")
+    assert f"wrote org acme-test with 2 repositories to {tmp_path / 'seed'}" in err
+    assert f"serve it with `migrator sandbox --seed {tmp_path / 'seed'}`" in err

@@ -6,8 +6,9 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from migrator.plan.model import Disposition
 from migrator.plan.planfile import read_plan, write_plan
-from migrator.plan.render import as_json, as_markdown, as_text
+from migrator.plan.render import as_json, as_markdown, as_text, reviewer_edits
 from tests.golden import golden_tree
 from tests.plan.fakes import FakeReader, record
 from tests.plan.test_scan import plan_of
@@ -107,3 +108,13 @@ def test_repository_content_cannot_break_out_of_the_markdown(tmp_path: Path) -> 
     assert len(inside) == 2 and "@octocat ![x]" in inside[0]  # the content stays inside one fence
     assert "@octocat" not in inside[1].replace("\\@octocat", "")  # outside fences, mentions are escaped
     assert "<b>" not in markdown and "\\<b\\>" in markdown and "\\[here\\]" in markdown
+
+
+def test_a_blocked_change_a_reviewer_enabled_is_shown_as_blocked(tmp_path: Path) -> None:
+    plan = loaded(tmp_path)
+    (repo,) = plan.plan.repos
+    blocked = replace(repo.changes[0], disposition=Disposition.BLOCKED, default_enabled=False, enabled=True)
+    edited = replace(plan, plan=replace(plan.plan, repos=(replace(repo, changes=(blocked,)),)))
+    (edit,) = reviewer_edits(edited.plan)
+    assert edit.endswith("enabled by a reviewer (blocked: never applied)")
+    assert "(blocked: never applied)" in as_text(edited, colour=False)
