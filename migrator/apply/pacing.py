@@ -140,15 +140,28 @@ class Pacer:
         self._wait(max(seconds, 0.0))
 
     def eta(self, remaining_writes: int) -> float:
-        """Seconds the pacing alone needs for that many more writes: bursts fit in what each window has left."""
+        """Seconds the pacing alone needs for that many more writes. Each window lets through what it has room
+        for at once; the k-th write past that room waits until the k-th oldest write in the window ages out."""
         if remaining_writes <= 0:
             return 0.0
         now = self.clock()
         bounds = [remaining_writes * self.settings.min_interval]
         for window, limit in ((60.0, self.settings.per_minute), (3600.0, self.settings.per_hour)):
-            room = limit - sum(1 for t in self._recent if now - t < window)
-            bounds.append(max(remaining_writes - room, 0) * window / limit)
+            inside = sorted(t for t in self._recent if now - t < window)
+            extra = remaining_writes - (limit - len(inside))
+            if extra <= 0:
+                continue
+            full, part = divmod(extra - 1, limit)
+            frees = inside[part] + window - now if part < len(inside) else 0.0
+            bounds.append(frees + full * window)
         return max(bounds)
+
+    def remember(self, ages: list[float]) -> None:
+        """Writes an earlier run made `ages` seconds ago count against this run's windows too: GitHub's
+        secondary limits do not restart with the process (a canary, then the rest; Ctrl-C, then resume)."""
+        now = self.clock()
+        for age in sorted((a for a in ages if 0 <= a < 3600), reverse=True):
+            self._recent.append(now - age)
 
     def describe(self, remaining_writes: int) -> str:
         """For the progress line: the ETA, or the wait in progress."""

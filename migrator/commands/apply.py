@@ -22,7 +22,9 @@ from migrator.commands.common import (
     matches,
     open_journal,
     pacing_eta,
+    remember_recent_writes,
     shard_from,
+    wait_note,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.model import is_workflow_path
@@ -125,10 +127,11 @@ def run(args: argparse.Namespace) -> int:
         reviewers=tuple(args.reviewer),
         team_reviewers=tuple(args.team_reviewer),
     )
-    eta = pacing_eta(pacer, writes_per_repo=3)
+    remember_recent_writes(pacer, loaded.path)
+    eta = pacing_eta(pacer, writes_per_repo=3, writes=not args.dry_run)
     try:
         with Progress("applying" if not args.dry_run else "dry run", eta=eta) as progress:
-            pacer.on_wait = lambda seconds: progress.note(f"waiting {seconds:,.0f}s for GitHub's limits")
+            pacer.on_wait = lambda seconds: progress.note(wait_note(seconds))
             try:
                 outcomes = apply_plan(
                     plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress

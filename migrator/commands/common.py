@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,6 +194,31 @@ def interrupted(command: str, plan: Path, names: list[str], finished: int) -> In
     )
 
 
-def pacing_eta(pacer: Pacer, *, writes_per_repo: int) -> Eta:
-    """The one ETA: the writes still to make at the pace the pacer allows (not the average so far)."""
-    return lambda done, total: pacer.eta(max(writes_per_repo * total - pacer.writes, 0)) if total else None
+def pacing_eta(pacer: Pacer, *, writes_per_repo: int, writes: bool = True) -> Eta | None:
+    """The pacing's part of the one ETA: the writes the repositories still to do may need (none in a dry run)."""
+    if not writes:
+        return None
+    return lambda done, total: pacer.eta(writes_per_repo * max(total - done, 0)) if total else None
+
+
+def remember_recent_writes(pacer: Pacer, plan: Path) -> None:
+    """Seed the pacer with the writes of the last hour that every journal of this plan records (an intent is
+    logged before each content-creating request)."""
+    now = datetime.now(UTC)
+    ages = []
+    for journal in plan_journals(plan):
+        for event in read_events(journal):
+            if event.get("phase") != "intent":
+                continue
+            try:
+                at = datetime.fromisoformat(str(event.get("at")).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            ages.append((now - at).total_seconds())
+    pacer.remember(ages)
+
+
+def wait_note(seconds: float) -> str:
+    """For the progress line: a wait, with the time it ends (the line is not redrawn while it sleeps)."""
+    until = datetime.now(UTC).timestamp() + seconds
+    return f"waiting {seconds:,.0f}s, until {datetime.fromtimestamp(until, UTC):%H:%M:%S} UTC, for GitHub's limits"

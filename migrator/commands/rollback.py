@@ -22,7 +22,9 @@ from migrator.commands.common import (
     name_plan,
     open_journal,
     pacing_eta,
+    remember_recent_writes,
     shard_from,
+    wait_note,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
 from migrator.permissions import refuse_unless_able
@@ -81,9 +83,10 @@ def run(args: argparse.Namespace) -> int:
         print("rollback: not confirmed; nothing was changed", file=sys.stderr)
         return EXIT_USAGE
     outcomes = []
-    eta = pacing_eta(pacer, writes_per_repo=3)
+    remember_recent_writes(pacer, loaded.path)
+    eta = pacing_eta(pacer, writes_per_repo=3, writes=not args.dry_run)
     with Progress("dry run" if args.dry_run else "rolling back", eta=eta) as progress:
-        pacer.on_wait = lambda seconds: progress.note(f"waiting {seconds:,.0f}s for GitHub's limits")
+        pacer.on_wait = lambda seconds: progress.note(wait_note(seconds))
         try:
             for done, repo in enumerate(touched):
                 progress(done, len(touched), repo.name)
