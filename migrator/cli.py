@@ -60,6 +60,8 @@ class _Parser(argparse.ArgumentParser):
     """Errors name the parser they belong to, so `migrator apply --bogus` shows apply's usage."""
 
     def error(self, message: str) -> NoReturn:
+        if self.prog == "migrator plan" and "invalid choice" in message:  # `migrator plan acme`
+            message = "plan takes the org as --org NAME (or `plan merge SHARD...`): e.g. `migrator plan --org acme`"
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 

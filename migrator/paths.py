@@ -33,8 +33,9 @@ def readable_file(path: Path, what: str) -> Path:
     return path
 
 
-def writable_file(path: Path, what: str) -> Path:
-    """A file can be written at `path` (atomically, through a temp file beside it)."""
+def writable_file(path: Path, what: str, *, create_folders: bool = False) -> Path:
+    """A file can be written at `path` (atomically, through a temp file beside it). A missing folder is an
+    error (a typo must not become a new folder) unless `create_folders`, for defaults such as plans/."""
     if path.is_dir():
         raise UsageError(f"{what} {path} is a directory; name a file inside it, e.g. {path / 'plan.json'}")
     if path.exists() and not path.is_file():
@@ -42,6 +43,8 @@ def writable_file(path: Path, what: str) -> Path:
     parent = _existing_ancestor(path.parent)
     if not parent.is_dir():
         raise UsageError(f"{what} {path}: {parent} is a file, not a directory")
+    if parent != path.parent and not create_folders:
+        raise UsageError(f"{what} {path}: the folder {path.parent} does not exist; create it first")
     try:
         fd, probe = tempfile.mkstemp(dir=parent, prefix=".migrator-probe.")
     except OSError as error:

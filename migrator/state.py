@@ -35,8 +35,12 @@ def state_dir() -> Path:
 
 
 def record_apply(plan: Path, *, plan_id: str, org: str, now: datetime | None = None) -> LastApply:
-    """Remember this apply. A state folder that cannot be written costs only the convenience: say nothing."""
+    """Remember this apply (a resumed one keeps its first start). A state folder that cannot be written costs only
+    the convenience: say nothing."""
     stamp = (now or datetime.now(UTC)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    earlier = last_apply()
+    if earlier is not None and earlier.plan == plan.resolve() and earlier.plan_id == plan_id:
+        stamp = earlier.applied_at  # a resumed apply is the same apply: it began when the first run did
     last = LastApply(plan=plan.resolve(), plan_id=plan_id, org=org, applied_at=stamp)
     body = json.dumps(
         {"plan": str(last.plan), "plan_id": plan_id, "org": org, "applied_at": stamp}, indent=2, sort_keys=True

@@ -111,7 +111,13 @@ class RepoRollback:
             return self._revert_merged(pull)
         head = state.branch_head if self.record.branch_ours else None  # never a branch we cannot show we made
         if head is not None and not is_ours(head, self.plan, self.repo.base_oid) and head.oid != self.repo.base_oid:
-            return RollbackStatus.LEFT_ALONE, f"{self.repo.branch} moved to {head.oid[:10]}, not ours", pull
+            number = f"PR #{pull.number}" if pull else "its PR"
+            return (
+                RollbackStatus.LEFT_ALONE,
+                f"someone else pushed {head.oid[:10]} to our {self.repo.branch}: left alone, with {number}; "
+                "close it and delete the branch by hand once its owner agrees",
+                pull,
+            )
         # A PR closed without our rollback's `close` step was closed by a person: say so, never reopen it.
         by_someone = pull is not None and pull.state == "closed" and "close" not in self.record.rollback_done
         closed_note = f"PR #{pull.number} was already closed by someone else" if pull and by_someone else ""

@@ -104,8 +104,9 @@ def choose_plan(given: Path | None) -> PlanChoice:
 
 
 def first_applied_at(plan: Path) -> str | None:
+    """When the plan's first apply began (its first journal event), to the second, as the state file says it."""
     stamps = [str(e["at"]) for journal in plan_journals(plan) for e in read_events(journal) if e.get("at")]
-    return min(stamps) if stamps else None
+    return min(stamps)[:19] + "Z" if stamps else None
 
 
 def name_plan(command: str, choice: PlanChoice) -> None:
@@ -182,6 +183,12 @@ def matches(full_name: str, names: list[str]) -> bool:
     return Selection(repos=tuple(names)).names(full_name)
 
 
+HALF_DONE = {
+    "apply": "a branch without its PR",
+    "rollback": "a PR commented on but still open, or closed with its branch",
+}
+
+
 def interrupted(command: str, plan: Path, names: list[str], finished: int) -> Interrupted:
     """What Ctrl-C left behind, truthfully: the repository in hand may be half done; re-running finishes it."""
     if finished >= len(names):
@@ -189,7 +196,7 @@ def interrupted(command: str, plan: Path, names: list[str], finished: int) -> In
     during = names[finished]
     return Interrupted(
         f"{command} interrupted during {during}: {finished} of {len(names)} repositories were done before it; "
-        f"{during} may be half done (a branch without its PR, a PR without its comment). Nothing is lost: "
+        f"{during} may be half done ({HALF_DONE.get(command, 'one step of several')}). Nothing is lost: "
         f"re-run `migrator {command} {plan}` to resume from the journal"
     )
 

@@ -43,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
     from migrator.demo.seed import ORG, TOKEN, write_demo_seed
     from migrator.sandbox.testing import running_sandbox
 
-    with _workdir(args.keep) as work, running_sandbox(write_demo_seed(work / "seed")) as sandbox, _token(TOKEN):
+    with (
+        _workdir(args.keep) as work,
+        running_sandbox(write_demo_seed(work / "seed")) as sandbox,
+        _environment(GITHUB_TOKEN=TOKEN, GH_TOKEN=None, MIGRATOR_STATE_DIR=str(work / "state")),
+    ):
         plan = work / "plan.json"
         api = ["--api-url", sandbox.url]
         github = _GitHub(sandbox.url, TOKEN)
@@ -183,10 +187,15 @@ def _workdir(keep: Path | None) -> Iterator[Path]:
 
 
 @contextmanager
-def _token(token: str) -> Iterator[None]:
-    saved = {name: os.environ.pop(name, None) for name in ("GITHUB_TOKEN", "GH_TOKEN")}
-    os.environ["GITHUB_TOKEN"] = token
+def _environment(**values: str | None) -> Iterator[None]:
+    """The demo's token, and a state folder of its own: the user's last apply is never replaced by the demo's."""
+    saved = {name: os.environ.get(name) for name in values}
     try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         yield
     finally:
         for name, value in saved.items():

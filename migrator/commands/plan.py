@@ -109,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     path = args.out or refuse_applied(
-        writable_file(default_path(plan, suffix=f".{shard.slug}" if shard else ""), "plan file")
+        writable_file(
+            default_path(plan, suffix=f".{shard.slug}" if shard else ""), "plan file", create_folders=True
+        )
     )
     path = write_plan(plan, path)
     usage = reader.usage
@@ -161,7 +163,9 @@ def _merge(args: argparse.Namespace) -> int:
     for item in loaded:
         announce_edits(item)
     path = write_plan(
-        plan, given or refuse_applied(writable_file(default_path(plan), "plan file")), lock_for="plan merge"
+        plan,
+        given or refuse_applied(writable_file(default_path(plan), "plan file", create_folders=True)),
+        lock_for="plan merge",
     )
     print(path)
     print(f"{short(plan)}; merged from {len(loaded)} shard(s); review it with `migrator show {path}`")

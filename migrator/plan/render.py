@@ -151,7 +151,7 @@ def next_command(loaded: LoadedPlan) -> str:
             "next: nothing is enabled; enable changes in the plan file, or re-plan once the blocked reasons are fixed"
         )
     canary = f"migrator apply {loaded.path} --limit 5" if enabled > 5 else f"migrator apply {loaded.path} --dry-run"
-    return f"next: {canary}, then `migrator apply {loaded.path}`"
+    return f"next: `{canary}`, then `migrator apply {loaded.path}`"
 
 
 def headline(facts: Mapping[str, Any]) -> str:
@@ -338,7 +338,7 @@ def as_markdown(loaded: LoadedPlan, *, diffs: bool = True, limit: int = STEP_SUM
             head.append(f"| {' | '.join(row)} |")
     for name, items in _sections(facts, loaded.plan):
         head += ["", f"**{name.capitalize()}**", "", *[f"- {escape(item.strip())}" for item in items]]
-    tail = ["", f"_{escape(next_command(loaded))}_", ""]
+    tail = ["", next_command(loaded).replace("next: ", "**Next:** ", 1), ""]
     blocks = [_markdown_group(group) for group in groups(loaded.plan)] if diffs else []
     return _within(head, blocks, tail, limit)
 
@@ -356,7 +356,9 @@ def _markdown_group(group: Group) -> list[str]:
         lines += ["", *fenced(change.diff, "diff"), ""]
         if change.after_with_review is not None:
             lines += ["  With `--include-review`, also:", "", *fenced(change.review_diff(), "diff"), ""]
-    lines += [f"Pull request: **{escape(repo.title)}**", ""]
+    sample = f" (as for {escape(repo.name)})" if len(group.repos) > 1 else ""
+    lines += [f"Pull request: **{escape(repo.title)}**", "", f"<details><summary>Its body{sample}</summary>", ""]
+    lines += [*fenced(repo.body, "markdown"), "", "</details>", ""]
     return lines
 
 

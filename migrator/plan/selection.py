@@ -56,7 +56,7 @@ class Selection:
             (self.include_archived or not record.archived, "archived (--include-archived to scan it)"),
             (self.include_disabled or not record.disabled, "disabled (--include-disabled to scan it)"),
             (self.include_forks or not record.fork, "a fork (--include-forks to scan it)"),
-            (self.include_empty or not (record.empty or record.head_oid is None), "empty (--include-empty)"),
+            (self.include_empty or not (record.empty or record.head_oid is None), "empty (--include-empty to scan it)"),
         ]
 
     def as_dict(self) -> dict[str, Any]:

@@ -371,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repos < 0:
         parser.error("--repos must be >= 0")
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        parser.error(f"--out {args.out} exists and is not an empty folder; name a new one (a seed is never merged)")
     generate(args.out, repos=args.repos, seed=args.seed, org=args.org)
     if args.hostile:
         generate_hostile(args.out, org=args.org)

@@ -126,10 +126,16 @@ def test_a_bad_out_path_is_refused_before_the_org_is_read(
     assert sandbox.requests() == []
 
 
-def test_out_in_a_folder_that_does_not_exist_yet_is_fine(
-    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_out_in_a_folder_that_does_not_exist_is_refused_but_the_default_plans_folder_is_made(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    out = tmp_path / "new" / "deeper" / "plan.json"
-    assert main(["plan", "--org", "acme", "--api-url", sandbox.url, "--out", str(out)]) == 0
-    assert out.is_file() and not list(out.parent.glob(".*"))  # no probe or temp file left behind
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "typo" / "plan.json"
+    sandbox.clear_requests()
+    assert main(["plan", "--org", "acme", "--api-url", sandbox.url, "--out", str(out)]) == 2
+    assert f"the folder {out.parent} does not exist; create it first" in capsys.readouterr().err
+    assert not out.parent.exists() and sandbox.requests() == []
+    assert main(["plan", "--org", "acme", "--api-url", sandbox.url]) == 0  # plans/ is the default: made for you
+    written = list((tmp_path / "plans").glob("*.json"))
+    assert len(written) == 1 and not list((tmp_path / "plans").glob(".*"))  # no probe or temp file left behind

@@ -117,6 +117,7 @@ def test_rollback_with_a_read_only_token_is_refused_before_any_write(
 def test_status_and_rollback_find_the_last_apply_from_any_directory(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "elsewhere").mkdir()
     plan = planned(sandbox, tmp_path / "elsewhere" / "plan.json", monkeypatch)
     assert main(["-q", "apply", str(plan), "--api-url", sandbox.url, "--min-interval", "0"]) == 0
     recorded = last_apply()

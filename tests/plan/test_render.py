@@ -61,7 +61,7 @@ def test_show_heads_with_what_an_approver_signs_off(tmp_path: Path) -> None:
     assert "why: release job `release` uses GITHUB_TOKEN" in text  # a reason for every change, safe ones too
     assert "3 repositories get this same change: acme/svc-0, acme/svc-1, acme/svc-2" in text
     assert "pull request: ci: release with the PAT and remove duplicate Docker workflows" in text
-    assert text.rstrip().splitlines()[-1] == f"next: migrator apply {tmp_path / 'p.json'} --dry-run, then " + (
+    assert text.rstrip().splitlines()[-1] == f"next: `migrator apply {tmp_path / 'p.json'} --dry-run`, then " + (
         f"`migrator apply {tmp_path / 'p.json'}`"
     )
     assert "@@" not in text
@@ -78,6 +78,9 @@ def test_markdown_carries_repositories_warnings_and_skipped_reasons(tmp_path: Pa
     assert "| acme/svc-0 | 4 | safe |" in markdown
     assert "**Skipped**" in markdown and "archived" in markdown
     assert "made as bot" in markdown and "5 scanned: 1 clean" in markdown
+    with_bodies = as_markdown(many(tmp_path))
+    assert "<details><summary>Its body (as for acme/svc-0)</summary>" in with_bodies
+    assert "### How to undo" in with_bodies
 
 
 def test_markdown_is_cut_to_the_job_summary_limit_with_a_note(tmp_path: Path) -> None:
@@ -90,7 +93,7 @@ def test_markdown_is_cut_to_the_job_summary_limit_with_a_note(tmp_path: Path) ->
     whole = as_markdown(small)
     cut = as_markdown(small, limit=len(whole.encode()) - 200)
     assert len(cut.encode()) < len(whole.encode()) and "**Truncated** to fit GitHub's 1 MiB job summary" in cut
-    assert cut.rstrip().endswith("_")  # the next-command line survives the cut
+    assert cut.rstrip().splitlines()[-1].startswith("**Next:** `migrator apply")  # the next command survives the cut
     assert len(as_markdown(many(tmp_path, count=40)).encode()) < 1_000_000
 
 
