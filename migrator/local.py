@@ -47,7 +47,7 @@ def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: 
     return RepoSnapshot(
         name=_repo_name(root),
         files=dict(sorted(files.items())),
-        default_branch=default_branch or _default_branch(root) or _branch_from_workflows(files),
+        default_branch=default_branch or _default_branch(root) or branch_from_workflows(files),
         pat_secret=pat_secret,
         skipped=skipped,
     )
@@ -167,7 +167,7 @@ def _default_branch(root: Path) -> str | None:
     return match.group(1) if match else None
 
 
-def _branch_from_workflows(files: dict[str, RepoFile]) -> str:
+def branch_from_workflows(files: dict[str, RepoFile]) -> str:
     """`master` when the workflows build on pushes to master and never to main; else `main`."""
     text = b"\n".join(f.content for path, f in files.items() if path.startswith(WORKFLOWS_DIR))
     if re.search(rb"\bmaster\b", text) and not re.search(rb"\bmain\b", text):

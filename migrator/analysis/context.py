@@ -21,7 +21,7 @@ from migrator.workflow.release import Scripts, package_scripts, text_marker
 
 T = TypeVar("T")
 
-DEFAULT_DOCKER_CANDIDATES = ("docker.yml", "docker.yaml", "docker-*.yml", "docker-*.yaml")
+DEFAULT_DOCKER_CANDIDATES = ("*.yml", "*.yaml")  # every workflow may be a duplicate; --docker-glob narrows
 DEFAULT_KEEPERS = ("main.yml", "main.yaml")
 
 

@@ -95,6 +95,9 @@ class ReleaseJob:
     sites: tuple[Site, ...]
     release_token: str | None  # the PAT secret the release step already uses, if any
     pat: PatChoice | None
+    app_token: str | None = None  # the step that mints a GitHub App token in the job, if any
+    pushes_otherwise: str | None = None  # why git pushes do not use GITHUB_TOKEN (ssh key, PAT remote...)
+    evidence: tuple[str, ...] = ()  # `path:line: what` lines: which step releases and how it pushes
 
 
 def analyse(ctx: RepoContext) -> list[ReleaseJob]:

@@ -50,8 +50,7 @@ def _finding(
         else f"{'uses' if one else 'use'} GITHUB_TOKEN ({site.kind.value})"
     )
     message = (
-        f"{subject} {what}, which cannot push past branch protection; "
-        f"the repository's release PAT is {pat.describe()}"
+        f"{subject} {what}, which cannot push past branch protection; the repository's release PAT is {pat.describe()}"
     )
     fix = Fix(
         description=f"use secrets.{pat.secret} for the {site.kind.value} of {subject}",
