@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import json
 import os
 import re
 import stat
@@ -44,6 +45,7 @@ def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: 
     skipped: dict[str, str] = {}
     _read_workflows(root, files, skipped)
     _read_companions(root, files)
+    _read_workspaces(root, files)
     return RepoSnapshot(
         name=_repo_name(root),
         files=dict(sorted(files.items())),
@@ -121,6 +123,39 @@ def _read_companions(root: Path, files: dict[str, RepoFile]) -> None:
             if isinstance(content, bytes) and len(content) <= _MAX_COMPANION_BYTES:
                 files[path] = RepoFile(path, content)
                 count += 1
+
+
+_MAX_WORKSPACES = 200
+
+
+def _read_workspaces(root: Path, files: dict[str, RepoFile]) -> None:
+    """The package.json of each workspace package that root package.json names (`"workspaces": ["pkgs/*"]`),
+    so release scripts run through `yarn workspace` or turbo resolve. Links are never followed."""
+    root_json = files.get("package.json")
+    if root_json is None:
+        return
+    try:
+        data = json.loads(root_json.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return
+    globs = data.get("workspaces") if isinstance(data, dict) else None
+    if isinstance(globs, dict):
+        globs = globs.get("packages")
+    if not isinstance(globs, list):
+        return
+    found = 0
+    for pattern in sorted({g for g in globs if isinstance(g, str) and ".." not in g and not g.startswith("/")}):
+        for folder in sorted(root.glob(pattern.rstrip("/"))):
+            candidate = folder / "package.json"
+            if found >= _MAX_WORKSPACES or any(p.is_symlink() for p in (folder, candidate)):
+                continue
+            if not candidate.is_file() or root.resolve() not in candidate.resolve().parents:
+                continue
+            content = read_capped(candidate, _MAX_COMPANION_BYTES)
+            if isinstance(content, bytes) and len(content) <= _MAX_COMPANION_BYTES:
+                path = candidate.relative_to(root).as_posix()
+                files.setdefault(path, RepoFile(path, content))
+                found += 1
 
 
 def _matching(top: Path, pattern: str, *, recursive: bool, budget: list[int]) -> Iterator[Path]:

@@ -117,8 +117,9 @@ def _push(workflow: Workflow, job: Job, step: Step, metadata: dict[str, Step], b
             names = [image_name(s.text) for s in specs]
             where = workflow.location(step.node)
             images = frozenset(n for n in names if n)
+            platforms = None if "--platform" in step.run.value else frozenset({"<default>"})
             return Push(
-                job.job_id, images, None, False, where, tuple(specs), None,
+                job.job_id, images, platforms, False, where, tuple(specs), None,
                 d.scalar(d.get(step.node, "if")), job, None in names,
             )  # fmt: skip
     return None
@@ -263,7 +264,13 @@ def _shell_words(line: str) -> list[str] | None:
         words = shlex.split(ex.EXPRESSION.sub(hide, line))
     except ValueError:
         return None
-    return [re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], w) for w in words]
+    restored = [re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], w) for w in words]
+    while restored and restored[0] in _SHELL_PREFIXES:
+        restored = restored[1:]
+    return restored
+
+
+_SHELL_PREFIXES = frozenset({"do", "then", "else", "sudo", "time", "exec", "!", "{", "(", "if", "while"})
 
 
 def _built_refs(words: list[str]) -> list[str]:

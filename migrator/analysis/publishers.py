@@ -29,7 +29,7 @@ from migrator.analysis.events import (
     samples,
 )
 from migrator.analysis.images import NAME, OWNER, PUSH_MARKER, REPOSITORY, Push, publisher
-from migrator.analysis.tags import Refs, Scope, refs_on
+from migrator.analysis.tags import Refs, Scope, refs_on, substitute
 
 __all__ = ["NAME", "OWNER", "REPOSITORY", "Refs"]
 from migrator.model import Location
@@ -231,7 +231,8 @@ def _release_creators(ctx: RepoContext) -> Iterator[tuple[Workflow, Job, int, st
 
 
 def _job_refs(job: PublisherJob, event: Event, scope: Scope) -> Refs | None:
-    local = Scope(scope.repo, scope.default_branch, {**scope.known, **job.inputs})
+    inputs = {key: value for key, raw in job.inputs.items() if (value := substitute(raw, event, scope)) is not None}
+    local = Scope(scope.repo, scope.default_branch, {**scope.known, **inputs})
     context = {**event.context(scope.default_branch), **local.known}
     if conditions.evaluate(d.scalar(d.get(job.job.node, "if")), context) is False:
         return None

@@ -184,6 +184,8 @@ def _print_text(outcomes: list[Outcome], opts: CheckOptions) -> None:
             print(f"{outcome.root}: no workflow files under .github/workflows", file=sys.stderr)
         for finding in outcome.report.findings:
             print(_finding_line(outcome.root, finding, many))
+            for line in finding.evidence:
+                print(printable(f"    evidence: {line}"))
             for fix in finding.fixes:
                 for note in fix.notes:
                     print(printable(f"    note: {note}"))
@@ -228,7 +230,7 @@ def _as_json(outcomes: list[Outcome], opts: CheckOptions) -> dict[str, Any]:
             {
                 "path": str(o.root),
                 "name": o.snapshot.name,
-                "findings": [finding_dict(f) for f in o.report.findings],
+                "findings": [{**finding_dict(f), "evidence": list(f.evidence)} for f in o.report.findings],
                 "changes": [
                     {"path": c.path, "action": c.action, **({"diff": c.diff()} if opts.show_diff else {})}
                     for c in o.changes

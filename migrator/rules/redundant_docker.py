@@ -258,7 +258,8 @@ def _peer_keeper(ctx: RepoContext, keeper: str, others: list[str], pair_races: d
     detail = f" ({race.ref} on {race.event_a.describe()})" if race else ""
     message = (
         f"{keeper.rsplit('/', 1)[-1]} and {names} push the same tags on the same events{detail}; "
-        f"none of them releases, so migrator keeps this one (it pushes the most) and proposes deleting the others"
+        "none of them releases, so which to keep is a choice: migrator proposes keeping this one (it pushes "
+        "the most) and deleting the others; keep another instead if you prefer"
     )
     return Finding(
         RULE_ID, Severity.WARNING, Location(keeper, 1, 1), message, (), (), _evidence(found) if found else ()

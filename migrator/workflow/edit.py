@@ -250,9 +250,10 @@ def remove_job(doc: Document, job: Job) -> TextEdit | None:
 
 def _content_end(text: str, index: int) -> int:
     """The end (after its line break) of the last line before index holding more than blanks or comments."""
-    cursor = index
-    if text.rfind("\n", 0, cursor) + 1 != cursor:
-        return _line_end(text, cursor)
+    line_start = text.rfind("\n", 0, index) + 1
+    if text[line_start:index].strip():
+        return _line_end(text, index)
+    cursor = line_start  # the node ends where the next entry's line begins
     while cursor > 0:
         previous = text.rfind("\n", 0, cursor - 1) + 1
         line = text[previous:cursor].strip()

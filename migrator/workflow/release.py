@@ -43,7 +43,9 @@ _MAX_SCRIPT_DEPTH = 3
 
 # When package.json is not known, a package script with one of these names is taken to be the release tool.
 ASSUMED_RELEASE_SCRIPTS = frozenset({"release", "semantic-release", "release:ci"})
-_MARKER_TEMPLATE = r"semantic[-_]release|(?:yarn|npm|pnpm|bun)(?:\s+run(?:-script)?)?\s+(?:{names})\b"
+_MARKER_TEMPLATE = (
+    r"semantic[-_]release|\b(?:yarn|npm|pnpm|bun|turbo|lerna|nx|rush)\b[^\n]*?(?<![\w:-])(?:{names})(?![\w:-])"
+)
 
 Scripts = Mapping[str, str] | None  # package.json scripts; None when package.json is not known
 
