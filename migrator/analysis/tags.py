@@ -187,8 +187,11 @@ def _meta_tags(  # noqa: PLR0917 - the step, where it lives, and the event: all 
         latest_auto |= auto
         (tags if enabled else maybe).add(_SANITISE.sub("-", final))
     latest = flavor["latest"]
-    if latest == "true" or (latest == "auto" and latest_auto):
+    decided = conditions.evaluate(latest, event.context(scope.default_branch)) if "${{" in latest else None
+    if latest == "true" or decided is True or (latest == "auto" and latest_auto):
         tags.add("latest")
+    elif "${{" in latest and decided is None:
+        maybe.add("latest")  # `latest=${{ <expression> }}` that cannot be evaluated
     return tags, maybe - tags
 
 

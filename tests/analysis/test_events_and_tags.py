@@ -100,6 +100,12 @@ def test_metadata_tags_on_branch_and_tag_events() -> None:
     assert _refs(rules, TAG, "          flavor: latest=false\n") == {"1.2.3", "1"}
 
 
+def test_metadata_latest_flavor_as_an_expression() -> None:
+    flavor = "          flavor: latest=${{ github.ref == 'refs/heads/main' }}\n"
+    assert _refs("            type=ref,event=branch", MAIN, flavor) == {"main", "latest"}
+    assert _refs("            type=ref,event=branch", DEV, flavor) == {"dev"}
+
+
 def test_metadata_enable_and_edge() -> None:
     assert _refs("            type=raw,value=latest,enable={{is_default_branch}}", MAIN) == {"latest"}
     assert _refs("            type=raw,value=latest,enable={{is_default_branch}}", DEV) == set()
