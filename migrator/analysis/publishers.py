@@ -120,6 +120,8 @@ def _analyse(ctx: RepoContext) -> Analysis:
         re.compile(PUSH_MARKER.pattern + r"|\.github/workflows/[^\s'\"]+@|\./\.github/workflows/")
     )
     jobs, remote = _publisher_jobs(ctx, workflows)
+    if len(jobs) + len(remote) < 2:  # nothing can race: skip the events (most repositories stop here)
+        return Analysis(jobs, remote, [], Scope(_repo(ctx), ctx.snapshot.default_branch, {}))
     scope = Scope(_repo(ctx), ctx.snapshot.default_branch, _release_outputs(ctx))
     triggers = [job.workflow.triggers for job in [*jobs, *remote]]
     for release in tokens.analyse(ctx):
