@@ -56,6 +56,7 @@ class RefSpec:
     kind: str
     text: str = ""
     step: Step | None = None
+    job: Job | None = None  # the job holding a metadata step (another job's, through `needs.<job>.outputs`)
 
 
 @dataclass(frozen=True)
@@ -131,15 +132,16 @@ def _build_push(workflow: Workflow, job: Job, step: Step, metadata: dict[str, St
     if push.lower() in {"", "false", "'false'"} and "push=true" not in outputs:
         return None
     tags = _split(step.input_str("tags") or "")
+    if not tags and "push-by-digest=true" not in outputs:
+        tags = re.findall(r"\bname=([^,\s\"']+)", outputs)  # `outputs: type=image,name=IMAGE,push=true`
     images: set[str] = set()
     specs: list[RefSpec] = []
     unresolved = False
     for tag in tags:
-        reference = re.search(r"steps\.([\w-]+)\.outputs\.tags", tag)
-        if reference:
-            meta = metadata.get(reference.group(1))
-            specs.append(RefSpec("meta", step=meta))
-            names = metadata_images(workflow, job, meta, budget) if meta else []
+        meta, owner = _metadata_source(workflow, job, tag, metadata)
+        if meta is not None or re.search(r"outputs\.tags\b|needs\.[\w-]+\.outputs\.", tag):
+            specs.append(RefSpec("meta", step=meta, job=owner))
+            names = metadata_images(workflow, owner, meta, budget) if meta else []
             unresolved |= meta is None or len(names) < len(_lines(meta.input_str("images")))
             images.update(names)
         else:
@@ -153,6 +155,26 @@ def _build_push(workflow: Workflow, job: Job, step: Step, metadata: dict[str, St
         job.job_id, frozenset(images), _platforms(job, step), "${{" in push, where,
         tuple(specs), push or None, d.scalar(d.get(step.node, "if")), job, unresolved,
     )  # fmt: skip
+
+
+def _metadata_source(workflow: Workflow, job: Job, tag: str, metadata: dict[str, Step]) -> tuple[Step | None, Job]:
+    """The metadata-action step whose `tags` output this value names, and its job.
+
+    `steps.meta.outputs.tags` is in the same job; `needs.build.outputs.tags` goes through the output
+    that job `build` maps to one of its own metadata steps.
+    """
+    own = re.search(r"steps\.([\w-]+)\.outputs\.tags\b", tag)
+    if own:
+        return metadata.get(own.group(1)), job
+    needed = re.search(r"needs\.([\w-]+)\.outputs\.([\w-]+)", tag)
+    if needed is None:
+        return None, job
+    other = next((j for j in workflow.jobs if j.job_id == needed.group(1)), None)
+    value = d.scalar(d.get(d.get(other.node, "outputs"), needed.group(2))) if other else None
+    inner = re.search(r"steps\.([\w-]+)\.outputs\.tags\b", value or "")
+    if other is None or inner is None:
+        return None, job
+    return _metadata_steps(other).get(inner.group(1)), other
 
 
 def metadata_images(workflow: Workflow, job: Job, step: Step, budget: Budget | None = None) -> list[str]:

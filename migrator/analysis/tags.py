@@ -74,9 +74,10 @@ def _spec_refs(
     spec: RefSpec, push: Push, workflow: Workflow, event: Event, scope: Scope
 ) -> tuple[set[str], set[str], int]:
     if spec.kind == "meta":
-        if spec.step is None or push.job is None:
+        owner = spec.job or push.job
+        if spec.step is None or owner is None:
             return set(), set(), 1
-        return _metadata_refs(spec.step, push.job, workflow, event, scope)
+        return _metadata_refs(spec.step, owner, workflow, event, scope)
     value = substitute(spec.text, event, scope)
     ref = _reference(value) if value is not None else None
     return ({ref}, set(), 0) if ref else (set(), set(), 1)

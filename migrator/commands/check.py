@@ -201,9 +201,9 @@ def _print_text(outcomes: list[Outcome], opts: CheckOptions) -> None:
             print(_finding_line(outcome.root, finding, many))
             for line in finding.evidence:
                 print(printable(f"    evidence: {line}"))
-            for fix in finding.fixes:
-                for note in fix.notes:
-                    print(printable(f"    note: {note}"))
+            fix_notes = [note for fix in finding.fixes for note in fix.notes]
+            for note in [*fix_notes, *(n for n in finding.notes if n not in fix_notes)]:
+                print(printable(f"    note: {note}"))
         if opts.show_diff:
             for change in outcome.changes:
                 sys.stdout.write(change.diff())

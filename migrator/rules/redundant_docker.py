@@ -195,6 +195,8 @@ def _duplicate(ctx: RepoContext, analysis: Analysis, path: str, keeper_path: str
     evidence = _evidence(found)
     fix = _fix(ctx, workflow, keeper, dup_jobs, whole, verdict)
     notes = tuple(f"deleting it loses {item}" for item in verdict.lost)
+    if fix is None:
+        notes = ("no automatic fix: another job of the workflow needs the duplicate job", *verdict.review, *notes)
     severity = Severity.ERROR if fix is not None else Severity.WARNING
     location = Location(path, 1, 1) if whole else first.a.location()
     return Finding(RULE_ID, severity, location, message, (fix,) if fix else (), notes, evidence)
@@ -258,8 +260,8 @@ def _peer_keeper(ctx: RepoContext, keeper: str, others: list[str], pair_races: d
     detail = f" ({race.ref} on {race.event_a.describe()})" if race else ""
     message = (
         f"{keeper.rsplit('/', 1)[-1]} and {names} push the same tags on the same events{detail}; "
-        "none of them releases, so which to keep is a choice: migrator proposes keeping this one (it pushes "
-        "the most) and deleting the others; keep another instead if you prefer"
+        "no release workflow decides which to keep, so it is a choice: migrator proposes keeping this one (it "
+        "pushes the most) and deleting the others; keep another instead if you prefer"
     )
     return Finding(
         RULE_ID, Severity.WARNING, Location(keeper, 1, 1), message, (), (), _evidence(found) if found else ()
