@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migrator.model import Location
 from migrator.workflow import document as d
@@ -55,8 +55,8 @@ class RefSpec:
 
     kind: str
     text: str = ""
-    step: Step | None = None
-    job: Job | None = None  # the job holding a metadata step (another job's, through `needs.<job>.outputs`)
+    step: Step | None = field(default=None, repr=False)
+    job: Job | None = field(default=None, repr=False)  # the job holding a metadata step (another job's, through `needs.<job>.outputs`)
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,10 @@ class Push:
     platforms: frozenset[str] | None  # None when they cannot be known statically
     conditional: bool  # `push:` is an expression, typically "not on pull requests"
     location: Location
-    specs: tuple[RefSpec, ...] = ()
+    specs: tuple[RefSpec, ...] = field(default=(), repr=False)
     push_expr: str | None = None  # the build-push `push:` value, evaluated per event
     step_if: str | None = None
-    job: Job | None = None
+    job: Job | None = field(default=None, repr=False)  # a job may hold thousands of steps: never in a repr
     unresolved: bool = False  # some name could not be resolved: it is unknown, and never matches
 
 
