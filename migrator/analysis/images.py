@@ -56,7 +56,8 @@ class RefSpec:
     kind: str
     text: str = ""
     step: Step | None = field(default=None, repr=False)
-    job: Job | None = field(default=None, repr=False)  # the job holding a metadata step (another job's, through `needs.<job>.outputs`)
+    # the job holding a metadata step (another job's, through `needs.<job>.outputs`)
+    job: Job | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
