@@ -84,16 +84,8 @@ def test_a_shard_plan_with_a_token(tmp_path: Path) -> None:
     info = run_action(tmp_path, command="plan", org="acme", shard="2/4", plan_id="acme-42", token="t0ken")
     argv = info["argv"]
     assert argv == [
-        "--log-json",
-        "plan",
-        "--org",
-        "acme",
-        "--shard",
-        "2/4",
-        "--plan-id",
-        "acme-42",
-        "--out",
-        "plans/acme-42.shard-2-of-4.json",
+        "--log-json", "plan", "--org", "acme", "--shard", "2/4", "--plan-id", "acme-42",
+        "--out", "plans/acme-42.shard-2-of-4.json",
     ]
     assert info["token"] == "t0ken"
     assert info["output"] == "plan=plans/acme-42.shard-2-of-4.json\n"
@@ -135,13 +127,7 @@ def test_merge_expands_the_shard_globs(tmp_path: Path) -> None:
         (tmp_path / "plans" / f"x.shard-{k}-of-2.json").write_text("{}")
     info = run_action(tmp_path, command="merge", shards="plans/*.shard-*.json", plan="plan.json")
     assert info["argv"] == [
-        "--log-json",
-        "plan",
-        "merge",
-        "plans/x.shard-1-of-2.json",
-        "plans/x.shard-2-of-2.json",
-        "--out",
-        "plan.json",
+        "--log-json", "plan", "merge", "plans/x.shard-1-of-2.json", "plans/x.shard-2-of-2.json", "--out", "plan.json"
     ]
     accepted(info["argv"])
 

@@ -36,16 +36,13 @@ def test_token_shapes_are_redacted_whatever_their_length_even_unregistered() -> 
     """The backstop for a token nobody registered: GitHub promises no token length."""
     short, long = "ghs_" + "Ab3", "ghs_" + "Zz9_" * 40
     jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiI0MiJ9.c2lnbmF0dXJl_-x"
-    text = (
-        f"minted {short}; then {long}, url https://x-access-token:{long}@example.invalid/acme/app.git, "
-        f"pats ghp_X1 github_pat_11ABC_def gho_q, jwt {jwt}."
-    )
+    text = (f"minted {short}; then {long}, url https://x-access-token:{long}@example.invalid/acme/app.git, "
+            f"pats ghp_X1 github_pat_11ABC_def gho_q, jwt {jwt}.")
     redacted = log.redact(text)
     for secret in (short, long, "ghp_X1", "github_pat_11ABC_def", "gho_q", jwt):
         assert secret not in redacted
-    assert redacted == (
-        "minted ***; then ***, url https://x-access-token:***@example.invalid/acme/app.git, pats *** *** ***, jwt ***."
-    )
+    assert redacted == ("minted ***; then ***, url https://x-access-token:***@example.invalid/acme/app.git, "
+                        "pats *** *** ***, jwt ***.")
     record = _logged(detail=f"token was {short}")
     assert short not in json.dumps(record)
     assert log.redact("GH_TOKEN and GITHUB_TOKEN, ghs_ alone") == "GH_TOKEN and GITHUB_TOKEN, ghs_ alone"

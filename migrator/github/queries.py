@@ -74,7 +74,8 @@ def repositories_named(count: int) -> str:
     """`count` repositories of one owner by name: `r0`, `r1`, ... from variables `$owner`, `$n0`, `$n1`, ..."""
     declared = "".join(f", $n{i}: String!" for i in range(count))
     blocks = "".join(
-        f"\n  r{i}: repository(owner: $owner, name: $n{i}) {{ ...MigratorRepository }}" for i in range(count)
+        f"\n  r{i}: repository(owner: $owner, name: $n{i}) {{ ...MigratorRepository }}"
+        for i in range(count)
     )
     return (
         f"\nquery MigratorRepositoriesNamed($owner: String!{declared}) {{{blocks}\n"

@@ -23,13 +23,8 @@ from tests.golden import golden_tree
 APP_ID, INSTALLATION = 4242, 424242
 TOKEN = "tok-admin-e2e-0123456789"
 REPOS = ("alpha", "beta", "gamma", "delta")
-PERMISSIONS = {
-    "contents": "write",
-    "pull_requests": "write",
-    "workflows": "write",
-    "secrets": "read",
-    "metadata": "read",
-}
+PERMISSIONS = {"contents": "write", "pull_requests": "write", "workflows": "write", "secrets": "read",
+               "metadata": "read"}
 TTL = 60  # seconds of the sandbox's clock
 
 
@@ -115,11 +110,8 @@ def run(world: World, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[i
 
 
 def written_files(root: Path) -> dict[Path, str]:
-    return {
-        p: p.read_bytes().decode("utf-8", errors="replace")
-        for p in root.rglob("*")
-        if p.is_file() and "seed" not in p.relative_to(root).parts
-    }
+    return {p: p.read_bytes().decode("utf-8", errors="replace") for p in root.rglob("*") if p.is_file()
+            and "seed" not in p.relative_to(root).parts}
 
 
 def test_plan_apply_status_rollback(world: World, capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,20 +52,14 @@ class Pick:
 CONVERSIONS: dict[str, tuple[Pick, ...]] = {
     "repo_secrets": (
         Pick(REPO_TWO, "/repositories/670362619/actions/secrets", f"{REPO}/actions/secrets?per_page=100"),
-        Pick(
-            ORG_TWO,
-            "/orgs/<GITHUB_TEST_ORGANIZATION>/actions/secrets",
-            f"{REPO}/actions/organization-secrets?per_page=100",
-        ),
+        Pick(ORG_TWO, "/orgs/<GITHUB_TEST_ORGANIZATION>/actions/secrets",
+             f"{REPO}/actions/organization-secrets?per_page=100"),
     ),
     "repo_secrets_paginated": (
         Pick(REPO_PAGES, "/repositories/670362629/actions/secrets?per_page=1", f"{REPO}/actions/secrets?per_page=1"),
         Pick(REPO_PAGES, "/repositories/670362629/actions/secrets?page=2&per_page=1"),  # as its Link header says
-        Pick(
-            ORG_PAGES,
-            "/orgs/<GITHUB_TEST_ORGANIZATION>/actions/secrets?per_page=1",
-            f"{REPO}/actions/organization-secrets?per_page=1",
-        ),
+        Pick(ORG_PAGES, "/orgs/<GITHUB_TEST_ORGANIZATION>/actions/secrets?per_page=1",
+             f"{REPO}/actions/organization-secrets?per_page=1"),
         Pick(ORG_PAGES, "/organizations/64329988/actions/secrets?page=2&per_page=1"),
     ),
     "repo_secrets_unknown": (

@@ -25,29 +25,23 @@ from tests.github.vcr_config import CASSETTES, cassette_vcr
 
 ORG = "octo"
 TRUNCATE_AT = 256  # a small GraphQL text limit, so a short workflow exercises the REST blob fallback
-LONG = "name: long\non: push\njobs:\n" + "".join(
-    f"  job{i}:\n    runs-on: ubuntu-latest\n    steps: []\n" for i in range(12)
-)
+LONG = "name: long\non: push\njobs:\n" + "".join(f"  job{i}:\n    runs-on: ubuntu-latest\n    steps: []\n"
+                                                for i in range(12))
 CI = "name: ci\r\non: push\r\njobs: {}\r\n"
 
 
 def cassette_seed(root: Path) -> Path:
     return write_seed(
         root,
-        {
-            ORG: {
-                "alpha": {".github/workflows/ci.yml": CI, "README.md": "# alpha ✓\n", "package.json": '{"name":"a"}\n'},
-                "beta": {".github/workflows/long.yaml": LONG, ".github/workflows/bin.yml": b"\x00\x01"},
-                "gamma": {"README.md": "# gamma\n"},
-                "delta": {"README.md": "# delta\n"},
-            }
-        },
+        {ORG: {
+            "alpha": {".github/workflows/ci.yml": CI, "README.md": "# alpha ✓\n", "package.json": '{"name":"a"}\n'},
+            "beta": {".github/workflows/long.yaml": LONG, ".github/workflows/bin.yml": b"\x00\x01"},
+            "gamma": {"README.md": "# gamma\n"},
+            "delta": {"README.md": "# delta\n"},
+        }},
         repo_meta={
-            f"{ORG}/alpha": {
-                "topics": ["release"],
-                "secrets": ["DEPLOY_KEY"],
-                "protection": {"enforce_admins": True, "contexts": ["ci"], "required_reviews": 1},
-            },
+            f"{ORG}/alpha": {"topics": ["release"], "secrets": ["DEPLOY_KEY"],
+                             "protection": {"enforce_admins": True, "contexts": ["ci"], "required_reviews": 1}},
             f"{ORG}/gamma": {"archived": True},
             f"{ORG}/delta": {"fork": True, "visibility": "private"},
         },
@@ -63,12 +57,8 @@ def read_org(client: GitHubClient, _sandbox: Sandbox) -> None:
 
 
 def shrink_page(client: GitHubClient, sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "POST", "path_regex": "^/graphql$"},
-            "response": {"status": 502, "body": {"message": "Server Error"}},
-        }
-    )
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "^/graphql$"},
+                       "response": {"status": 502, "body": {"message": "Server Error"}}})
     list(client.repositories(ORG))
 
 

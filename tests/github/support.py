@@ -63,12 +63,8 @@ def build_seed(root: Path) -> Path:
             f"{ORG}/forked": {"fork": True, "visibility": "private"},
             f"{ORG}/void": {"empty": True},
         },
-        org_meta={
-            ORG: {
-                "secrets": ["RELEASE_PAT", "NPM_TOKEN"],
-                "tokens": {ADMIN: "full", NO_WORKFLOW: "no-workflow", READER: "read"},
-            }
-        },
+        org_meta={ORG: {"secrets": ["RELEASE_PAT", "NPM_TOKEN"],
+                        "tokens": {ADMIN: "full", NO_WORKFLOW: "no-workflow", READER: "read"}}},
     )
 
 
@@ -104,9 +100,8 @@ def make_client(
 def api(sandbox: Sandbox, method: str, path: str, body: Any = None, token: str = ADMIN) -> Any:
     """One raw request to the sandbox, for test set-up that the adapter itself never does (writes)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        sandbox.url + path, data=data, method=method, headers={"Authorization": f"token {token}"}
-    )
+    request = urllib.request.Request(sandbox.url + path, data=data, method=method,
+                                     headers={"Authorization": f"token {token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"null")
 
@@ -115,13 +110,8 @@ def add_symlink(sandbox: Sandbox, repo: str, path: str, target: str) -> None:
     """Commit a symbolic link to `repo`'s main branch (the seed format cannot hold one)."""
     head = api(sandbox, "GET", f"/repos/{repo}/git/ref/heads/main")["object"]["sha"]
     base_tree = api(sandbox, "GET", f"/repos/{repo}/git/commits/{head}")["tree"]["sha"]
-    tree = api(
-        sandbox,
-        "POST",
-        f"/repos/{repo}/git/trees",
-        {"base_tree": base_tree, "tree": [{"path": path, "mode": "120000", "type": "blob", "content": target}]},
-    )
-    commit = api(
-        sandbox, "POST", f"/repos/{repo}/git/commits", {"message": "link", "tree": tree["sha"], "parents": [head]}
-    )
+    tree = api(sandbox, "POST", f"/repos/{repo}/git/trees",
+               {"base_tree": base_tree, "tree": [{"path": path, "mode": "120000", "type": "blob", "content": target}]})
+    commit = api(sandbox, "POST", f"/repos/{repo}/git/commits",
+                 {"message": "link", "tree": tree["sha"], "parents": [head]})
     api(sandbox, "PATCH", f"/repos/{repo}/git/refs/heads/main", {"sha": commit["sha"]})

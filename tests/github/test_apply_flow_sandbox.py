@@ -27,11 +27,8 @@ def _reference() -> dict[str, bytes]:
 
 @pytest.fixture
 def box(tmp_path: Path) -> Iterator[Sandbox]:
-    seed = write_seed(
-        tmp_path / "seed",
-        {ORG: {"service": _reference()}},
-        org_meta={ORG: {"secrets": ["PAT_TOKEN"], "tokens": {ADMIN: "full"}}},
-    )
+    seed = write_seed(tmp_path / "seed", {ORG: {"service": _reference()}},
+                      org_meta={ORG: {"secrets": ["PAT_TOKEN"], "tokens": {ADMIN: "full"}}})
     with running_sandbox(seed) as running:
         yield running
 
@@ -57,9 +54,8 @@ def _pulls(box: Sandbox) -> list[dict[str, Any]]:
     return pulls
 
 
-def test_plan_apply_status_rollback(
-    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_plan_apply_status_rollback(box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", ADMIN)
     monkeypatch.chdir(tmp_path)
     plan_path = tmp_path / "plan.json"
@@ -111,20 +107,12 @@ def test_lost_and_throttled_answers_are_read_back_not_repeated(
     plan_path = tmp_path / "plan.json"
     assert main(["plan", "--org", ORG, "--api-url", box.url, "--out", str(plan_path)]) == 0
     branch = json.loads(plan_path.read_text())["repos"][0]["branch"]
-    box.add_fault(
-        {
-            "match": {"method": "POST", "path_regex": "/pulls$"},  # throttled first: the executor waits 1 s
-            "response": {"status": 403, "headers": {"Retry-After": "1"}, "body": {"message": SECONDARY}},
-        }
-    )
-    for method, path, body in (
-        ("POST", "/git/refs$", None),
-        ("POST", "^/graphql$", "createCommitOnBranch"),
-        ("POST", "/pulls$", None),
-    ):
-        box.add_fault(
-            {"match": {"method": method, "path_regex": path, "body_regex": body}, "response": LOST, "after_apply": True}
-        )
+    box.add_fault({"match": {"method": "POST", "path_regex": "/pulls$"},  # throttled first: the executor waits 1 s
+                   "response": {"status": 403, "headers": {"Retry-After": "1"}, "body": {"message": SECONDARY}}})
+    for method, path, body in (("POST", "/git/refs$", None), ("POST", "^/graphql$", "createCommitOnBranch"),
+                               ("POST", "/pulls$", None)):
+        box.add_fault({"match": {"method": method, "path_regex": path, "body_regex": body}, "response": LOST,
+                       "after_apply": True})
     capsys.readouterr()
     assert main(["apply", str(plan_path), "--api-url", box.url, "--min-interval", "0"]) == 0, capsys.readouterr()
     assert box.stats()["faults_fired"] == 4

@@ -122,9 +122,8 @@ def test_app_token_info_reports_the_workflows_permission(monkeypatch: pytest.Mon
     assert info.login == "app 42 (installation 7)"
     _Authorization.permissions = {"contents": "write"}
     try:
-        fresh = connect(
-            app_id=42, app_key_path=key, installation_id=7, api_url="http://127.0.0.1:9", sources=_sources()
-        )
+        fresh = connect(app_id=42, app_key_path=key, installation_id=7, api_url="http://127.0.0.1:9",
+                        sources=_sources())
         assert not fresh.token_info().can_push_workflows
     finally:
         _Authorization.permissions = {"contents": "write", "workflows": "write"}

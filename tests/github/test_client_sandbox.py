@@ -60,9 +60,8 @@ def test_flags_topics_visibility_and_protection(sandbox: Sandbox) -> None:
     repos = _listing(sandbox)
     app = repos["app"]
     assert (app.default_branch, app.topics, app.visibility) == ("main", ("release", "npm"), "public")
-    assert app.protection == Protection(
-        enforce_admins=True, required_checks=("ci/build", "ci/test"), required_reviews=2
-    )
+    assert app.protection == Protection(enforce_admins=True, required_checks=("ci/build", "ci/test"),
+                                        required_reviews=2)
     assert app.head_oid is not None and len(app.head_oid) == 40
     assert repos["old"].archived and not repos["old"].fork
     assert repos["forked"].fork and repos["forked"].visibility == "private"
@@ -73,20 +72,10 @@ def test_flags_topics_visibility_and_protection(sandbox: Sandbox) -> None:
 
 def test_reads_workflows_and_companions_byte_for_byte(sandbox: Sandbox) -> None:
     app = _listing(sandbox)["app"]
-    assert sorted(app.files) == [
-        ".github/README.md",
-        ".github/workflows/big.yml",
-        ".github/workflows/ci.yml",
-        ".github/workflows/release.yaml",
-        "README.md",
-        "package.json",
-    ]
-    expected = {
-        ".github/workflows/ci.yml": CI_CRLF.encode(),
-        ".github/workflows/release.yaml": RELEASE.encode(),
-        ".github/workflows/big.yml": BIG.encode(),
-        "README.md": "# app ✓\n".encode(),
-    }
+    assert sorted(app.files) == [".github/README.md", ".github/workflows/big.yml", ".github/workflows/ci.yml",
+                                 ".github/workflows/release.yaml", "README.md", "package.json"]
+    expected = {".github/workflows/ci.yml": CI_CRLF.encode(), ".github/workflows/release.yaml": RELEASE.encode(),
+                ".github/workflows/big.yml": BIG.encode(), "README.md": "# app ✓\n".encode()}
     for path, content in expected.items():
         assert app.files[path].content == content, path
         assert app.files[path].blob_sha == git_blob_sha(content)
@@ -133,15 +122,9 @@ def test_secret_names_paginate(sandbox: Sandbox) -> None:
 
 @pytest.mark.parametrize("status", [403, 404])
 def test_secret_lists_the_token_may_not_read_are_unknown(sandbox: Sandbox, status: int) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "/actions/organization-secrets"},
-            "response": {
-                "status": status,
-                "body": {"message": "Resource not accessible by integration" if status == 403 else "Not Found"},
-            },
-        }
-    )
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "/actions/organization-secrets"},
+                       "response": {"status": status, "body": {"message": "Resource not accessible by integration"
+                                                               if status == 403 else "Not Found"}}})
     names = make_client(sandbox.url).secret_names(f"{ORG}/app")
     assert names.repo == frozenset({"DEPLOY_KEY"}) and names.org is None
     assert names.has("DEPLOY_KEY") is True and names.has("RELEASE_PAT") is None
@@ -157,12 +140,8 @@ def test_token_info_reads_scopes(sandbox: Sandbox) -> None:
 
 
 def test_token_info_without_scopes_header_is_fine_grained(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "^/user$"},
-            "response": {"status": 200, "headers": {"X-OAuth-Scopes": ""}, "body": {"login": "fg"}},
-        }
-    )
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "^/user$"},
+                       "response": {"status": 200, "headers": {"X-OAuth-Scopes": ""}, "body": {"login": "fg"}}})
     info = make_client(sandbox.url).token_info()
     # An empty header is a classic token with no scopes; GitHub omits the header for fine-grained tokens,
     # which the real-recording test covers. Here the empty header means "no workflow scope".
@@ -187,28 +166,16 @@ def test_unknown_org_is_an_input_error(sandbox: Sandbox) -> None:
 
 
 def test_forbidden_read_names_what_is_missing(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "/git/blobs/"},
-            "response": {"status": 403, "body": {"message": "Resource not accessible by integration"}},
-        }
-    )
-    with pytest.raises(
-        AuthError,
-        match=r"refused reading blob .* \(403 Resource not accessible by integration\); "
-        r"the token needs read access",
-    ):
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "/git/blobs/"},
+                       "response": {"status": 403, "body": {"message": "Resource not accessible by integration"}}})
+    with pytest.raises(AuthError, match=r"refused reading blob .* \(403 Resource not accessible by integration\); "
+                                        r"the token needs read access"):
         next(make_client(sandbox.url).repositories(ORG))
 
 
 def test_bad_gateway_on_a_page_halves_the_page_and_the_listing_completes(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "POST", "path_regex": "^/graphql$"},
-            "response": {"status": 502, "body": {"message": "Server Error"}},
-            "times": 2,
-        }
-    )
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "^/graphql$"},
+                       "response": {"status": 502, "body": {"message": "Server Error"}}, "times": 2})
     waits = Waits()
     client = make_client(sandbox.url, waits=waits, page_size=8)
     names = [r.full_name.split("/")[1] for r in client.repositories(ORG)]
@@ -220,13 +187,8 @@ def test_bad_gateway_on_a_page_halves_the_page_and_the_listing_completes(sandbox
 
 
 def test_page_size_shrinks_to_one_then_retries_with_backoff(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "POST", "path_regex": "^/graphql$"},
-            "response": {"status": 504, "body": {"message": "timeout"}},
-            "times": 4,
-        }
-    )
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "^/graphql$"},
+                       "response": {"status": 504, "body": {"message": "timeout"}}, "times": 4})
     waits = Waits()
     client = make_client(sandbox.url, waits=waits, page_size=4)  # 4 -> 2 -> 1, then retries at size 1
     assert len(list(client.repositories(ORG))) == len(ALL_REPOS)
@@ -254,35 +216,22 @@ def test_timeouts_shrink_the_page(sandbox: Sandbox) -> None:
 
 
 def test_server_errors_on_reads_are_retried_then_reported(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "/actions/secrets"},
-            "response": {"status": 500, "body": {"message": "Server Error"}},
-            "times": None,
-        }
-    )
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "/actions/secrets"},
+                       "response": {"status": 500, "body": {"message": "Server Error"}}, "times": None})
     waits = Waits()
     client = make_client(sandbox.url, waits=waits)
-    with pytest.raises(
-        RemoteError,
-        match=r"^GitHub kept failing while listing the secrets of acme/app "
-        r"\(500 Server Error\); try again later$",
-    ):
+    with pytest.raises(RemoteError, match=r"^GitHub kept failing while listing the secrets of acme/app "
+                                          r"\(500 Server Error\); try again later$"):
         client.secret_names(f"{ORG}/app")
     assert waits.seconds == [1.0, 2.0, 4.0, 8.0]
     assert client.usage.retries == 4 and client.usage.rest_requests == 5
 
 
 @pytest.mark.parametrize(("headers", "expected"), [({"Retry-After": "7"}, [7.0]), ({}, [60.0])])
-def test_secondary_limit_on_a_read_is_waited_out(
-    sandbox: Sandbox, headers: dict[str, str], expected: list[float]
-) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "/actions/secrets"},
-            "response": {"status": 403, "headers": headers, "body": {"message": SECONDARY}},
-        }
-    )
+def test_secondary_limit_on_a_read_is_waited_out(sandbox: Sandbox, headers: dict[str, str],
+                                                  expected: list[float]) -> None:
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "/actions/secrets"},
+                       "response": {"status": 403, "headers": headers, "body": {"message": SECONDARY}}})
     waits = Waits()
     client = make_client(sandbox.url, waits=waits)
     assert client.secret_names(f"{ORG}/app").repo == frozenset({"DEPLOY_KEY"})
@@ -291,16 +240,10 @@ def test_secondary_limit_on_a_read_is_waited_out(
 
 def test_primary_limit_waits_until_the_reset(sandbox: Sandbox, waits: Waits) -> None:
     reset = int(waits.now) + 120
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "^/user$"},
-            "response": {
-                "status": 403,
-                "headers": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
-                "body": {"message": "API rate limit exceeded for user ID 1."},
-            },
-        }
-    )
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "^/user$"},
+                       "response": {"status": 403, "headers": {"X-RateLimit-Remaining": "0",
+                                                               "X-RateLimit-Reset": str(reset)},
+                                    "body": {"message": "API rate limit exceeded for user ID 1."}}})
     client = make_client(sandbox.url, waits=waits)
     assert client.token_info().login == "sandbox-user"
     assert waits.seconds == [121.0]
@@ -317,12 +260,8 @@ def test_graphql_rate_limit_waits_for_the_budget(seed_dir: Any, clock: Any, wait
 
 
 def test_a_wait_longer_than_allowed_fails_at_once(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "/actions/secrets"},
-            "response": {"status": 403, "headers": {"Retry-After": "7200"}, "body": {"message": SECONDARY}},
-        }
-    )
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "/actions/secrets"},
+                       "response": {"status": 403, "headers": {"Retry-After": "7200"}, "body": {"message": SECONDARY}}})
     waits = Waits()
     client = make_client(sandbox.url, waits=waits)
     with pytest.raises(RemoteError, match="secondary rate limit stopped listing the secrets of acme/app"):
@@ -331,36 +270,18 @@ def test_a_wait_longer_than_allowed_fails_at_once(sandbox: Sandbox) -> None:
 
 
 def test_graphql_field_errors_mark_what_they_hit_as_unknown(sandbox: Sandbox) -> None:
-    node = {
-        "nameWithOwner": "acme/app",
-        "isArchived": False,
-        "isDisabled": False,
-        "isFork": False,
-        "isEmpty": False,
-        "visibility": "PUBLIC",
-        "repositoryTopics": {"nodes": []},
-        "defaultBranchRef": {"name": "main", "target": {"oid": "a" * 40}, "branchProtectionRule": None},
-        "workflows": None,
-        "readme": None,
-        "githubReadme": None,
-        "packageJson": None,
-    }
+    node = {"nameWithOwner": "acme/app", "isArchived": False, "isDisabled": False, "isFork": False,
+            "isEmpty": False, "visibility": "PUBLIC", "repositoryTopics": {"nodes": []},
+            "defaultBranchRef": {"name": "main", "target": {"oid": "a" * 40}, "branchProtectionRule": None},
+            "workflows": None, "readme": None, "githubReadme": None, "packageJson": None}
     page = {"totalCount": 1, "pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": [node]}
     where = ["organization", "repositories", "nodes", 0]
-    body = {
-        "data": {"organization": {"repositories": page}, "rateLimit": {"cost": 1}},
-        "errors": [
-            {
-                "type": "FORBIDDEN",
-                "path": [*where, "defaultBranchRef", "branchProtectionRule"],
-                "message": "Resource not accessible by integration",
-            },
-            {"type": "SERVICE_UNAVAILABLE", "path": [*where, "workflows"], "message": "timedout"},
-        ],
-    }
-    sandbox.add_fault(
-        {"match": {"method": "POST", "path_regex": "^/graphql$"}, "response": {"status": 200, "body": body}}
-    )
+    body = {"data": {"organization": {"repositories": page}, "rateLimit": {"cost": 1}},
+            "errors": [{"type": "FORBIDDEN", "path": [*where, "defaultBranchRef", "branchProtectionRule"],
+                        "message": "Resource not accessible by integration"},
+                       {"type": "SERVICE_UNAVAILABLE", "path": [*where, "workflows"], "message": "timedout"}]}
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "^/graphql$"},
+                       "response": {"status": 200, "body": body}})
     [record] = list(make_client(sandbox.url).repositories(ORG))
     assert record.protection == Protection(readable=False)
     assert record.skipped == {".github/workflows/": "GitHub could not read it: timedout"}

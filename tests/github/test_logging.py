@@ -29,18 +29,10 @@ def logged() -> Iterator[io.StringIO]:
 
 
 def test_no_token_in_any_log_line(sandbox: Sandbox, logged: io.StringIO) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "POST", "path_regex": "^/graphql$"},
-            "response": {"status": 502, "body": {"message": f"echo token {ADMIN}"}},
-        }
-    )
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "/actions/secrets"},
-            "response": {"status": 403, "body": {"message": SECONDARY}},
-        }
-    )
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "^/graphql$"},
+                       "response": {"status": 502, "body": {"message": f"echo token {ADMIN}"}}})
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "/actions/secrets"},
+                       "response": {"status": 403, "body": {"message": SECONDARY}}})
     client = make_client(sandbox.url, waits=Waits())
     client.token_info()
     for record in client.repositories(ORG):

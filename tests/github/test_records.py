@@ -12,38 +12,18 @@ from migrator.model import git_blob_sha
 
 def _blob(text: str | None, *, binary: bool = False, truncated: bool = False, oid: str | None = None) -> dict[str, Any]:
     data = (text or "").encode()
-    return {
-        "oid": oid or git_blob_sha(data),
-        "byteSize": len(data),
-        "isBinary": binary,
-        "isTruncated": truncated,
-        "text": text,
-    }
+    return {"oid": oid or git_blob_sha(data), "byteSize": len(data), "isBinary": binary, "isTruncated": truncated,
+            "text": text}
 
 
 def _node(**overrides: Any) -> dict[str, Any]:
     node: dict[str, Any] = {
-        "nameWithOwner": "acme/x",
-        "isArchived": False,
-        "isDisabled": True,
-        "isFork": False,
-        "isEmpty": False,
-        "visibility": "INTERNAL",
-        "repositoryTopics": {"nodes": [{"topic": {"name": "t"}}]},
-        "defaultBranchRef": {
-            "name": "trunk",
-            "target": {"oid": "a" * 40},
-            "branchProtectionRule": {
-                "isAdminEnforced": False,
-                "requiredStatusCheckContexts": ["build"],
-                "requiresApprovingReviews": False,
-                "requiredApprovingReviewCount": 3,
-            },
-        },
-        "workflows": {"entries": []},
-        "readme": None,
-        "githubReadme": None,
-        "packageJson": None,
+        "nameWithOwner": "acme/x", "isArchived": False, "isDisabled": True, "isFork": False, "isEmpty": False,
+        "visibility": "INTERNAL", "repositoryTopics": {"nodes": [{"topic": {"name": "t"}}]},
+        "defaultBranchRef": {"name": "trunk", "target": {"oid": "a" * 40}, "branchProtectionRule": {
+            "isAdminEnforced": False, "requiredStatusCheckContexts": ["build"], "requiresApprovingReviews": False,
+            "requiredApprovingReviewCount": 3}},
+        "workflows": {"entries": []}, "readme": None, "githubReadme": None, "packageJson": None,
     }
     node.update(overrides)
     return node
@@ -61,18 +41,12 @@ def test_metadata() -> None:
 
 
 def test_fields_graphql_could_not_read_are_unknown_not_empty() -> None:
-    errors = {
-        "defaultBranchRef/branchProtectionRule": "Resource not accessible by integration",
-        "workflows": "timeout",
-        "readme": "timeout",
-        "isArchived": "odd",
-    }
+    errors = {"defaultBranchRef/branchProtectionRule": "Resource not accessible by integration",
+              "workflows": "timeout", "readme": "timeout", "isArchived": "odd"}
     record = parse_repository(_node(), max_bytes=1000, field_errors=errors).record
     assert record.protection == Protection(readable=False)
-    assert record.skipped == {
-        ".github/workflows/": "GitHub could not read it: timeout",
-        "README.md": "GitHub could not read it: timeout",
-    }
+    assert record.skipped == {".github/workflows/": "GitHub could not read it: timeout",
+                              "README.md": "GitHub could not read it: timeout"}
 
 
 def test_only_yaml_blobs_directly_in_the_folder() -> None:

@@ -25,28 +25,16 @@ def _http(status: int, message: str = "", **headers: str) -> GithubException:
         (_http(503, "Unavailable", **{"Retry-After": "3"}), FailureKind.TRANSIENT, 3.0),
         (requests.exceptions.ReadTimeout(), FailureKind.TRANSIENT, None),
         (requests.exceptions.ConnectionError(), FailureKind.TRANSIENT, None),
-        (
-            _http(
-                403,
-                "API rate limit exceeded",
-                **{"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 30)},
-            ),
-            FailureKind.PRIMARY_LIMIT,
-            31.0,
-        ),
-        (
-            _http(429, "", **{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) - 5)}),
-            FailureKind.PRIMARY_LIMIT,
-            1.0,
-        ),
+        (_http(403, "API rate limit exceeded", **{"x-ratelimit-remaining": "0",
+                                                  "x-ratelimit-reset": str(int(NOW) + 30)}),
+         FailureKind.PRIMARY_LIMIT, 31.0),
+        (_http(429, "", **{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) - 5)}),
+         FailureKind.PRIMARY_LIMIT, 1.0),
         (_http(403, SECONDARY, **{"retry-after": "12"}), FailureKind.SECONDARY_LIMIT, 12.0),
         (_http(403, SECONDARY), FailureKind.SECONDARY_LIMIT, None),
         (_http(429, "slow down"), FailureKind.SECONDARY_LIMIT, None),
-        (
-            ApiFailure(403, "API rate limit already exceeded", {"x-ratelimit-remaining": "0"}),
-            FailureKind.PRIMARY_LIMIT,
-            None,
-        ),
+        (ApiFailure(403, "API rate limit already exceeded", {"x-ratelimit-remaining": "0"}),
+         FailureKind.PRIMARY_LIMIT, None),
         (_http(403, "Resource not accessible by integration"), FailureKind.FATAL, None),
         (_http(401, "Bad credentials"), FailureKind.FATAL, None),
         (_http(404, "Not Found"), FailureKind.FATAL, None),
@@ -90,11 +78,8 @@ class _Flaky:
 def _run(call: Any, **policy: Any) -> tuple[Any, list[float], list[tuple[str, float, int]]]:
     slept: list[float] = []
     hooks: list[tuple[str, float, int]] = []
-    result = retry_read(
-        call,
-        policy=RetryPolicy(sleep=slept.append, clock=lambda: NOW, **policy),
-        on_retry=lambda f, w, n: hooks.append((f.kind.value, w, n)),
-    )
+    result = retry_read(call, policy=RetryPolicy(sleep=slept.append, clock=lambda: NOW, **policy),
+                        on_retry=lambda f, w, n: hooks.append((f.kind.value, w, n)))
     return result, slept, hooks
 
 
@@ -124,10 +109,6 @@ def test_attempts_are_bounded_and_the_last_error_is_kept() -> None:
 def test_custom_predicate_lets_the_caller_take_some_failures() -> None:
     call = _Flaky(_http(502))
     with pytest.raises(GithubException):
-        retry_read(
-            call,
-            policy=RetryPolicy(sleep=lambda s: None),
-            on_retry=lambda *a: None,
-            retry_on=lambda f: not f.page_too_slow,
-        )
+        retry_read(call, policy=RetryPolicy(sleep=lambda s: None), on_retry=lambda *a: None,
+                   retry_on=lambda f: not f.page_too_slow)
     assert call.calls == 1

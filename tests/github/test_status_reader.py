@@ -22,7 +22,8 @@ REPO = f"{ORG}/app"
 
 @pytest.fixture
 def box(tmp_path: Path) -> Iterator[Sandbox]:
-    seed = write_seed(tmp_path, {ORG: {"app": {"README.md": "# app\n"}}}, org_meta={ORG: {"tokens": {ADMIN: "full"}}})
+    seed = write_seed(tmp_path, {ORG: {"app": {"README.md": "# app\n"}}},
+                      org_meta={ORG: {"tokens": {ADMIN: "full"}}})
     with running_sandbox(seed) as running:
         yield running
 
@@ -30,15 +31,8 @@ def box(tmp_path: Path) -> Iterator[Sandbox]:
 def _pull(client: GitHubClient, branch: str, text: bytes) -> int:
     base = client.repo_state(REPO, branch=branch, paths=[]).default_head
     client.create_branch(REPO, branch=branch, oid=base)
-    client.commit_files(
-        REPO,
-        branch=branch,
-        expected_head=base,
-        headline=branch,
-        body="",
-        additions={f"{branch}.txt": text},
-        deletions=[],
-    )
+    client.commit_files(REPO, branch=branch, expected_head=base, headline=branch, body="",
+                        additions={f"{branch}.txt": text}, deletions=[])
     return client.create_pull(REPO, PullRequestSpec(base="main", head=branch, title=branch, body="")).number
 
 
@@ -48,12 +42,8 @@ def test_open_closed_and_merged_in_input_order(box: Sandbox) -> None:
     head = client.repo_state(REPO, branch="a", paths=[]).branch_head
     assert head is not None
     api(box, "POST", f"/repos/{REPO}/statuses/{head.oid}", {"state": "success", "context": "ci/build"})
-    api(
-        box,
-        "POST",
-        f"/repos/{REPO}/check-runs",
-        {"name": "test", "head_sha": head.oid, "status": "completed", "conclusion": "failure"},
-    )
+    api(box, "POST", f"/repos/{REPO}/check-runs", {"name": "test", "head_sha": head.oid, "status": "completed",
+                                                   "conclusion": "failure"})
     client.close_pull(REPO, closed)
     api(box, "PUT", f"/repos/{REPO}/pulls/{merged}/merge", {})
     asked = [(REPO, merged), (f"{ORG}/missing", 1), (REPO, opened), (REPO, 99), (REPO, closed)]
@@ -61,20 +51,13 @@ def test_open_closed_and_merged_in_input_order(box: Sandbox) -> None:
     statuses = client.pull_statuses(asked)
     assert client.usage.graphql_requests == 1
     assert [(s.repo, s.number, s.state) for s in statuses] == [
-        (REPO, merged, "merged"),
-        (f"{ORG}/missing", 1, "unknown"),
-        (REPO, opened, "open"),
-        (REPO, 99, "unknown"),
-        (REPO, closed, "closed"),
-    ]
+        (REPO, merged, "merged"), (f"{ORG}/missing", 1, "unknown"), (REPO, opened, "open"), (REPO, 99, "unknown"),
+        (REPO, closed, "closed")]
     mine = statuses[2]
     assert mine.url.endswith(f"/{REPO}/pull/{opened}") and mine.mergeable == "MERGEABLE"
     # The failing check run makes the rollup fail; check runs come before commit statuses, as on GitHub.
     assert (mine.review_decision, mine.rollup, mine.checks) == (
-        None,
-        "failure",
-        (CheckState("test", "failure"), CheckState("ci/build", "success")),
-    )
+        None, "failure", (CheckState("test", "failure"), CheckState("ci/build", "success")))
 
 
 def test_batches_of_twenty_five(box: Sandbox) -> None:
@@ -93,55 +76,20 @@ def test_the_status_query_is_valid(count: int) -> None:
 
 # GitHub's answer for one alias, as documented for PullRequest/Commit/StatusCheckRollup.
 GITHUB_NODE: dict[str, Any] = {
-    "pull": {
-        "number": 7,
-        "url": "https://github.com/acme/app/pull/7",
-        "state": "OPEN",
-        "reviewDecision": "REVIEW_REQUIRED",
-        "mergeable": "CONFLICTING",
-    },
-    "checks": {
-        "commits": {
-            "nodes": [
-                {
-                    "commit": {
-                        "statusCheckRollup": {
-                            "state": "PENDING",
-                            "contexts": {
-                                "nodes": [
-                                    {
-                                        "__typename": "CheckRun",
-                                        "name": "build",
-                                        "conclusion": "SUCCESS",
-                                        "status": "COMPLETED",
-                                    },
-                                    {
-                                        "__typename": "CheckRun",
-                                        "name": "test",
-                                        "conclusion": None,
-                                        "status": "IN_PROGRESS",
-                                    },
-                                    {"__typename": "StatusContext", "context": "ci/lint", "state": "ERROR"},
-                                ]
-                            },
-                        }
-                    }
-                }
-            ]
-        }
-    },
+    "pull": {"number": 7, "url": "https://github.com/acme/app/pull/7", "state": "OPEN",
+             "reviewDecision": "REVIEW_REQUIRED", "mergeable": "CONFLICTING"},
+    "checks": {"commits": {"nodes": [{"commit": {"statusCheckRollup": {"state": "PENDING", "contexts": {"nodes": [
+        {"__typename": "CheckRun", "name": "build", "conclusion": "SUCCESS", "status": "COMPLETED"},
+        {"__typename": "CheckRun", "name": "test", "conclusion": None, "status": "IN_PROGRESS"},
+        {"__typename": "StatusContext", "context": "ci/lint", "state": "ERROR"},
+    ]}}}}]}},
 }
 
 
 def test_reads_githubs_rollup_and_checks() -> None:
     assert parse_status("acme/app", 7, GITHUB_NODE) == PullStatus(
-        repo="acme/app",
-        number=7,
-        url="https://github.com/acme/app/pull/7",
-        state="open",
-        review_decision="REVIEW_REQUIRED",
-        mergeable="CONFLICTING",
-        rollup="pending",
+        repo="acme/app", number=7, url="https://github.com/acme/app/pull/7", state="open",
+        review_decision="REVIEW_REQUIRED", mergeable="CONFLICTING", rollup="pending",
         checks=(CheckState("build", "success"), CheckState("test", "in_progress"), CheckState("ci/lint", "error")),
     )
 

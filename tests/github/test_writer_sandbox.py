@@ -65,24 +65,12 @@ def _base(client: GitHubClient, repo: str = REPO) -> str:
     return client.repo_state(repo, branch=BRANCH, paths=[]).default_head
 
 
-def _commit(
-    client: GitHubClient,
-    *,
-    expected: str,
-    repo: str = REPO,
-    branch: str = BRANCH,
-    additions: dict[str, bytes] | None = None,
-    deletions: tuple[str, ...] = (),
-) -> str:
-    return client.commit_files(
-        repo,
-        branch=branch,
-        expected_head=expected,
-        headline="ci: fix the release",
-        body="Why.\n\nMigrator-Plan: p1\n",
-        additions={README: b"# app, fixed\n"} if additions is None else additions,
-        deletions=deletions,
-    )
+def _commit(client: GitHubClient, *, expected: str, repo: str = REPO, branch: str = BRANCH,
+            additions: dict[str, bytes] | None = None, deletions: tuple[str, ...] = ()) -> str:
+    return client.commit_files(repo, branch=branch, expected_head=expected, headline="ci: fix the release",
+                               body="Why.\n\nMigrator-Plan: p1\n",
+                               additions={README: b"# app, fixed\n"} if additions is None else additions,
+                               deletions=deletions)
 
 
 def _branch_with_commit(client: GitHubClient) -> str:
@@ -92,9 +80,8 @@ def _branch_with_commit(client: GitHubClient) -> str:
 
 
 def _spec(**overrides: Any) -> PullRequestSpec:
-    return PullRequestSpec(
-        **{"base": "main", "head": BRANCH, "title": "Fix the release", "body": "plan p1", **overrides}
-    )
+    return PullRequestSpec(**{"base": "main", "head": BRANCH, "title": "Fix the release", "body": "plan p1",
+                              **overrides})
 
 
 def _file(box: Sandbox, path: str, ref: str) -> bytes | None:
@@ -120,19 +107,14 @@ def test_the_client_is_the_writer_and_the_status_reader(client: GitHubClient) ->
 def test_repo_state_of_an_untouched_repository(client: GitHubClient) -> None:
     state = client.repo_state(REPO, branch=BRANCH, paths=[README, CI, "missing.yml", "docs"])
     assert state.default_branch == "main" and len(state.default_head) == 40
-    assert state.blobs == {
-        README: git_blob_sha(FILES[README].encode()),
-        CI: git_blob_sha(FILES[CI].encode()),
-        "missing.yml": None,
-        "docs": None,
-    }  # a tree is not a blob
+    assert state.blobs == {README: git_blob_sha(FILES[README].encode()), CI: git_blob_sha(FILES[CI].encode()),
+                           "missing.yml": None, "docs": None}  # a tree is not a blob
     assert state.branch_head is None and state.pulls == ()
     assert client.usage.graphql_requests == 1
 
 
-def test_repo_state_follows_branch_commit_and_pull_through_open_closed_merged(
-    box: Sandbox, client: GitHubClient
-) -> None:
+def test_repo_state_follows_branch_commit_and_pull_through_open_closed_merged(box: Sandbox,
+                                                                              client: GitHubClient) -> None:
     base = _base(client)
     client.create_branch(REPO, branch=BRANCH, oid=base)
     assert client.repo_state(REPO, branch=BRANCH, paths=[]).branch_head == client.commit(REPO, base)
@@ -172,12 +154,8 @@ def test_commit_files_writes_exactly_the_additions_and_deletions(box: Sandbox, c
     base = _base(client)
     client.create_branch(REPO, branch=BRANCH, oid=base)
     crlf = b"on: push\r\njobs:\r\n  a: {}\r\n"
-    _commit(
-        client,
-        expected=base,
-        additions={CI: crlf, "new/\u00e9t\u00e9.yml": "caf\u00e9 \u2713\n".encode()},
-        deletions=("docs/notes.txt",),
-    )
+    _commit(client, expected=base, additions={CI: crlf, "new/\u00e9t\u00e9.yml": "caf\u00e9 \u2713\n".encode()},
+            deletions=("docs/notes.txt",))
     assert _file(box, CI, BRANCH) == crlf
     assert _file(box, "new/\u00e9t\u00e9.yml", BRANCH) == "caf\u00e9 \u2713\n".encode()
     assert _file(box, "docs/notes.txt", BRANCH) is None
@@ -222,16 +200,9 @@ def test_request_reviewers_sends_one_post(box: Sandbox, client: GitHubClient) ->
     # The sandbox has no requested_reviewers route (a 404, so Forbidden); a fault stands in for GitHub's 201.
     with pytest.raises(Forbidden, match="404"):
         client.request_reviewers(REPO, 1, users=["octocat"], teams=[])
-    box.add_fault(
-        {
-            "match": {
-                "method": "POST",
-                "path_regex": "/pulls/1/requested_reviewers",
-                "body_regex": '"team_reviewers": \\["core"\\]',
-            },
-            "response": {"status": 201, "body": {"number": 1}},
-        }
-    )
+    box.add_fault({"match": {"method": "POST", "path_regex": "/pulls/1/requested_reviewers",
+                             "body_regex": '"team_reviewers": \\["core"\\]'},
+                   "response": {"status": 201, "body": {"number": 1}}})
     client.request_reviewers(REPO, 1, users=["octocat"], teams=["core"])
     assert box.stats()["faults_fired"] == 1
 
@@ -304,13 +275,8 @@ def _prepared(box: Sandbox, client: GitHubClient) -> tuple[str, int]:
 
 def _fault(box: Sandbox, write: str, response: dict[str, Any], *, after_apply: bool = False) -> None:
     method, path, body = _MATCH[write]
-    box.add_fault(
-        {
-            "match": {"method": method, "path_regex": path, "body_regex": body},
-            "response": response,
-            "after_apply": after_apply,
-        }
-    )
+    box.add_fault({"match": {"method": method, "path_regex": path, "body_regex": body}, "response": response,
+                   "after_apply": after_apply})
 
 
 def _run_write(box: Sandbox, client: GitHubClient, write: str, head: str, number: int) -> None:
@@ -332,37 +298,15 @@ def _run_write(box: Sandbox, client: GitHubClient, write: str, head: str, number
         ({"status": 403, "body": {"message": SECONDARY}}, Throttled, 60.0),
         ({"status": 429, "body": {"message": "Too Many Requests"}}, Throttled, 60.0),
         ({"status": 429, "headers": {"Retry-After": "5"}, "body": {"message": "slow"}}, Throttled, 5.0),
-        (
-            {
-                "status": 403,
-                "headers": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 30)},
-                "body": {"message": "API rate limit exceeded for user ID 1."},
-            },
-            Throttled,
-            31.0,
-        ),
+        ({"status": 403, "headers": {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 30)},
+          "body": {"message": "API rate limit exceeded for user ID 1."}}, Throttled, 31.0),
         ({"status": 404, "body": {"message": "Not Found"}}, Forbidden, None),
     ],
-    ids=[
-        "502",
-        "503-html",
-        "unparseable",
-        "secondary-retry-after",
-        "secondary-bare",
-        "429",
-        "429-retry-after",
-        "primary",
-        "404",
-    ],
+    ids=["502", "503-html", "unparseable", "secondary-retry-after", "secondary-bare", "429", "429-retry-after",
+         "primary", "404"],
 )
-def test_faults_map_to_write_errors(
-    box: Sandbox,
-    client: GitHubClient,
-    write: str,
-    response: dict[str, Any],
-    expected: type[WriteError],
-    wait: float | None,
-) -> None:
+def test_faults_map_to_write_errors(box: Sandbox, client: GitHubClient, write: str, response: dict[str, Any],
+                                    expected: type[WriteError], wait: float | None) -> None:
     head, number = _prepared(box, client)
     _fault(box, write, response)
     with pytest.raises(expected) as caught:
@@ -387,11 +331,11 @@ def _pull_states(client: GitHubClient, branch: str) -> list[str]:
 
 _HAPPENED: dict[str, Callable[[Sandbox, GitHubClient, str, int], None]] = {
     "branch": lambda b, c, head, n: _assert(c.repo_state(REPO, branch="fresh", paths=[]).branch_head is not None),
-    "commit": lambda b, c, head, n: _assert(c.repo_state(REPO, branch=BRANCH, paths=[]).branch_head.parents == (head,)),  # type: ignore[union-attr]
+    "commit": lambda b, c, head, n: _assert(
+        c.repo_state(REPO, branch=BRANCH, paths=[]).branch_head.parents == (head,)),  # type: ignore[union-attr]
     "pull": lambda b, c, head, n: _assert(_pull_states(c, "other") == ["open"]),
     "label": lambda b, c, head, n: _assert(
-        [x["name"] for x in api(b, "GET", f"/repos/{REPO}/issues/{n}/labels")] == ["x"]
-    ),
+        [x["name"] for x in api(b, "GET", f"/repos/{REPO}/issues/{n}/labels")] == ["x"]),
     "comment": lambda b, c, head, n: _assert(len(api(b, "GET", f"/repos/{REPO}/issues/{n}/comments")) == 1),
     "close": lambda b, c, head, n: _assert(_pull_states(c, BRANCH) == ["closed"]),
     "delete": lambda b, c, head, n: _assert(c.repo_state(REPO, branch=BRANCH, paths=[]).branch_head is None),
@@ -407,13 +351,8 @@ def test_graphql_errors_inside_a_200_are_inspected(box: Sandbox, client: GitHubC
     cases: list[tuple[dict[str, Any], type[WriteError]]] = [
         ({"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}, Throttled),
         ({"data": None, "errors": [{"message": "Something went wrong while executing your query."}]}, Ambiguous),
-        (
-            {
-                "data": {"createCommitOnBranch": None},
-                "errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}],
-            },
-            Forbidden,
-        ),
+        ({"data": {"createCommitOnBranch": None},
+          "errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}]}, Forbidden),
         ({"data": {"createCommitOnBranch": None}}, Ambiguous),
         ({"data": "not an object"}, Ambiguous),
     ]

@@ -27,9 +27,8 @@ def _rewriter(port: int | None) -> tuple[Callable[[Any], Any], Callable[[dict[st
         body = recorded["body"].get("string")
         if isinstance(body, bytes):
             recorded["body"]["string"] = body.replace(here.encode(), there.encode())
-        headers = {
-            name: [value.replace(here, there) for value in values] for name, values in recorded["headers"].items()
-        }
+        headers = {name: [value.replace(here, there) for value in values]
+                   for name, values in recorded["headers"].items()}
         for name in headers:
             if name.lower() == "content-length" and isinstance(recorded["body"].get("string"), bytes):
                 headers[name] = [str(len(recorded["body"]["string"]))]

@@ -24,7 +24,9 @@ TREES = ("reference", "cross-file", "never-touched", "docker-review", "no-pat")
 
 def test_the_hash_is_stable_across_runs_and_machines() -> None:
     # sha256-based, so these never change; Python's own hash() would differ per process
-    assert [shard_index(f"acme/repo-{i}", 4) for i in range(8)] == [shard_index(f"ACME/Repo-{i}", 4) for i in range(8)]
+    assert [shard_index(f"acme/repo-{i}", 4) for i in range(8)] == [
+        shard_index(f"ACME/Repo-{i}", 4) for i in range(8)
+    ]
     assert shard_index("acme/service", 4) == 4
     assert shard_index("acme/tool", 4) == 1
 

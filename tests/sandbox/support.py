@@ -67,7 +67,8 @@ def build_seed(root: Path) -> Path:
             "acme/old": {"archived": True},
             "acme/fork-x": {"fork": True, "visibility": "private"},
             "acme/empty": {"empty": True},
-            "acme/trunk": {"default_branch": "trunk", "protection": {"enforce_admins": True, "contexts": ["ci"]}},
+            "acme/trunk": {"default_branch": "trunk",
+                           "protection": {"enforce_admins": True, "contexts": ["ci"]}},
         },
         org_meta={
             "acme": {
@@ -80,23 +81,12 @@ def build_seed(root: Path) -> Path:
 
 def client(sandbox: Sandbox, token: str = ADMIN, per_page: int = 30) -> Github:
     """PyGithub on the sandbox, without its client-side write throttling (tests must not sleep)."""
-    return Github(
-        auth=Auth.Token(token),
-        base_url=sandbox.url,
-        retry=None,
-        per_page=per_page,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
+    return Github(auth=Auth.Token(token), base_url=sandbox.url, retry=None, per_page=per_page,
+                  seconds_between_requests=None, seconds_between_writes=None)
 
 
 def call(
-    sandbox: Sandbox,
-    method: str,
-    path: str,
-    *,
-    token: str | None = ADMIN,
-    body: Any = None,
+    sandbox: Sandbox, method: str, path: str, *, token: str | None = ADMIN, body: Any = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], Any]:
     """One raw HTTP request; returns status, headers (lower-cased) and the decoded JSON body (or None)."""
@@ -119,14 +109,8 @@ def call(
     return status, lowered, decoded
 
 
-def graphql(
-    sandbox: Sandbox,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    *,
-    token: str = ADMIN,
-    operation: str | None = None,
-) -> Any:
+def graphql(sandbox: Sandbox, query: str, variables: dict[str, Any] | None = None, *, token: str = ADMIN,
+            operation: str | None = None) -> Any:
     payload: dict[str, Any] = {"query": query, "variables": variables or {}}
     if operation:
         payload["operationName"] = operation

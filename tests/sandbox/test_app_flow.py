@@ -106,7 +106,9 @@ def signed(key: AppKey, clock: FakeClock, **claims: Any) -> str:
     return jwt.encode({k: v for k, v in payload.items() if v is not None}, key.private_pem, algorithm="RS256")
 
 
-def mint(sandbox: Sandbox, key: AppKey, clock: FakeClock, *, app: int = APP, installation: int = INSTALLATION) -> str:
+def mint(
+    sandbox: Sandbox, key: AppKey, clock: FakeClock, *, app: int = APP, installation: int = INSTALLATION
+) -> str:
     bearer = f"Bearer {signed(key, clock, iss=str(app))}"
     status, data, _ = call(sandbox, "POST", f"/app/installations/{installation}/access_tokens", bearer)
     assert status == 201, data
@@ -175,10 +177,8 @@ def test_an_installation_token_works_until_it_expires(sandbox: Sandbox, key: App
     clock.advance(TTL - 1)
     assert call(sandbox, "GET", "/repos/acme/alpha", f"token {token}")[0] == 200
     clock.advance(1)
-    assert call(sandbox, "GET", "/repos/acme/alpha", f"token {token}")[:2] == (
-        401,
-        {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
-    )
+    assert call(sandbox, "GET", "/repos/acme/alpha", f"token {token}")[:2] == (401, {
+        "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
     assert graphql(sandbox, token, query)[0] == 401
     with pytest.raises(BadCredentialsException):
         Github(auth=Auth.Token(token), base_url=sandbox.url, retry=None).get_repo("acme/alpha")
@@ -211,11 +211,8 @@ def test_seed_apps_are_validated_in_one_line(tmp_path: Path, key: AppKey) -> Non
         ([key.app_entry(1, 2, FULL), key.app_entry(3, 2, FULL)], "installation 2 is declared twice"),
         ([key.app_entry(1, 2, FULL), AppKey.generate().app_entry(1, 3, FULL)], "different public keys"),
     ):
-        seed = write_seed(
-            tmp_path / f"seed-{len(message)}-{message[:4]}",
-            {"acme": {"r": {"a": "b"}}},
-            org_meta={"acme": {"apps": apps}},
-        )
+        seed = write_seed(tmp_path / f"seed-{len(message)}-{message[:4]}", {"acme": {"r": {"a": "b"}}},
+                          org_meta={"acme": {"apps": apps}})
         with pytest.raises(InputError) as caught:
             load_seed(seed, Store())
         assert message in caught.value.message and caught.value.message.startswith("acme.meta.json: ")
@@ -278,10 +275,8 @@ def test_jwt_edges_and_other_credentials_on_app_endpoints(sandbox: Sandbox, key:
 
 def test_a_jwt_opens_nothing_but_the_app_endpoints(sandbox: Sandbox, key: AppKey, clock: FakeClock) -> None:
     bearer = f"Bearer {signed(key, clock)}"
-    assert call(sandbox, "GET", "/repos/acme/alpha", bearer)[:2] == (
-        403,
-        {"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"},
-    )
+    assert call(sandbox, "GET", "/repos/acme/alpha", bearer)[:2] == (403, {
+        "message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
     assert call(sandbox, "POST", "/graphql", bearer, {"query": "{ viewer { login } }"})[0] == 403
     assert call(sandbox, "DELETE", "/app", bearer)[0] == 404
 
@@ -292,9 +287,8 @@ def test_requested_permissions_narrow_the_token(sandbox: Sandbox, key: AppKey, c
     status, data, _ = call(sandbox, "POST", path, bearer, {"permissions": {"contents": "read"}})
     assert status == 201 and data["permissions"] == {"contents": "read"}
     head = sandbox.store.repo("acme", "alpha").branch_sha("main")  # type: ignore[union-attr]
-    refused = call(
-        sandbox, "POST", "/repos/acme/alpha/git/refs", f"token {data['token']}", {"ref": "refs/heads/x", "sha": head}
-    )
+    refused = call(sandbox, "POST", "/repos/acme/alpha/git/refs", f"token {data['token']}",
+                   {"ref": "refs/heads/x", "sha": head})
     assert refused[0] == 403
     status, data, _ = call(sandbox, "POST", path, bearer, {"permissions": {"administration": "write"}})
     assert (status, data["message"]) == (422, "The permissions requested are not granted to this installation.")
@@ -323,7 +317,9 @@ def test_permissions_decide_what_a_token_may_write(
     assert sandbox_message(sandbox, read_only, "docs/b.md") == "Resource not accessible by integration"
     assert put(full, ".github/workflows/new.yml") == 201
     head = sandbox.store.repo("acme", "beta").branch_sha("main")  # type: ignore[union-attr]
-    mutation = "mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid } } }"
+    mutation = (
+        "mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid } } }"
+    )
     commit = {
         "branch": {"repositoryNameWithOwner": "acme/beta", "branchName": "main"},
         "expectedHeadOid": head,
@@ -436,13 +432,8 @@ def test_a_write_refused_401_is_sent_again_with_a_new_token_and_happens_once(
     clock.advance(TTL)
     sandbox.clear_requests()
     oid = client.commit_files(
-        "acme/alpha",
-        branch="migrator/x",
-        expected_head=head,
-        headline="ci: x",
-        body="",
-        additions={".github/workflows/ci.yml": b"name: ci\n"},
-        deletions=[],
+        "acme/alpha", branch="migrator/x", expected_head=head, headline="ci: x", body="",
+        additions={".github/workflows/ci.yml": b"name: ci\n"}, deletions=[],
     )
     assert [s for *_, s in statuses(sandbox)] == [401, 201, 200]
     assert repo.branches() == ["main", "migrator/x"] and repo.branch_sha("migrator/x") == oid
@@ -483,14 +474,8 @@ def test_an_installation_token_given_as_a_token_reads_like_actions_github_token(
 ) -> None:
     """Actions hands workflows an installation token as GITHUB_TOKEN: it has no user and no scopes."""
     token = mint(sandbox, key, clock)
-    assert call(sandbox, "GET", "/user", f"token {token}")[:2] == (
-        403,
-        {"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"},
-    )
+    assert call(sandbox, "GET", "/user", f"token {token}")[:2] == (403, {
+        "message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
     info = connect(api_url=sandbox.url, token=token).token_info()
     assert (info.login, info.kind, info.scopes, info.workflow_permission_known) == (
-        "(installation token)",
-        "app",
-        None,
-        False,
-    )
+        "(installation token)", "app", None, False)

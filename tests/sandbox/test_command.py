@@ -13,9 +13,7 @@ from pathlib import Path
 def test_cli_serves_and_stops_cleanly_on_sigint(seed_dir: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "migrator", "sandbox", "--seed", str(seed_dir), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert process.stdout is not None
@@ -34,12 +32,7 @@ def test_cli_serves_and_stops_cleanly_on_sigint(seed_dir: Path) -> None:
 
 
 def test_cli_refuses_a_missing_seed(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "migrator", "sandbox", "--seed", str(tmp_path / "nope")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = subprocess.run([sys.executable, "-m", "migrator", "sandbox", "--seed", str(tmp_path / "nope")],
+                            capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2
     assert "does not exist" in result.stderr

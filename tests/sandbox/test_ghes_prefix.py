@@ -59,18 +59,8 @@ def api_urls(data: Any) -> list[str]:
     if isinstance(data, dict):
         for key, value in data.items():
             if isinstance(value, str) and (key == "url" or key.endswith("_url")) and value.startswith("http"):
-                if key not in (
-                    "html_url",
-                    "avatar_url",
-                    "clone_url",
-                    "svn_url",
-                    "git_url",
-                    "blob_url",
-                    "raw_url",
-                    "download_url",
-                    "diff_url",
-                    "patch_url",
-                ):
+                if key not in ("html_url", "avatar_url", "clone_url", "svn_url", "git_url", "blob_url", "raw_url",
+                               "download_url", "diff_url", "patch_url"):
                     found.append(value)
             else:
                 found += api_urls(value)
@@ -122,15 +112,13 @@ def test_writes_answer_with_prefixed_location_and_urls(sandbox: Sandbox) -> None
     )
     assert status == 201
     assert headers["Location"] == data["url"] == f"{sandbox.url}/api/v3/repos/acme/beta/git/refs/heads/feature"
-    status, pull, headers = call(
-        sandbox, "POST", "/api/v3/repos/acme/beta/pulls", {"title": "t", "head": "feature", "base": "main"}
-    )
+    status, pull, headers = call(sandbox, "POST", "/api/v3/repos/acme/beta/pulls", {
+        "title": "t", "head": "feature", "base": "main"})
     assert status == 422  # no commits between them; make one so that the PR can be opened
     change = {"message": "m", "content": "eAo=", "branch": "feature"}
     assert call(sandbox, "PUT", "/api/v3/repos/acme/beta/contents/x.txt", change)[0] == 201
-    status, pull, headers = call(
-        sandbox, "POST", "/api/v3/repos/acme/beta/pulls", {"title": "t", "head": "feature", "base": "main"}
-    )
+    status, pull, headers = call(sandbox, "POST", "/api/v3/repos/acme/beta/pulls", {
+        "title": "t", "head": "feature", "base": "main"})
     assert status == 201 and headers["Location"] == pull["url"]
     assert pull["url"] == f"{sandbox.url}/api/v3/repos/acme/beta/pulls/{pull['number']}"
     assert pull["html_url"] == f"{sandbox.url}/acme/beta/pull/{pull['number']}"
@@ -144,12 +132,8 @@ def test_graphql_is_at_api_graphql_and_not_under_v3(sandbox: Sandbox) -> None:
 
 
 def test_faults_and_the_request_log_see_the_path_the_client_sent(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "GET", "path_regex": "^/api/v3/repos/acme/gamma$"},
-            "response": {"status": 502, "body": {"message": "Server Error"}},
-        }
-    )
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "^/api/v3/repos/acme/gamma$"},
+                       "response": {"status": 502, "body": {"message": "Server Error"}}})
     sandbox.clear_requests()
     assert call(sandbox, "GET", "/repos/acme/gamma")[0] == 200  # the root is another path
     assert call(sandbox, "GET", "/api/v3/repos/acme/gamma")[0] == 502

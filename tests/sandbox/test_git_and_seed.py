@@ -21,22 +21,14 @@ GIT = shutil.which("git")
 def test_seed_commit_is_the_commit_git_makes(seed_dir: Path, tmp_path: Path) -> None:
     work = tmp_path / "app"
     shutil.copytree(seed_dir / "acme" / "app", work)
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "migrator-sandbox",
-        "GIT_AUTHOR_EMAIL": "sandbox@example.invalid",
-        "GIT_COMMITTER_NAME": "migrator-sandbox",
-        "GIT_COMMITTER_EMAIL": "sandbox@example.invalid",
-        "GIT_AUTHOR_DATE": "1704067200 +0000",
-        "GIT_COMMITTER_DATE": "1704067200 +0000",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
+    env = {**os.environ, "GIT_AUTHOR_NAME": "migrator-sandbox", "GIT_AUTHOR_EMAIL": "sandbox@example.invalid",
+           "GIT_COMMITTER_NAME": "migrator-sandbox", "GIT_COMMITTER_EMAIL": "sandbox@example.invalid",
+           "GIT_AUTHOR_DATE": "1704067200 +0000", "GIT_COMMITTER_DATE": "1704067200 +0000",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
     def git(*args: str) -> str:
-        return subprocess.run(
-            [GIT or "git", *args], cwd=work, env=env, check=True, capture_output=True, text=True
-        ).stdout.strip()
+        return subprocess.run([GIT or "git", *args], cwd=work, env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
 
     git("init", "-q", "-b", "main")
     git("add", "-A")

@@ -47,14 +47,12 @@ def _repo_info(sandbox: Sandbox, name: str = "lib") -> dict[str, Any]:
 
 
 def _commit_input(head: str, path: str, text: str, *, branch: str = "main", repo: str = "acme/lib") -> dict[str, Any]:
-    return {
-        "input": {
-            "branch": {"repositoryNameWithOwner": repo, "branchName": branch},
-            "message": {"headline": "Update", "body": "Details"},
-            "fileChanges": {"additions": [{"path": path, "contents": base64.b64encode(text.encode()).decode()}]},
-            "expectedHeadOid": head,
-        }
-    }
+    return {"input": {
+        "branch": {"repositoryNameWithOwner": repo, "branchName": branch},
+        "message": {"headline": "Update", "body": "Details"},
+        "fileChanges": {"additions": [{"path": path, "contents": base64.b64encode(text.encode()).decode()}]},
+        "expectedHeadOid": head,
+    }}
 
 
 def test_org_repositories_paginate_with_filters_and_cost(sandbox: Sandbox) -> None:
@@ -87,9 +85,7 @@ def test_workflow_tree_and_blobs(sandbox: Sandbox) -> None:
     repo = graphql(sandbox, WORKFLOWS, {"owner": "acme", "name": "app", "expr": "HEAD:.github/workflows"})
     data = repo["data"]["repository"]
     assert data["defaultBranchRef"]["branchProtectionRule"] == {
-        "isAdminEnforced": False,
-        "requiredStatusCheckContexts": ["ci/build"],
-    }
+        "isAdminEnforced": False, "requiredStatusCheckContexts": ["ci/build"]}
     entries = {e["name"]: e for e in data["object"]["entries"]}
     assert set(entries) == {"ci.yml", "release.yml"}
     blob = entries["ci.yml"]["object"]
@@ -138,19 +134,13 @@ def test_create_commit_on_branch_and_stale_data(sandbox: Sandbox) -> None:
     assert stale["data"] == {"createCommitOnBranch": None}
     assert stale["errors"][0]["type"] == "STALE_DATA"
     assert stale["errors"][0]["message"] == (
-        f'Expected branch to point to "{head}" but it did not. Pull and try again.'
-    )
+        f'Expected branch to point to "{head}" but it did not. Pull and try again.')
 
 
 def test_someone_elses_push_makes_expected_head_stale(sandbox: Sandbox) -> None:
     head = _repo_info(sandbox)["defaultBranchRef"]["target"]["oid"]
-    status, _, pushed = call(
-        sandbox,
-        "POST",
-        "/_sandbox/repos/acme/lib/commit",
-        token=None,
-        body={"branch": "main", "files": {"other.txt": "theirs"}},
-    )
+    status, _, pushed = call(sandbox, "POST", "/_sandbox/repos/acme/lib/commit", token=None,
+                             body={"branch": "main", "files": {"other.txt": "theirs"}})
     assert status == 201 and pushed["sha"] != head
     stale = graphql(sandbox, COMMIT, _commit_input(head, "mine.txt", "mine"))
     assert stale["errors"][0]["type"] == "STALE_DATA"
@@ -178,23 +168,14 @@ def test_ref_and_pull_request_mutations(sandbox: Sandbox) -> None:
     assert (pull["number"], pull["state"], pull["headRefName"]) == (1, "OPEN", "gql")
     duplicate = graphql(sandbox, create_pr, {"r": repo_id})
     assert duplicate["errors"][0]["message"] == "A pull request already exists for acme:gql."
-    comment = graphql(
-        sandbox,
-        """mutation($s: ID!) { addComment(input: {subjectId: $s, body: "hi"}) {
-        commentEdge { node { body } } } }""",
-        {"s": pull["id"]},
-    )
+    comment = graphql(sandbox, """mutation($s: ID!) { addComment(input: {subjectId: $s, body: "hi"}) {
+        commentEdge { node { body } } } }""", {"s": pull["id"]})
     assert comment["data"]["addComment"]["commentEdge"]["node"]["body"] == "hi"
-    closed = graphql(
-        sandbox,
-        """mutation($p: ID!) { closePullRequest(input: {pullRequestId: $p}) {
-        pullRequest { state closed } } }""",
-        {"p": pull["id"]},
-    )
+    closed = graphql(sandbox, """mutation($p: ID!) { closePullRequest(input: {pullRequestId: $p}) {
+        pullRequest { state closed } } }""", {"p": pull["id"]})
     assert closed["data"]["closePullRequest"]["pullRequest"] == {"state": "CLOSED", "closed": True}
-    deleted = graphql(
-        sandbox, "mutation($id: ID!) { deleteRef(input: {refId: $id}) { clientMutationId } }", {"id": ref["id"]}
-    )
+    deleted = graphql(sandbox, "mutation($id: ID!) { deleteRef(input: {refId: $id}) { clientMutationId } }",
+                      {"id": ref["id"]})
     assert "errors" not in deleted
     refs = graphql(sandbox, '{ repository(owner: "acme", name: "lib") { ref(qualifiedName: "gql") { name } } }')
     assert refs["data"]["repository"]["ref"] is None
@@ -207,12 +188,8 @@ def test_revert_pull_request(sandbox: Sandbox) -> None:
     graphql(sandbox, COMMIT, _commit_input(head, "feat.txt", "feat\n", branch="feat"))
     _, _, pull = call(sandbox, "POST", "/repos/acme/lib/pulls", body={"head": "feat", "base": "main", "title": "Feat"})
     call(sandbox, "PUT", "/repos/acme/lib/pulls/1/merge", body={})
-    revert = graphql(
-        sandbox,
-        """mutation($p: ID!) { revertPullRequest(input: {pullRequestId: $p}) {
-        revertPullRequest { number title headRefName baseRefName } } }""",
-        {"p": pull["node_id"]},
-    )
+    revert = graphql(sandbox, """mutation($p: ID!) { revertPullRequest(input: {pullRequestId: $p}) {
+        revertPullRequest { number title headRefName baseRefName } } }""", {"p": pull["node_id"]})
     made = revert["data"]["revertPullRequest"]["revertPullRequest"]
     assert made == {"number": 2, "title": 'Revert "Feat"', "headRefName": "revert-1-feat", "baseRefName": "main"}
     _, _, files = call(sandbox, "GET", "/repos/acme/lib/pulls/2/files")
@@ -221,11 +198,8 @@ def test_revert_pull_request(sandbox: Sandbox) -> None:
 
 def test_node_and_nodes(sandbox: Sandbox) -> None:
     repo_id = _repo_info(sandbox)["id"]
-    body = graphql(
-        sandbox,
-        "query($id: ID!) { node(id: $id) { ... on Repository { nameWithOwner } } nodes(ids: [$id]) { id } }",
-        {"id": repo_id},
-    )
+    body = graphql(sandbox, "query($id: ID!) { node(id: $id) { ... on Repository { nameWithOwner } } "
+                            "nodes(ids: [$id]) { id } }", {"id": repo_id})
     assert body["data"]["node"] == {"nameWithOwner": "acme/lib"}
     assert body["data"]["nodes"] == [{"id": repo_id}]
 

@@ -18,9 +18,7 @@ def _create_label(sandbox: Sandbox, name: str, token: str = ADMIN) -> tuple[int,
 
 def test_no_token_is_401_and_unknown_token_is_bad_credentials(sandbox: Sandbox) -> None:
     assert call(sandbox, "GET", "/repos/acme/lib", token=None)[2] == {
-        "message": "Requires authentication",
-        "documentation_url": "https://docs.github.com/rest",
-    }
+        "message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"}
     status, _, body = call(sandbox, "GET", "/repos/acme/lib", token="nobody")
     assert (status, body["message"]) == (401, "Bad credentials")
 
@@ -44,10 +42,7 @@ def test_primary_limit_headers_and_exhaustion(seed_dir: Path, clock: FakeClock) 
         assert [s for s, _, _ in statuses] == [200, 200, 200, 403]
         headers = statuses[2][1]
         assert (headers["x-ratelimit-limit"], headers["x-ratelimit-remaining"], headers["x-ratelimit-used"]) == (
-            "3",
-            "0",
-            "3",
-        )
+            "3", "0", "3")
         assert headers["x-ratelimit-resource"] == "core"
         assert statuses[3][2]["message"].startswith("API rate limit exceeded for user ID 1.")
         clock.advance(3601)
@@ -69,9 +64,8 @@ def test_secondary_limit_per_minute_with_retry_after(seed_dir: Path, clock: Fake
 
 
 def test_secondary_limit_per_hour_without_retry_after(seed_dir: Path, clock: FakeClock) -> None:
-    with running_sandbox(
-        seed_dir, clock=clock, secondary_per_minute=10, secondary_per_hour=2, secondary_retry_after=False
-    ) as sandbox:
+    with running_sandbox(seed_dir, clock=clock, secondary_per_minute=10, secondary_per_hour=2,
+                         secondary_retry_after=False) as sandbox:
         _create_label(sandbox, "a")
         _create_label(sandbox, "b")
         status, headers, _ = _create_label(sandbox, "c")
@@ -119,17 +113,11 @@ def test_concurrency_cap_refuses_with_the_secondary_message(seed_dir: Path, cloc
 
 
 def test_fault_replaces_the_response_then_runs_out(sandbox: Sandbox) -> None:
-    status, _, _ = call(
-        sandbox,
-        "POST",
-        "/_sandbox/faults",
-        token=None,
-        body={
-            "match": {"method": "GET", "path_regex": "^/repos/acme/lib$"},
-            "response": {"status": 502, "headers": {"X-Fault": "yes"}, "body": {"message": "Server Error"}},
-            "times": 1,
-        },
-    )
+    status, _, _ = call(sandbox, "POST", "/_sandbox/faults", token=None, body={
+        "match": {"method": "GET", "path_regex": "^/repos/acme/lib$"},
+        "response": {"status": 502, "headers": {"X-Fault": "yes"}, "body": {"message": "Server Error"}},
+        "times": 1,
+    })
     assert status == 201
     status, headers, body = call(sandbox, "GET", "/repos/acme/lib")
     assert (status, headers["x-fault"], body) == (502, "yes", {"message": "Server Error"})
@@ -137,13 +125,8 @@ def test_fault_replaces_the_response_then_runs_out(sandbox: Sandbox) -> None:
 
 
 def test_after_apply_fault_is_a_lost_response(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        {
-            "match": {"method": "POST", "path_regex": "/labels$", "body_regex": "lost"},
-            "response": {"status": 500, "body": {"message": "boom"}},
-            "after_apply": True,
-        }
-    )
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "/labels$", "body_regex": "lost"},
+                       "response": {"status": 500, "body": {"message": "boom"}}, "after_apply": True})
     assert _create_label(sandbox, "lost")[0] == 500
     status, _, body = _create_label(sandbox, "lost")
     assert status == 422  # the first attempt really happened

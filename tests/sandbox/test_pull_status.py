@@ -108,38 +108,14 @@ def test_rollup_follows_githubs_rules(sandbox: Sandbox, gh: Github) -> None:
     assert pull["reviewDecision"] == "REVIEW_REQUIRED"  # acme/app requires one review; none approve
     contexts = pull["commits"]["nodes"][0]["commit"]["statusCheckRollup"]["contexts"]
     assert contexts["nodes"] == [
-        {
-            "__typename": "CheckRun",
-            "name": "lint",
-            "conclusion": "NEUTRAL",
-            "status": "COMPLETED",
-            "detailsUrl": None,
-            "isRequired": False,
-        },
-        {
-            "__typename": "CheckRun",
-            "name": "test",
-            "conclusion": "SUCCESS",
-            "status": "COMPLETED",
-            "detailsUrl": None,
-            "isRequired": False,
-        },
-        {
-            "__typename": "StatusContext",
-            "context": "ci/build",
-            "state": "SUCCESS",
-            "description": None,
-            "targetUrl": None,
-            "isRequired": True,
-        },
-        {
-            "__typename": "StatusContext",
-            "context": "deploy",
-            "state": "ERROR",
-            "description": None,
-            "targetUrl": None,
-            "isRequired": False,
-        },
+        {"__typename": "CheckRun", "name": "lint", "conclusion": "NEUTRAL", "status": "COMPLETED",
+         "detailsUrl": None, "isRequired": False},
+        {"__typename": "CheckRun", "name": "test", "conclusion": "SUCCESS", "status": "COMPLETED",
+         "detailsUrl": None, "isRequired": False},
+        {"__typename": "StatusContext", "context": "ci/build", "state": "SUCCESS", "description": None,
+         "targetUrl": None, "isRequired": True},
+        {"__typename": "StatusContext", "context": "deploy", "state": "ERROR", "description": None,
+         "targetUrl": None, "isRequired": False},
     ]
     assert (contexts["totalCount"], contexts["checkRunCount"], contexts["statusContextCount"]) == (4, 2, 2)
     assert contexts["checkRunCountsByState"] == [{"state": "NEUTRAL", "count": 1}, {"state": "SUCCESS", "count": 1}]
@@ -148,11 +124,7 @@ def test_rollup_follows_githubs_rules(sandbox: Sandbox, gh: Github) -> None:
     status = _migrator_status(sandbox, repo, number)
     assert (status.review_decision, status.rollup, status.mergeable) == ("REVIEW_REQUIRED", "failure", "MERGEABLE")
     assert [(c.name, c.state) for c in status.checks] == [
-        ("lint", "neutral"),
-        ("test", "success"),
-        ("ci/build", "success"),
-        ("deploy", "error"),
-    ]
+        ("lint", "neutral"), ("test", "success"), ("ci/build", "success"), ("deploy", "error")]
 
 
 def test_unfinished_check_runs_report_their_status(sandbox: Sandbox, gh: Github) -> None:
@@ -194,9 +166,8 @@ def test_pull_status_document_is_valid_against_the_schema() -> None:
 
 def test_invalid_check_run_conclusion_is_refused(sandbox: Sandbox, gh: Github) -> None:
     head = gh.get_repo("acme/lib").get_branch("main").commit.sha
-    status, _, body = call(
-        sandbox, "POST", "/repos/acme/lib/check-runs", body={"name": "x", "head_sha": head, "conclusion": "great"}
-    )
+    status, _, body = call(sandbox, "POST", "/repos/acme/lib/check-runs",
+                           body={"name": "x", "head_sha": head, "conclusion": "great"})
     assert status == 422
     assert body["errors"] == [{"resource": "CheckRun", "code": "invalid", "field": "conclusion"}]
 

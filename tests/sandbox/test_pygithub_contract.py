@@ -228,9 +228,8 @@ def test_workflow_refusal_applies_to_git_data_pushes(sandbox: Sandbox) -> None:
     repo = client(sandbox, NO_WORKFLOW).get_repo("acme/lib")
     head = repo.get_branch("main").commit.sha
     blob = repo.create_git_blob(CI_YML, "utf-8")
-    tree = repo.create_git_tree(
-        [InputGitTreeElement(".github/workflows/ci.yml", "100644", "blob", sha=blob.sha)], repo.get_git_tree(head)
-    )
+    tree = repo.create_git_tree([InputGitTreeElement(".github/workflows/ci.yml", "100644", "blob", sha=blob.sha)],
+                                repo.get_git_tree(head))
     commit = repo.create_git_commit("sneak", tree, [repo.get_git_commit(head)])
     with pytest.raises(GithubException) as caught:
         repo.create_git_ref("refs/heads/sneak", commit.sha)

@@ -47,14 +47,8 @@ def _cassette(relative: str) -> list[Recorded]:
         text = body.get("string") or base64.b64decode(body.get("base64_string") or "").decode()
         text = re.sub(r":<[A-Z_]+>", ":0", text)  # cassettes redact some numbers as bare placeholders
         uri = item["request"]["uri"].split("api.github.com", 1)[1]
-        found.append(
-            Recorded(
-                item["request"]["method"].upper(),
-                uri,
-                item["response"]["status"]["code"],
-                json.loads(text) if text.strip() else None,
-            )
-        )
+        found.append(Recorded(item["request"]["method"].upper(), uri, item["response"]["status"]["code"],
+                              json.loads(text) if text.strip() else None))
     return found
 
 
@@ -105,12 +99,8 @@ def _head(sandbox: Sandbox, repo: str = "lib") -> str:
 
 def _branch_with_change(sandbox: Sandbox, branch: str) -> None:
     call(sandbox, "POST", "/repos/acme/lib/git/refs", body={"ref": f"refs/heads/{branch}", "sha": _head(sandbox)})
-    call(
-        sandbox,
-        "PUT",
-        f"/repos/acme/lib/contents/{branch}.txt",
-        body={"message": branch, "content": base64.b64encode(b"x").decode(), "branch": branch},
-    )
+    call(sandbox, "PUT", f"/repos/acme/lib/contents/{branch}.txt",
+         body={"message": branch, "content": base64.b64encode(b"x").decode(), "branch": branch})
 
 
 def _open_pull(sandbox: Sandbox) -> Any:
@@ -127,23 +117,15 @@ def case_get_organization(s: Sandbox) -> tuple[Recorded, Answer]:
 
 
 def case_org_repositories(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_Organizations/_organization_repositories/"
-            "returns_all_public_repositories_for_an_organization.json"
-        ),
-        "GET",
-        "/repos",
-    )
+    recorded = _pick(_cassette("Octokit_Client_Organizations/_organization_repositories/"
+                               "returns_all_public_repositories_for_an_organization.json"), "GET", "/repos")
     return recorded, _answer(s, "GET", "/orgs/acme/repos")
 
 
 def case_create_file(s: Sandbox) -> tuple[Recorded, Answer]:
     body = {"message": "create test.txt", "content": "VGVzdCBjb250ZW50"}
-    return (
-        _pick(_fixture("create-file"), "PUT", "/contents/test.txt"),
-        _answer(s, "PUT", "/repos/acme/lib/contents/test.txt", body),
-    )
+    return (_pick(_fixture("create-file"), "PUT", "/contents/test.txt"),
+            _answer(s, "PUT", "/repos/acme/lib/contents/test.txt", body))
 
 
 def case_list_directory(s: Sandbox) -> tuple[Recorded, Answer]:
@@ -151,32 +133,22 @@ def case_list_directory(s: Sandbox) -> tuple[Recorded, Answer]:
 
 
 def case_get_file(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette("Octokit_Client_Contents/_contents/returns_the_contents_of_a_file.json"),
-        "GET",
-        "/contents/lib/octokit.rb",
-    )
+    recorded = _pick(_cassette("Octokit_Client_Contents/_contents/returns_the_contents_of_a_file.json"),
+                     "GET", "/contents/lib/octokit.rb")
     return recorded, _answer(s, "GET", "/repos/acme/app/contents/src/main.py")
 
 
 def case_update_file(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette("Octokit_Client_Contents/_update_contents/updates_repository_contents_at_a_path.json"),
-        "PUT",
-        "/contents/test_update.txt",
-        200,
-    )
+    recorded = _pick(_cassette("Octokit_Client_Contents/_update_contents/updates_repository_contents_at_a_path.json"),
+                     "PUT", "/contents/test_update.txt", 200)
     sha = call(s, "GET", "/repos/acme/lib/contents/README.md")[2]["sha"]
     body = {"message": "update", "content": base64.b64encode(b"new").decode(), "sha": sha}
     return recorded, _answer(s, "PUT", "/repos/acme/lib/contents/README.md", body)
 
 
 def case_delete_file(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette("Octokit_Client_Contents/_delete_contents/deletes_repository_contents_at_a_path.json"),
-        "DELETE",
-        "/contents/test_delete.txt",
-    )
+    recorded = _pick(_cassette("Octokit_Client_Contents/_delete_contents/deletes_repository_contents_at_a_path.json"),
+                     "DELETE", "/contents/test_delete.txt")
     sha = call(s, "GET", "/repos/acme/lib/contents/README.md")[2]["sha"]
     return recorded, _answer(s, "DELETE", "/repos/acme/lib/contents/README.md", {"message": "rm", "sha": sha})
 
@@ -186,26 +158,20 @@ def case_list_refs(s: Sandbox) -> tuple[Recorded, Answer]:
 
 
 def case_create_ref(s: Sandbox) -> tuple[Recorded, Answer]:
-    return (
-        _pick(_fixture("git-refs"), "POST", "/git/refs"),
-        _answer(s, "POST", "/repos/acme/lib/git/refs", {"ref": "refs/heads/test", "sha": _head(s)}),
-    )
+    return (_pick(_fixture("git-refs"), "POST", "/git/refs"),
+            _answer(s, "POST", "/repos/acme/lib/git/refs", {"ref": "refs/heads/test", "sha": _head(s)}))
 
 
 def case_update_ref(s: Sandbox) -> tuple[Recorded, Answer]:
     call(s, "POST", "/repos/acme/lib/git/refs", body={"ref": "refs/heads/test", "sha": _head(s)})
-    return (
-        _pick(_fixture("git-refs"), "PATCH", "/git/refs/heads/test"),
-        _answer(s, "PATCH", "/repos/acme/lib/git/refs/heads/test", {"sha": _head(s)}),
-    )
+    return (_pick(_fixture("git-refs"), "PATCH", "/git/refs/heads/test"),
+            _answer(s, "PATCH", "/repos/acme/lib/git/refs/heads/test", {"sha": _head(s)}))
 
 
 def case_delete_ref(s: Sandbox) -> tuple[Recorded, Answer]:
     call(s, "POST", "/repos/acme/lib/git/refs", body={"ref": "refs/heads/test", "sha": _head(s)})
-    return (
-        _pick(_fixture("git-refs"), "DELETE", "/git/refs/heads/test"),
-        _answer(s, "DELETE", "/repos/acme/lib/git/refs/heads/test"),
-    )
+    return (_pick(_fixture("git-refs"), "DELETE", "/git/refs/heads/test"),
+            _answer(s, "DELETE", "/repos/acme/lib/git/refs/heads/test"))
 
 
 def case_delete_missing_ref(s: Sandbox) -> tuple[Recorded, Answer]:
@@ -242,140 +208,89 @@ def case_get_tree_recursive(s: Sandbox) -> tuple[Recorded, Answer]:
 
 
 def case_branch(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette("Octokit_Client_Repositories/_branches/returns_a_single_branch.json"), "GET", "/branches/master"
-    )
+    recorded = _pick(_cassette("Octokit_Client_Repositories/_branches/returns_a_single_branch.json"),
+                     "GET", "/branches/master")
     return recorded, _answer(s, "GET", "/repos/acme/lib/branches/main")
 
 
 def case_unprotected_branch(s: Sandbox) -> tuple[Recorded, Answer]:
-    return (
-        _pick(_fixture("branch-protection"), "GET", "/protection"),
-        _answer(s, "GET", "/repos/acme/lib/branches/main/protection"),
-    )
+    return (_pick(_fixture("branch-protection"), "GET", "/protection"),
+            _answer(s, "GET", "/repos/acme/lib/branches/main/protection"))
 
 
 def case_protect_branch(s: Sandbox) -> tuple[Recorded, Answer]:
     recorded = _fixture("branch-protection")[1]
-    body = {
-        "required_status_checks": None,
-        "required_pull_request_reviews": None,
-        "restrictions": None,
-        "enforce_admins": False,
-    }
+    body = {"required_status_checks": None, "required_pull_request_reviews": None, "restrictions": None,
+            "enforce_admins": False}
     return recorded, _answer(s, "PUT", "/repos/acme/lib/branches/main/protection", body)
 
 
 def case_protection_summary(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_Repositories/with_repository/_branch_protection/with_protected_branch/"
-            "returns_branch_protection_summary.json"
-        ),
-        "GET",
-        "/protection",
-    )
+    recorded = _pick(_cassette("Octokit_Client_Repositories/with_repository/_branch_protection/with_protected_branch/"
+                               "returns_branch_protection_summary.json"), "GET", "/protection")
     return recorded, _answer(s, "GET", "/repos/acme/app/branches/main/protection")
 
 
 def case_unprotect_branch(s: Sandbox) -> tuple[Recorded, Answer]:
-    return (
-        _pick(_fixture("branch-protection"), "DELETE", "/protection"),
-        _answer(s, "DELETE", "/repos/acme/app/branches/main/protection"),
-    )
+    return (_pick(_fixture("branch-protection"), "DELETE", "/protection"),
+            _answer(s, "DELETE", "/repos/acme/app/branches/main/protection"))
 
 
 def case_create_pull(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_PullRequests/methods_that_require_a_new_pull/_create_pull_request/"
-            "creates_a_pull_request.json"
-        ),
-        "POST",
-        "/pulls",
-        201,
-    )
+    recorded = _pick(_cassette("Octokit_Client_PullRequests/methods_that_require_a_new_pull/_create_pull_request/"
+                               "creates_a_pull_request.json"), "POST", "/pulls", 201)
     _branch_with_change(s, "topic")
     return recorded, _answer(s, "POST", "/repos/acme/lib/pulls", {"title": "T", "head": "topic", "base": "main"})
 
 
 def case_pull_already_exists(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_PullRequests/methods_that_require_a_new_pull/_merge_pull_request/"
-            "merges_the_pull_request.json"
-        ),
-        "POST",
-        "/pulls",
-        422,
-    )
+    recorded = _pick(_cassette("Octokit_Client_PullRequests/methods_that_require_a_new_pull/_merge_pull_request/"
+                               "merges_the_pull_request.json"), "POST", "/pulls", 422)
     _open_pull(s)
     return recorded, _answer(s, "POST", "/repos/acme/lib/pulls", {"title": "T", "head": "topic", "base": "main"})
 
 
 def case_update_pull(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_PullRequests/methods_that_require_a_new_pull/_update_pull_request/"
-            "updates_a_pull_request.json"
-        ),
-        "PATCH",
-        "/pulls/3",
-    )
+    recorded = _pick(_cassette("Octokit_Client_PullRequests/methods_that_require_a_new_pull/_update_pull_request/"
+                               "updates_a_pull_request.json"), "PATCH", "/pulls/3")
     _open_pull(s)
     return recorded, _answer(s, "PATCH", "/repos/acme/lib/pulls/1", {"title": "New"})
 
 
 def case_list_pulls(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette("Octokit_Client_PullRequests/_pull_requests/lists_all_pull_requests.json"), "GET", "/pulls"
-    )
+    recorded = _pick(_cassette("Octokit_Client_PullRequests/_pull_requests/lists_all_pull_requests.json"),
+                     "GET", "/pulls")
     _open_pull(s)
     return recorded, _answer(s, "GET", "/repos/acme/lib/pulls")
 
 
 def case_not_merged(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_PullRequests/methods_that_require_a_new_pull/_pull_merged_/"
-            "returns_whether_the_pull_request_has_been_merged.json"
-        ),
-        "GET",
-        "/merge",
-        404,
-    )
+    recorded = _pick(_cassette("Octokit_Client_PullRequests/methods_that_require_a_new_pull/_pull_merged_/"
+                               "returns_whether_the_pull_request_has_been_merged.json"), "GET", "/merge", 404)
     _open_pull(s)
     return recorded, _answer(s, "GET", "/repos/acme/lib/pulls/1/merge")
 
 
 def case_add_labels(s: Sandbox) -> tuple[Recorded, Answer]:
     _open_pull(s)
-    return (
-        _pick(_fixture("add-labels-to-issue"), "POST", "/issues/1/labels"),
-        _answer(s, "POST", "/repos/acme/lib/issues/1/labels", {"labels": ["Foo", "bAr", "baZ"]}),
-    )
+    return (_pick(_fixture("add-labels-to-issue"), "POST", "/issues/1/labels"),
+            _answer(s, "POST", "/repos/acme/lib/issues/1/labels", {"labels": ["Foo", "bAr", "baZ"]}))
 
 
 def case_create_label(s: Sandbox) -> tuple[Recorded, Answer]:
-    return (
-        _pick(_fixture("labels"), "POST", "/labels"),
-        _answer(s, "POST", "/repos/acme/lib/labels", {"name": "test-label", "color": "663399"}),
-    )
+    return (_pick(_fixture("labels"), "POST", "/labels"),
+            _answer(s, "POST", "/repos/acme/lib/labels", {"name": "test-label", "color": "663399"}))
 
 
 def case_invalid_label(s: Sandbox) -> tuple[Recorded, Answer]:
-    return (
-        _pick(_fixture("errors"), "POST", "/labels"),
-        _answer(s, "POST", "/repos/acme/lib/labels", {"name": "foo", "color": "invalid"}),
-    )
+    return (_pick(_fixture("errors"), "POST", "/labels"),
+            _answer(s, "POST", "/repos/acme/lib/labels", {"name": "foo", "color": "invalid"}))
 
 
 def case_create_status(s: Sandbox) -> tuple[Recorded, Answer]:
     body = {"state": "failure", "target_url": "https://example.com", "description": "d", "context": "example/1"}
-    return (
-        _pick(_fixture("create-status"), "POST", "/statuses/0000000000000000000000000000000000000001"),
-        _answer(s, "POST", f"/repos/acme/lib/statuses/{_head(s)}", body),
-    )
+    return (_pick(_fixture("create-status"), "POST", "/statuses/0000000000000000000000000000000000000001"),
+            _answer(s, "POST", f"/repos/acme/lib/statuses/{_head(s)}", body))
 
 
 def case_list_statuses(s: Sandbox) -> tuple[Recorded, Answer]:
@@ -398,37 +313,22 @@ def case_create_check_run(s: Sandbox) -> tuple[Recorded, Answer]:
 
 
 def case_check_runs_for_ref(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette("Octokit_Client_Checks/_check_runs_for_ref/returns_check_runs_for_a_commit.json"),
-        "GET",
-        "/check-runs",
-    )
+    recorded = _pick(_cassette("Octokit_Client_Checks/_check_runs_for_ref/returns_check_runs_for_a_commit.json"),
+                     "GET", "/check-runs")
     head = _head(s)
     call(s, "POST", "/repos/acme/lib/check-runs", body={"name": "lint", "head_sha": head})
     return recorded, _answer(s, "GET", f"/repos/acme/lib/commits/{head}/check-runs")
 
 
 def case_repo_secrets(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_ActionsSecrets/with_a_repository_with_a_secret/_list_actions_secrets/"
-            "paginates_the_results.json"
-        ),
-        "GET",
-        "/actions/secrets",
-    )
+    recorded = _pick(_cassette("Octokit_Client_ActionsSecrets/with_a_repository_with_a_secret/_list_actions_secrets/"
+                               "paginates_the_results.json"), "GET", "/actions/secrets")
     return recorded, _answer(s, "GET", "/repos/acme/app/actions/secrets")
 
 
 def case_org_secrets(s: Sandbox) -> tuple[Recorded, Answer]:
-    recorded = _pick(
-        _cassette(
-            "Octokit_Client_ActionsSecrets/with_an_org_with_a_secret/_list_org_actions_secrets/"
-            "returns_list_of_two_secrets.json"
-        ),
-        "GET",
-        "/actions/secrets",
-    )
+    recorded = _pick(_cassette("Octokit_Client_ActionsSecrets/with_an_org_with_a_secret/_list_org_actions_secrets/"
+                               "returns_list_of_two_secrets.json"), "GET", "/actions/secrets")
     return recorded, _answer(s, "GET", "/orgs/acme/actions/secrets")
 
 
