@@ -15,10 +15,11 @@ import argparse
 import csv
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrator.checker import check_snapshot
+from migrator.local import branch_from_workflows
 from migrator.model import RepoSnapshot, Severity
 
 RULES = ("token-mismatch", "redundant-docker")
@@ -52,7 +53,10 @@ def predictions(corpus: Path, rows: list[Row]) -> dict[Row, set[str]]:
     found: dict[Row, set[str]] = {}
     for (repo, _commit), members in sorted(groups.items()):
         files = {row.path: (corpus / row.saved_as).read_bytes() for row in members}
-        report = check_snapshot(RepoSnapshot.of(repo, files))
+        snapshot = RepoSnapshot.of(repo, files)
+        # As `check` does without origin/HEAD: the default branch inferred from the workflows' push triggers.
+        snapshot = replace(snapshot, default_branch=branch_from_workflows(dict(snapshot.files)))
+        report = check_snapshot(snapshot)
         for row in members:
             found[row] = {
                 f.rule

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import json
 import os
 import re
 import stat
@@ -44,10 +45,11 @@ def load_checkout(root: Path, *, default_branch: str | None = None, pat_secret: 
     skipped: dict[str, str] = {}
     _read_workflows(root, files, skipped)
     _read_companions(root, files)
+    _read_workspaces(root, files)
     return RepoSnapshot(
         name=_repo_name(root),
         files=dict(sorted(files.items())),
-        default_branch=default_branch or _default_branch(root) or _branch_from_workflows(files),
+        default_branch=default_branch or _default_branch(root) or branch_from_workflows(files),
         pat_secret=pat_secret,
         skipped=skipped,
     )
@@ -123,6 +125,39 @@ def _read_companions(root: Path, files: dict[str, RepoFile]) -> None:
                 count += 1
 
 
+_MAX_WORKSPACES = 200
+
+
+def _read_workspaces(root: Path, files: dict[str, RepoFile]) -> None:
+    """The package.json of each workspace package that root package.json names (`"workspaces": ["pkgs/*"]`),
+    so release scripts run through `yarn workspace` or turbo resolve. Links are never followed."""
+    root_json = files.get("package.json")
+    if root_json is None:
+        return
+    try:
+        data = json.loads(root_json.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return
+    globs = data.get("workspaces") if isinstance(data, dict) else None
+    if isinstance(globs, dict):
+        globs = globs.get("packages")
+    if not isinstance(globs, list):
+        return
+    found = 0
+    for pattern in sorted({g for g in globs if isinstance(g, str) and ".." not in g and not g.startswith("/")}):
+        for folder in sorted(root.glob(pattern.rstrip("/"))):
+            candidate = folder / "package.json"
+            if found >= _MAX_WORKSPACES or any(p.is_symlink() for p in (folder, candidate)):
+                continue
+            if not candidate.is_file() or root.resolve() not in candidate.resolve().parents:
+                continue
+            content = read_capped(candidate, _MAX_COMPANION_BYTES)
+            if isinstance(content, bytes) and len(content) <= _MAX_COMPANION_BYTES:
+                path = candidate.relative_to(root).as_posix()
+                files.setdefault(path, RepoFile(path, content))
+                found += 1
+
+
 def _matching(top: Path, pattern: str, *, recursive: bool, budget: list[int]) -> Iterator[Path]:
     """Regular files below top whose name matches; links are neither returned nor entered, .git is skipped.
 
@@ -167,7 +202,7 @@ def _default_branch(root: Path) -> str | None:
     return match.group(1) if match else None
 
 
-def _branch_from_workflows(files: dict[str, RepoFile]) -> str:
+def branch_from_workflows(files: dict[str, RepoFile]) -> str:
     """`master` when the workflows build on pushes to master and never to main; else `main`."""
     text = b"\n".join(f.content for path, f in files.items() if path.startswith(WORKFLOWS_DIR))
     if re.search(rb"\bmaster\b", text) and not re.search(rb"\bmain\b", text):

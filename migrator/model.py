@@ -132,6 +132,9 @@ class Finding:
     message: str
     fixes: tuple[Fix, ...] = ()
     notes: tuple[str, ...] = ()
+    # Why the rule says so, each line starting `path:line:` (where the PAT is seen, which step releases and
+    # how it pushes; for a race, the event and tag both publishers share).
+    evidence: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

@@ -21,7 +21,7 @@ from migrator.workflow.release import Scripts, package_scripts, text_marker
 
 T = TypeVar("T")
 
-DEFAULT_DOCKER_CANDIDATES = ("docker.yml", "docker.yaml", "docker-*.yml", "docker-*.yaml")
+DEFAULT_DOCKER_CANDIDATES = ("*.yml", "*.yaml")  # every workflow may be a duplicate; --docker-glob narrows
 DEFAULT_KEEPERS = ("main.yml", "main.yaml")
 
 
@@ -93,7 +93,16 @@ class RepoContext:
         return self.workflows(chosen)
 
     def scripts(self) -> Scripts:
-        return self.memo("package-scripts", lambda: package_scripts(self._raw("package.json")))
+        return self.memo("package-scripts", self._package_scripts)
+
+    def _package_scripts(self) -> Scripts:
+        """Root package.json scripts, with those of every workspace package.json the snapshot holds."""
+        workspaces = [
+            file.content
+            for path, file in sorted(self.snapshot.files.items())
+            if path.endswith("/package.json") and "node_modules/" not in path
+        ]
+        return package_scripts(self._raw("package.json"), workspaces)
 
     def release_marker(self) -> re.Pattern[str]:
         return self.memo("release-marker", lambda: text_marker(self.scripts()))

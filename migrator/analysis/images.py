@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migrator.model import Location
 from migrator.workflow import document as d
@@ -45,12 +45,33 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class RefSpec:
+    """Where one push names its image references; evaluated per event by analysis.tags.
+
+    kind "meta": the tags output of a docker/metadata-action step (`step`, None when it is missing);
+    kind "ref": one written reference `image[:tag]` (env already substituted, expressions kept);
+    kind "all-tags": `docker push --all-tags image`: every tag the job gave that image.
+    """
+
+    kind: str
+    text: str = ""
+    step: Step | None = field(default=None, repr=False)
+    # the job holding a metadata step (another job's, through `needs.<job>.outputs`)
+    job: Job | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Push:
     job_id: str
-    images: frozenset[str]
+    images: frozenset[str]  # names known without an event; unresolved names are left out
     platforms: frozenset[str] | None  # None when they cannot be known statically
     conditional: bool  # `push:` is an expression, typically "not on pull requests"
     location: Location
+    specs: tuple[RefSpec, ...] = field(default=(), repr=False)
+    push_expr: str | None = None  # the build-push `push:` value, evaluated per event
+    step_if: str | None = None
+    job: Job | None = field(default=None, repr=False)  # a job may hold thousands of steps: never in a repr
+    unresolved: bool = False  # some name could not be resolved: it is unknown, and never matches
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,10 +114,16 @@ def _push(workflow: Workflow, job: Job, step: Step, metadata: dict[str, Step], b
     if step.action() == BUILD_PUSH:
         return _build_push(workflow, job, step, metadata, budget)
     if step.run is not None:
-        images = _cli_images(workflow, job, step, budget)
-        if images:
+        specs = _cli_specs(workflow, job, step, budget)
+        if specs:
+            names = [image_name(s.text) for s in specs]
             where = workflow.location(step.node)
-            return Push(job.job_id, images, None, False, where)
+            images = frozenset(n for n in names if n)
+            platforms = None if "--platform" in step.run.value else frozenset({"<default>"})
+            return Push(
+                job.job_id, images, platforms, False, where, tuple(specs), None,
+                d.scalar(d.get(step.node, "if")), job, None in names,
+            )  # fmt: skip
     return None
 
 
@@ -106,23 +133,82 @@ def _build_push(workflow: Workflow, job: Job, step: Step, metadata: dict[str, St
     if push.lower() in {"", "false", "'false'"} and "push=true" not in outputs:
         return None
     tags = _split(step.input_str("tags") or "")
+    if not tags and "push-by-digest=true" not in outputs:
+        tags = re.findall(r"\bname=([^,\s\"']+)", outputs)  # `outputs: type=image,name=IMAGE,push=true`
     images: set[str] = set()
+    specs: list[RefSpec] = []
+    unresolved = False
     for tag in tags:
-        reference = re.search(r"steps\.([\w-]+)\.outputs\.tags", tag)
-        if reference:
-            step_id = reference.group(1)
-            images.update(_metadata_images(workflow, job, metadata.get(step_id), step_id, budget))
+        meta, owner = _metadata_source(workflow, job, tag, metadata)
+        if meta is not None or re.search(r"outputs\.tags\b|needs\.[\w-]+\.outputs\.", tag):
+            specs.append(RefSpec("meta", step=meta, job=owner))
+            names = metadata_images(workflow, owner, meta, budget) if meta else []
+            unresolved |= meta is None or len(names) < len(_lines(meta.input_str("images")))
+            images.update(names)
         else:
-            images.add(normalise(resolve(tag, workflow, job, step, budget=budget)))
+            text = resolve(tag, workflow, job, step, budget=budget)
+            specs.append(RefSpec("ref", text))
+            name = image_name(text)
+            unresolved |= name is None
+            images.update([name] if name else [])
     where = workflow.location(step.node)
-    return Push(job.job_id, frozenset(images), _platforms(job, step), "${{" in push, where)
+    return Push(
+        job.job_id, frozenset(images), _platforms(job, step), "${{" in push, where,
+        tuple(specs), push or None, d.scalar(d.get(step.node, "if")), job, unresolved,
+    )  # fmt: skip
 
 
-def _metadata_images(workflow: Workflow, job: Job, step: Step | None, step_id: str, budget: Budget) -> set[str]:
-    if step is None:
-        return {f"<unresolved steps.{step_id}.outputs.tags>"}
-    names = [entry.split(",")[0].removeprefix("name=") for entry in _lines(step.input_str("images"))]
-    return {normalise(resolve(name, workflow, job, step, budget=budget)) for name in names if name}
+def _metadata_source(workflow: Workflow, job: Job, tag: str, metadata: dict[str, Step]) -> tuple[Step | None, Job]:
+    """The metadata-action step whose `tags` output this value names, and its job.
+
+    `steps.meta.outputs.tags` is in the same job; `needs.build.outputs.tags` goes through the output
+    that job `build` maps to one of its own metadata steps.
+    """
+    own = re.search(r"steps\.([\w-]+)\.outputs\.tags\b", tag)
+    if own:
+        return metadata.get(own.group(1)), job
+    needed = re.search(r"needs\.([\w-]+)\.outputs\.([\w-]+)", tag)
+    if needed is None:
+        return None, job
+    other = next((j for j in workflow.jobs if j.job_id == needed.group(1)), None)
+    value = d.scalar(d.get(d.get(other.node, "outputs"), needed.group(2))) if other else None
+    inner = re.search(r"steps\.([\w-]+)\.outputs\.tags\b", value or "")
+    if other is None or inner is None:
+        return None, job
+    return _metadata_steps(other).get(inner.group(1)), other
+
+
+def metadata_images(workflow: Workflow, job: Job, step: Step, budget: Budget | None = None) -> list[str]:
+    """The image names a metadata-action step lists, resolved; names that stay unresolved are left out."""
+    found = []
+    for entry in _lines(step.input_str("images")):
+        name = entry.split(",")[0].strip().removeprefix("name=")
+        resolved = image_name(resolve(name, workflow, job, step, budget=budget)) if name else None
+        if resolved:
+            found.append(resolved)
+    return found
+
+
+def image_name(reference: str) -> str | None:
+    """The normalised image name of `image[:tag]`, or None while it holds anything unresolved.
+
+    An expression, a shell variable or a secret cannot be known from the files; such a name is
+    unknown and must never match another one. Context placeholders (REPOSITORY...) stay: the
+    rules substitute the repository's own name.
+    """
+    name = _strip_tag(reference.strip().strip("'\""))
+    for placeholder in (REPOSITORY, OWNER, NAME):
+        name = name.replace(placeholder, "")
+    if not name or "$" in name or "{{" in name or "}}" in name or re.search(r"\s", name):
+        return None
+    return normalise(_strip_tag(reference.strip().strip("'\"")))
+
+
+def _strip_tag(reference: str) -> str:
+    reference = reference.split("@", 1)[0]
+    last_slash = reference.rfind("/")
+    colon = reference.rfind(":")
+    return reference[:colon] if colon > last_slash else reference
 
 
 def _platforms(job: Job, step: Step) -> frozenset[str] | None:
@@ -146,34 +232,97 @@ def _matrix_values(job: Job, match: re.Match[str] | None) -> frozenset[str] | No
     return frozenset(values) or None
 
 
-def _cli_images(workflow: Workflow, job: Job, step: Step, budget: Budget) -> frozenset[str]:
+_ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_]\w*)=(.*)$")
+
+
+def _cli_specs(workflow: Workflow, job: Job, step: Step, budget: Budget) -> list[RefSpec]:
+    """References pushed by docker commands of a run script, with the script's own assignments applied.
+
+    `NAME=value` lines earlier in the script are substituted; a value computed at run time (`$(...)`,
+    a loop variable) stays a shell variable, so the name is unknown.
+    """
     assert step.run is not None
-    images: set[str] = set()
+    specs: list[RefSpec] = []
+    shell: dict[str, str] = {}
+    built: list[str] = []
     script = step.run.value.replace("\\\n", " ")
-    for line in re.split(r"&&|;|\n", script):
-        resolved = ex.EXPRESSION.sub(
-            "EXPR", resolve(line, workflow, job, step, budget=budget).replace(REPOSITORY, "REPOSITORY")
-        )
-        if "docker" not in resolved:
-            continue  # cannot be a docker command; shlex is slow on long scripts
-        try:
-            words = [w.replace("REPOSITORY", REPOSITORY) for w in shlex.split(resolved)]
-        except ValueError:
+    if "docker" not in script:
+        return []
+    for raw_line in re.split(r"&&|;|\n", script):
+        line = raw_line.strip()
+        assignment = _ASSIGNMENT.match(line)
+        if assignment and " " not in assignment.group(2).strip().strip("'\""):
+            value = assignment.group(2).strip().strip("'\"")
+            shell[assignment.group(1)] = "" if "$(" in value or "`" in value else value
             continue
-        images.update(_images_in_command(words))
-    return frozenset(normalise(i) for i in images)
+        if "docker" not in line:
+            continue  # cannot be a docker command; shlex is slow on long scripts
+        resolved = _shell_substitute(line, shell)
+        resolved = resolve(resolved, workflow, job, step, budget=budget)
+        words = _shell_words(resolved)
+        if words is None:
+            continue
+        built.extend(_built_refs(words))
+        specs.extend(_pushed(words, built))
+    return specs
 
 
-def _images_in_command(words: list[str]) -> set[str]:
+def _shell_substitute(line: str, shell: dict[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        value = shell.get(match.group(1))
+        return value if value else match.group(0)
+
+    return re.sub(r"\$\{?(\w+)\}?", substitute, line)
+
+
+def _shell_words(line: str) -> list[str] | None:
+    """shlex words, with every `${{ ... }}` kept whole (shlex would split or unquote it)."""
+    kept: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return f"\x00{len(kept) - 1}\x00"
+
+    try:
+        words = shlex.split(ex.EXPRESSION.sub(hide, line))
+    except ValueError:
+        return None
+    restored = [re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], w) for w in words]
+    while restored and restored[0] in _SHELL_PREFIXES:
+        restored = restored[1:]
+    return restored
+
+
+_SHELL_PREFIXES = frozenset({"do", "then", "else", "sudo", "time", "exec", "!", "{", "(", "if", "while"})
+
+
+def _built_refs(words: list[str]) -> list[str]:
+    """References a command gives local images: `docker build -t X`, `docker tag SRC X`."""
     if len(words) < 3 or words[0] != "docker":
-        return set()
-    if words[1] == "push" or words[1:3] == ["manifest", "push"] or words[1:3] == ["image", "push"]:
+        return []
+    if words[1] == "tag" or words[1:3] == ["image", "tag"]:
+        operands = [w for w in words[2:] if not w.startswith("-") and w != "tag"]
+        return operands[-1:]
+    return [words[i + 1] for i, w in enumerate(words[:-1]) if w in {"-t", "--tag"}]
+
+
+def _pushed(words: list[str], built: list[str]) -> list[RefSpec]:
+    if len(words) < 3 or words[0] != "docker":
+        return []
+    if words[1] == "push" or words[1:3] in (["manifest", "push"], ["image", "push"]):
         operands = [w for w in words[2:] if not w.startswith("-") and w not in {"push"}]
-        return set(operands[-1:])
+        if not operands:
+            return []
+        if {"-a", "--all-tags"} & set(words):
+            name = image_name(operands[-1])
+            return [RefSpec("ref", ref) for ref in built if name and image_name(ref) == name] or [
+                RefSpec("ref", operands[-1] + ":$ALL_TAGS")
+            ]
+        return [RefSpec("ref", operands[-1])]
     pushing = "--push" in words or words[1:4] == ["buildx", "imagetools", "create"]
     if not pushing:
-        return set()
-    return {words[i + 1] for i, w in enumerate(words[:-1]) if w in {"-t", "--tag"}}
+        return []
+    return [RefSpec("ref", words[i + 1]) for i, w in enumerate(words[:-1]) if w in {"-t", "--tag"}]
 
 
 def resolve(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ruamel.yaml.nodes import Node, ScalarNode
@@ -51,6 +51,7 @@ class Evidence:
     secret: str
     location: Location
     kind: str
+    purpose: str = ""  # an unrelated use of the PAT (a Homebrew tap, dependabot, auto-merge), when it is one
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Site:
     node: Node  # the scalar to edit, or the checkout step to extend
     location: Location
     shared: bool  # the node sits under a YAML anchor: editing it changes its aliases too
+    env_name: str = ""  # GITHUB_TOKEN or GH_TOKEN, for env sites
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +97,9 @@ class ReleaseJob:
     sites: tuple[Site, ...]
     release_token: str | None  # the PAT secret the release step already uses, if any
     pat: PatChoice | None
+    app_token: str | None = None  # the step that mints a GitHub App token in the job, if any
+    pushes_otherwise: str | None = None  # why git pushes do not use GITHUB_TOKEN (ssh key, PAT remote...)
+    evidence: tuple[str, ...] = ()  # `path:line: what` lines: which step releases and how it pushes
 
 
 def analyse(ctx: RepoContext) -> list[ReleaseJob]:
@@ -134,7 +139,83 @@ def _release_job(
     )
     if pushes_with_pat:
         sites.extend(_implicit_checkout_sites(workflow, job, before=max(step.index for step in steps)))
-    return ReleaseJob(workflow, job, tuple(steps), tuple(sites), release_token, pat)
+    before = max(step.index for step in steps)
+    app = _app_token_step(workflow, job, before)
+    otherwise = _pushes_otherwise(workflow, job, before)
+    if app is not None or otherwise is not None:
+        sites = [s for s in sites if s.kind in {SiteKind.REMOTE_URL, SiteKind.PUSH_ENV}] if app is None else []
+    elif _git_token_is_pat(workflow, job, steps):
+        # semantic-release takes GIT_CREDENTIALS, then GH_TOKEN, then GITHUB_TOKEN: a PAT in GH_TOKEN wins.
+        sites = [s for s in sites if s.env_name != "GITHUB_TOKEN"]
+    chain = _release_evidence(workflow, steps)
+    return ReleaseJob(workflow, job, tuple(steps), tuple(sites), release_token, pat, app, otherwise, chain)
+
+
+_APP_TOKEN_ACTIONS = frozenset(
+    {"actions/create-github-app-token", "tibdex/github-app-token", "getsentry/action-github-app-token",
+     "peter-murray/workflow-application-token-action", "navikt/github-app-token-generator",
+     "jnwng/github-app-installation-token-action", "cloudposse/github-action-github-app-token"}
+)  # fmt: skip
+
+
+def _app_token_step(workflow: Workflow, job: Job, before: int) -> str | None:
+    """`path:line` of a step minting a GitHub App installation token before the release, if any."""
+    for step in job.steps[:before]:
+        if step.action() in _APP_TOKEN_ACTIONS:
+            where = workflow.location(step.node)
+            return f"{where.path}:{where.line}: step `{step.label()}` mints a GitHub App token ({step.action()})"
+    return None
+
+
+_SSH_OR_PAT_REMOTE = re.compile(
+    r"git\s+remote\s+(?:set-url|add)\b[^\n]*(?:git@github\.com:|ssh://|x-access-token:\$\{\{\s*secrets\.(?!github_token\b)\w+)"
+    r"|insteadOf[^\n]*(?:git@github\.com:|x-access-token:\$\{\{\s*secrets\.(?!github_token\b))",
+    re.IGNORECASE,
+)
+
+
+def _pushes_otherwise(workflow: Workflow, job: Job, before: int) -> str | None:
+    """Why git pushes of the release do not use GITHUB_TOKEN: an SSH deploy key, or no persisted
+    credentials and a remote that carries SSH or a PAT."""
+    persisted_off = None
+    for step in job.steps[:before]:
+        where = workflow.location(step.node)
+        if step.action() == CHECKOUT and _same_repo_checkout(step):
+            if step.input("ssh-key") is not None:
+                return f"{where.path}:{where.line}: checkout has an SSH deploy key (`ssh-key:`): git pushes use SSH"
+            persist = (step.input_str("persist-credentials") or "true").strip().strip("'\"").lower()
+            persisted_off = where if persist == "false" else None
+        elif persisted_off is not None and step.run is not None and _SSH_OR_PAT_REMOTE.search(step.run.value):
+            return (
+                f"{where.path}:{where.line}: with persist-credentials: false at line {persisted_off.line}, "
+                "the remote is set to SSH or a PAT, so git pushes do not use GITHUB_TOKEN"
+            )
+    return None
+
+
+def _git_token_is_pat(workflow: Workflow, job: Job, steps: list[Step]) -> bool:
+    """GIT_CREDENTIALS or GH_TOKEN holds a PAT for every release step (semantic-release prefers them)."""
+
+    def pat_in(step: Step) -> bool:
+        for name in ("GIT_CREDENTIALS", "GH_TOKEN"):
+            for env in (step.env, job.env, workflow.env):
+                value = d.get(env, name)
+                if value is not None:
+                    if _is_pat(ex.single_secret(d.scalar(value) or "")):
+                        return True
+                    break
+        return False
+
+    return all(pat_in(step) for step in steps)
+
+
+def _release_evidence(workflow: Workflow, steps: list[Step]) -> tuple[str, ...]:
+    out = []
+    for step in steps:
+        where = workflow.location(step.node)
+        how = step.uses if step.uses else (step.run.value.strip().splitlines() or [""])[0] if step.run else ""
+        out.append(f"{where.path}:{where.line}: step `{step.label()}` releases (`{how.strip()[:80]}`)")
+    return tuple(out)
 
 
 # --- evidence of a PAT ---------------------------------------------------------------
@@ -243,7 +324,24 @@ def _evidence_in_job(workflow: Workflow, job: Job) -> list[Evidence]:
         out.extend(_input_evidence(workflow, step))
         if step.run is not None:
             out.extend(_url_evidence(workflow, step.run))
-    return out
+    purpose = _unrelated_purpose(job)
+    return [replace(e, purpose=purpose) for e in out] if purpose else out
+
+
+_UNRELATED_USES = re.compile(
+    r"homebrew|\btap\b|dependabot|auto-?merge|gh\s+pr\s+merge|winget|scoop|repository-dispatch|repository_dispatch"
+    r"|create-pull-request|label|stale|project",
+    re.IGNORECASE,
+)
+
+
+def _unrelated_purpose(job: Job) -> str:
+    """What a job that is not about releasing this repository does with a token, if it says so."""
+    if release_steps(job, None):
+        return ""
+    text = " ".join([job.job_id, *(f"{s.uses or ''} {s.name or ''} {s.run.value if s.run else ''}" for s in job.steps)])
+    found = _UNRELATED_USES.search(text)
+    return f"{found.group(0).lower()} job `{job.job_id}`" if found else ""
 
 
 def choose_pat(
@@ -301,7 +399,7 @@ def _explicit_sites(workflow: Workflow, job: Job, steps: list[Step]) -> list[Sit
             value = d.get(step.env, name)
             if _is_github_token_scalar(value):
                 assert value is not None
-                sites.append(_site(SiteKind.RELEASE_ENV, workflow, value, [*ancestors, step.node, step.env]))
+                sites.append(_site(SiteKind.RELEASE_ENV, workflow, value, [*ancestors, step.node, step.env], name))
         for key in TOKEN_INPUTS:
             value = step.input(key)
             if _is_github_token_scalar(value):
@@ -320,12 +418,12 @@ def _inherited_env_sites(workflow: Workflow, job: Job, steps: list[Step]) -> lis
         job_value = d.get(job.env, name)
         if job_value is not None:
             if _is_github_token_scalar(job_value):
-                sites.append(_site(SiteKind.JOB_ENV, workflow, job_value, [job.node, job.env]))
+                sites.append(_site(SiteKind.JOB_ENV, workflow, job_value, [job.node, job.env], name))
             continue
         workflow_value = d.get(workflow.env, name)
         if _is_github_token_scalar(workflow_value):
             assert workflow_value is not None
-            sites.append(_site(SiteKind.WORKFLOW_ENV, workflow, workflow_value, [workflow.env]))
+            sites.append(_site(SiteKind.WORKFLOW_ENV, workflow, workflow_value, [workflow.env], name))
     return sites
 
 
@@ -370,9 +468,9 @@ def _is_github_token_scalar(node: Node | None) -> bool:
     return isinstance(node, ScalarNode) and ex.is_github_token(node.value)
 
 
-def _site(kind: SiteKind, workflow: Workflow, node: Node, owners: list[Node | None]) -> Site:
+def _site(kind: SiteKind, workflow: Workflow, node: Node, owners: list[Node | None], env_name: str = "") -> Site:
     shared = any(getattr(owner, "anchor", None) for owner in owners if owner is not None)
-    return Site(kind, workflow, node, workflow.location(node), shared)
+    return Site(kind, workflow, node, workflow.location(node), shared, env_name)
 
 
 def _unique(sites: list[Site]) -> list[Site]:

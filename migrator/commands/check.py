@@ -11,7 +11,7 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
 from migrator.checker import FileChange, Report, apply_fixes, check_snapshot
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from migrator.local import load_checkout
-from migrator.model import Finding, RepoSnapshot, Severity
+from migrator.model import Finding, RepoFile, RepoSnapshot, Severity
 from migrator.rules import REGISTRY
 from migrator.serialize import finding_dict
 
@@ -127,7 +127,22 @@ def _check_one(root: Path, opts: CheckOptions) -> Outcome:
     changes, collided = apply_fixes(texts, fixes)
     applied = {id(fix) for fix in fixes} - {id(fix) for fix in collided}
     unfixed = tuple(f for f in report.problems() if not any(id(fix) in applied for fix in f.fixes))
+    if changes and unfixed:
+        # A finding may be resolved by another one's fix (a keeper's race ends when its duplicate goes):
+        # what is left is what the fixed files still show.
+        unfixed = tuple(check_snapshot(_fixed(snapshot, changes), opts.settings, rules=rules).problems())
     return Outcome(root, snapshot, report, tuple(changes), unfixed)
+
+
+def _fixed(snapshot: RepoSnapshot, changes: list[FileChange]) -> RepoSnapshot:
+    files = dict(snapshot.files)
+    for change in changes:
+        if change.after is None:
+            files.pop(change.path, None)
+        else:
+            data = change.after.encode("utf-8", errors="surrogateescape")
+            files[change.path] = RepoFile(change.path, data)
+    return replace(snapshot, files=files)
 
 
 def _write_all(outcomes: list[Outcome]) -> None:
@@ -192,9 +207,11 @@ def _print_text(outcomes: list[Outcome], opts: CheckOptions) -> None:
             print(f"{outcome.root}: no workflow files under .github/workflows", file=sys.stderr)
         for finding in outcome.report.findings:
             print(_finding_line(outcome.root, finding, many))
-            for fix in finding.fixes:
-                for note in fix.notes:
-                    print(printable(f"    note: {note}"))
+            for line in finding.evidence:
+                print(printable(f"    evidence: {line}"))
+            fix_notes = [note for fix in finding.fixes for note in fix.notes]
+            for note in [*fix_notes, *(n for n in finding.notes if n not in fix_notes)]:
+                print(printable(f"    note: {note}"))
         if opts.show_diff:
             for change in outcome.changes:
                 sys.stdout.write(change.diff())
@@ -222,7 +239,8 @@ def _summary(outcomes: list[Outcome], opts: CheckOptions) -> str:
         return f"no findings ({notes} note(s))" if notes else "no findings"
     if opts.fix:
         left = sum(len(o.unfixed) for o in outcomes)
-        return f"fixed {len(problems) - left} of {len(problems)} finding(s) in {files} file(s); {left} left{hint}"
+        fixed = max(len(problems) - left, 0)
+        return f"fixed {fixed} of {len(problems)} finding(s) in {files} file(s); {left} left{hint}"
     fixable = sum(1 for f in problems if f.fixes)
     return f"{len(problems)} finding(s), {fixable} fixable, {files} file(s) would change{hint}; {notes} note(s)"
 
@@ -236,7 +254,7 @@ def _as_json(outcomes: list[Outcome], opts: CheckOptions) -> dict[str, Any]:
             {
                 "path": str(o.root),
                 "name": o.snapshot.name,
-                "findings": [finding_dict(f) for f in o.report.findings],
+                "findings": [{**finding_dict(f), "evidence": list(f.evidence)} for f in o.report.findings],
                 "changes": [
                     {"path": c.path, "action": c.action, **({"diff": c.diff()} if opts.show_diff else {})}
                     for c in o.changes

@@ -11,7 +11,8 @@ from __future__ import annotations
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from migrator.analysis.context import RepoContext
-from migrator.analysis.tokens import PatChoice, ReleaseJob, Site, SiteKind, analyse, live_access_token_sources
+from migrator.analysis.events import Event, fires
+from migrator.analysis.tokens import PatChoice, ReleaseJob, Site, SiteKind, Tier, analyse, live_access_token_sources
 from migrator.model import Finding, Fix, Location, Safety, Severity, TextEdit
 from migrator.rules.base import Rule
 from migrator.workflow import expressions as ex
@@ -28,19 +29,42 @@ def check(ctx: RepoContext) -> list[Finding]:
         if job.pat is None:
             findings.extend(_no_pat_note(job))
             continue
+        if job.app_token or job.pushes_otherwise:
+            findings.append(_guard_note(job))
         for site in job.sites:
             edits = _edits(job, job.pat, site)
             if edits is not None:
                 key = (_location(job, site, edits), tuple(edits))
                 shared.setdefault(key, (job.pat, site, []))[2].append(job)
-    findings.extend(_finding(jobs, pat, site, *key) for key, (pat, site, jobs) in shared.items())
+    default = ctx.snapshot.default_branch
+    findings.extend(_finding(jobs, pat, site, *key, default=default) for key, (pat, site, jobs) in shared.items())
     return findings
 
 
+def _guard_note(job: ReleaseJob) -> Finding:
+    why = job.app_token or job.pushes_otherwise or ""
+    first = job.steps[0]
+    what = "mints a GitHub App token" if job.app_token else "pushes another way"
+    return Finding(
+        RULE_ID,
+        Severity.NOTE,
+        job.workflow.location(first.node),
+        f"release job `{job.job.job_id}` {what}, so its git pushes do not depend on GITHUB_TOKEN: "
+        f"nothing to change ({why.split(': ', 1)[-1]})",
+        evidence=(why, *job.evidence),
+    )
+
+
 def _finding(
-    jobs: list[ReleaseJob], pat: PatChoice, site: Site, where: Location, edits: tuple[TextEdit, ...]
+    jobs: list[ReleaseJob],
+    pat: PatChoice,
+    site: Site,
+    where: Location,
+    edits: tuple[TextEdit, ...],
+    *,
+    default: str,
 ) -> Finding:
-    reasons = _review_reasons(pat, site)
+    reasons = _review_reasons(pat, site) + _branch_reasons(jobs[0], default)
     names = ", ".join(f"`{job.job.job_id}`" for job in jobs)
     one = len(jobs) == 1
     subject = f"release job {names}" if one else f"release jobs {names}" + (" (one YAML anchor)" if site.shared else "")
@@ -50,8 +74,7 @@ def _finding(
         else f"{'uses' if one else 'use'} GITHUB_TOKEN ({site.kind.value})"
     )
     message = (
-        f"{subject} {what}, which cannot push past branch protection; "
-        f"the repository's release PAT is {pat.describe()}"
+        f"{subject} {what}, which cannot push past branch protection; the repository's release PAT is {pat.describe()}"
     )
     fix = Fix(
         description=f"use secrets.{pat.secret} for the {site.kind.value} of {subject}",
@@ -60,7 +83,27 @@ def _finding(
         notes=tuple(reasons),
         requires_secret=pat.secret,
     )
-    return Finding(RULE_ID, Severity.ERROR, where, message, (fix,))
+    return Finding(RULE_ID, Severity.ERROR, where, message, (fix,), evidence=_evidence(jobs[0], pat, site))
+
+
+def _evidence(job: ReleaseJob, pat: PatChoice, site: Site) -> tuple[str, ...]:
+    """Where the PAT is seen, which step releases, and how it pushes."""
+    seen = (
+        [f"{e.location.path}:{e.location.line}: secrets.{e.secret} is seen ({e.kind})" for e in pat.evidence[:2]]
+        if pat.evidence
+        else [f"secrets.{pat.secret} comes from {pat.tier.value}"]
+    )
+    how = f"{site.location.path}:{site.location.line}: it pushes with GITHUB_TOKEN ({site.kind.value})"
+    return (*seen, *job.evidence, how)
+
+
+def _branch_reasons(job: ReleaseJob, default: str) -> list[str]:
+    """A release that runs only on pushes to other branches: their protection is not the default branch's."""
+    triggers = job.workflow.triggers
+    if "push" not in triggers.names() or fires(triggers, Event("push", "branch", default)):
+        return []
+    branches = ", ".join(triggers.filters("push", "branches") or []) or "other branches"
+    return [f"the release runs on pushes to {branches}, not to the default branch {default}"]
 
 
 def _review_reasons(pat: PatChoice, site: Site) -> list[str]:
@@ -72,6 +115,12 @@ def _review_reasons(pat: PatChoice, site: Site) -> list[str]:
         reasons.append("the value sits under a YAML anchor, so its aliases change too")
     if site.kind is SiteKind.WORKFLOW_ENV:
         reasons.append("the value is set for the whole workflow, so every job gets the PAT")
+    if pat.tier in {Tier.SAME_FILE, Tier.SAME_REPO} and pat.evidence and all(e.purpose for e in pat.evidence):
+        e = pat.evidence[0]
+        reasons.append(
+            f"secrets.{pat.secret} is seen only in an unrelated use ({e.purpose} at {e.location}); "
+            "make sure it may push to this repository"
+        )
     return reasons
 
 

@@ -17,6 +17,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 from migrator.model import TextEdit
 from migrator.workflow import document as d
 from migrator.workflow.document import Document
+from migrator.workflow.model import Job
 
 
 class EditConflict(Exception):
@@ -225,3 +226,38 @@ def insert_nested_entry(
     at = _after_value(text, value_node)
     prefix = "" if text[at - 1 : at] == "\n" else eol
     return TextEdit(doc.path, at, at, f"{prefix}{indent}{key}:{eol}{child_indent}{child_key}: {value}{eol}")
+
+
+# --- removing a whole job ----------------------------------------------------------------------
+
+
+def remove_job(doc: Document, job: Job) -> TextEdit | None:
+    """Remove a block-style job entry, from its key's line to the end of its last line.
+
+    Comment lines directly after the job belong to whatever follows and stay. None when the job is
+    written in flow style or shares a line with something else (the edit would not be clean).
+    """
+    text = doc.text
+    key_start = job.key.start_mark.index
+    line_start = text.rfind("\n", 0, key_start) + 1
+    if text[line_start:key_start].strip() or d.is_flow(job.node):
+        return None
+    end = _content_end(text, job.node.end_mark.index)
+    if end <= key_start:
+        return None
+    return TextEdit(doc.path, line_start, end, "")
+
+
+def _content_end(text: str, index: int) -> int:
+    """The end (after its line break) of the last line before index holding more than blanks or comments."""
+    line_start = text.rfind("\n", 0, index) + 1
+    if text[line_start:index].strip():
+        return _line_end(text, index)
+    cursor = line_start  # the node ends where the next entry's line begins
+    while cursor > 0:
+        previous = text.rfind("\n", 0, cursor - 1) + 1
+        line = text[previous:cursor].strip()
+        if line and not line.startswith("#"):
+            return cursor
+        cursor = previous
+    return cursor

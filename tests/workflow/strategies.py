@@ -532,12 +532,19 @@ def decide_sites(job: Map, steps: list[Map], release_steps: list[Map]) -> None:
                 url.target.site = True
             else:
                 mark(env(step, url.target) or env(job, url.target))
+
+    def gh_token_pat(step: Map) -> bool:
+        value = env(step, "GH_TOKEN") or env(job, "GH_TOKEN")
+        return value is not None and value.pat
+
+    # semantic-release takes GH_TOKEN before GITHUB_TOKEN: with a PAT there, GITHUB_TOKEN beside it is no site.
+    names = ("GH_TOKEN",) if all(gh_token_pat(step) for step in release_steps) else TOKEN_ENV_NAMES
     for step in release_steps:
-        for name in TOKEN_ENV_NAMES:
+        for name in names:
             mark(env(step, name))
         for key in TOKEN_INPUTS:
             mark(inputs(step, key))
-    for name in TOKEN_ENV_NAMES:
+    for name in names:
         if not all(env(step, name) is not None for step in release_steps):
             mark(env(job, name))
 

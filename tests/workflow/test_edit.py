@@ -79,3 +79,37 @@ def test_insert_nested_entry_after_uses_in_four_space_files() -> None:
         "        with:",
         "            token: T",
     ]
+
+
+# --- removing a job ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "job", "expected"),
+    [
+        (
+            "jobs:\n  a:\n    steps: []\n  b:\n    steps: []\n\n  c:\n    steps: []\n",
+            "b",
+            "jobs:\n  a:\n    steps: []\n\n  c:\n    steps: []\n",
+        ),
+        ("jobs:\n  a:\n    steps: []\n  b:\n    steps: []", "b", "jobs:\n  a:\n    steps: []\n"),
+        ("jobs:\r\n  a:\r\n    x: 1\r\n  b:\r\n    x: 2\r\n", "a", "jobs:\r\n  b:\r\n    x: 2\r\n"),
+    ],
+)
+def test_remove_job_takes_exactly_its_lines(text: str, job: str, expected: str) -> None:
+    from migrator.workflow.edit import remove_job
+    from migrator.workflow.model import build
+
+    workflow = build(d.parse("w.yml", text))
+    target = next(j for j in workflow.jobs if j.job_id == job)
+    edit = remove_job(workflow.doc, target)
+    assert edit is not None
+    assert apply_text_edits(text, [edit]) == expected
+
+
+def test_remove_job_refuses_flow_style() -> None:
+    from migrator.workflow.edit import remove_job
+    from migrator.workflow.model import build
+
+    workflow = build(d.parse("w.yml", "jobs: {a: {x: 1}, b: {x: 2}}\n"))
+    assert remove_job(workflow.doc, workflow.jobs[0]) is None
