@@ -63,3 +63,11 @@ def with_registry(facts: Sequence[RepoFacts], pushes: Mapping[str, Sequence[obje
 def verdicts(facts: Sequence[RepoFacts], now: datetime | None = None) -> list[Judgement]:
     moment = now or datetime.now(UTC)
     return [judge(f, moment) for f in facts]
+
+
+def release_column(client: GitHubClient, plan: Plan, journal: Journal, merged: set[str]) -> dict[str, str]:
+    """`status`'s release column: the verdict of each merged fix (image pushes inferred from jobs)."""
+    wanted = targets(plan, journal, lambda name: name in merged)
+    if not wanted:
+        return {}
+    return {j.repo: j.verdict.value for j in verdicts(client.verify_facts(wanted))}

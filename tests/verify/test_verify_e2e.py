@@ -146,3 +146,18 @@ def test_every_verdict_then_pending_turns_verified_under_wait(
     assert code == 1  # guarded and racy are still broken
     assert rows["slow"]["verdict"] == "verified"
     assert [row["verdict"] for row in rows.values()].count("pending") == 0
+
+
+def test_status_shows_the_release_verdict_of_each_merged_fix(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = campaign(sandbox, clock, tmp_path)
+    capsys.readouterr()
+    assert main(["status", str(plan), "--api-url", sandbox.url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "release" in lines[0].split()
+    row = {line.split()[0].split("/")[1]: line.split() for line in lines[1:]}
+    assert (row["good"][2], row["good"][5]) == ("merged", "verified")
+    assert row["guarded"][5] == "broken"
+    assert row["slow"][5] == "pending"
+    assert row["quiet"][5] == "not-released"
