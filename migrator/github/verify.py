@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from migrator.github import queries
 from migrator.github.transport import Transport
@@ -196,3 +197,19 @@ def _dict(value: Any) -> Json:
 
 def _lower(value: Any) -> str | None:
     return value.lower() if isinstance(value, str) else None
+
+
+class IssueMethods:
+    """The tracking issue of `report --tracking-issue`: one body kept up to date, written only when it changed."""
+
+    transport: Transport
+
+    def keep_issue_body(self, repo: str, number: int, body: str) -> bool:
+        """True when the body was written; False when it already said exactly this (no write)."""
+        url = f"/repos/{quote(repo, safe='/')}/issues/{int(number)}"
+        got = self.transport.rest_get(url, what=f"reading issue #{number} of {repo}", step="report", repo=repo)
+        current = got[1] if got else {}
+        if isinstance(current, dict) and current.get("body") == body:
+            return False
+        self.transport.send("PATCH", url, {"body": body})
+        return True
