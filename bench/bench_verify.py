@@ -28,11 +28,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from migrator.github import connect  # noqa: E402
-from migrator.github.verify import VerifyTarget  # noqa: E402
-from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed  # noqa: E402
-from migrator.verify.model import Verdict  # noqa: E402
-from migrator.verify.reading import read_facts, verdicts  # noqa: E402
+from migrator.github import connect
+from migrator.github.verify import VerifyTarget
+from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
+from migrator.verify.model import Verdict
+from migrator.verify.reading import read_facts, verdicts
 
 ORG = "bench-org"
 TOKEN = "bench-token-not-a-secret"
