@@ -13,6 +13,7 @@ from migrator.verify.verdict import parse_time
 
 class State(StrEnum):
     PLANNED = "planned"
+    CLOSED = "PR closed"  # closed unmerged (by a person, or by rollback)
     PR_OPEN = "PR open"
     MERGED = "merged"
     VERIFIED = "release verified"
@@ -22,6 +23,7 @@ class State(StrEnum):
 STATES = tuple(State)
 COLOURS = {
     State.PLANNED: "#9aa5b1",
+    State.CLOSED: "#6e7781",
     State.PR_OPEN: "#3b82f6",
     State.MERGED: "#f59e0b",
     State.VERIFIED: "#16a34a",
@@ -98,6 +100,8 @@ def _row(repo: str, planned_at: str, opened: tuple[str, str] | None, judged: Jud
         url = judged.url or url
     elif judged is not None:
         detail = judged.summary
+        if judged.summary == "PR closed":
+            history.append((State.CLOSED, history[-1][1]))
     state, since = history[-1]
     return RepoRow(repo, state, url, detail, since, tuple(history), evidence, next_step, links)
 

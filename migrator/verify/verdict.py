@@ -65,8 +65,11 @@ def _release_runs(facts: RepoFacts) -> list[RunFact]:
 
 
 def _released(base: Judgement, facts: RepoFacts, release: ReleaseFact, now: datetime) -> Judgement:
+    release_runs = _release_runs(facts)
     runs = _runs_of(facts, release)
-    links = (*(("run", r.url) for r in runs[:1]), ("release", release.url))
+    main = next((r for r in reversed(release_runs) if r.commit == release.commit), release_runs[-1])
+    runs = [main, *(r for r in runs if r.id != main.id)]  # the release run first
+    links = (("run", main.url), ("release", release.url))
     going = [r for r in runs if not r.done]
     if going:
         return _pending(base, f"{release.tag} is out; {len(going)} run(s) it started are still going", going[0])
@@ -76,7 +79,7 @@ def _released(base: Judgement, facts: RepoFacts, release: ReleaseFact, now: date
     evidence = (
         *(f"run {r.url} ({r.workflow}, {r.event}): {r.conclusion}" for r in runs),
         f"tag {release.tag}; release {release.url} by {release.author or 'a bot (an App or the PAT of a bot)'}",
-        *(f"image {ref} pushed by run {', '.join(str(p.run_id) for p in pushes)}" for ref, pushes in races.items()),
+        *_image_lines(facts.images),
     )
     if races:
         ref, pushes = next(iter(races.items()))
@@ -99,6 +102,18 @@ def _runs_of(facts: RepoFacts, release: ReleaseFact) -> list[RunFact]:
     if release.commit is not None:
         ours = [r for r in ours if r.commit == release.commit]
     return sorted(ours, key=lambda r: (r.created_at, r.id))
+
+
+def _image_lines(images: tuple[ImagePush, ...]) -> tuple[str, ...]:
+    runs: dict[str, list[ImagePush]] = defaultdict(list)
+    for push in images:
+        runs[push.reference].append(push)
+    return tuple(
+        f"image {ref} pushed by {len({p.run_id for p in pushes})} run(s): "
+        + ", ".join(sorted({_short(p.workflow) for p in pushes}))
+        + (" (inferred from job names)" if any(p.inferred for p in pushes) else "")
+        for ref, pushes in sorted(runs.items())
+    )
 
 
 def _races(images: tuple[ImagePush, ...]) -> dict[str, list[ImagePush]]:

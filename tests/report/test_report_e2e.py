@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from migrator.cli import main
+from migrator.report.model import STATES
 from migrator.sandbox.testing import FakeClock, Sandbox
 from tests.verify.campaign import ORG, campaign, gh
 
@@ -26,7 +27,7 @@ def test_html_report_is_self_contained_with_a_chart_tables_and_evidence(
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//(?!127\.0\.0\.1)""", page)  # nothing fetched
-    assert '<svg class="burndown"' in page and page.count('class="band"') == 5
+    assert '<svg class="burndown"' in page and page.count('class="band"') == len(STATES)
     for state in ("release verified", "broken", "merged"):
         assert f'<table class="state" data-state="{state}">' in page
     assert "Evidence for every broken repository" in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migrator.cli import main
+from migrator.report.model import STATES
 from migrator.sandbox.testing import FakeClock, Sandbox
 from tests.report.chromium import png_size, render
 from tests.verify.campaign import campaign
@@ -21,7 +22,7 @@ def test_the_report_renders_in_chromium_with_chart_and_tables_and_no_console_err
     rendered = render(page, shot)
     assert png_size(shot) == (1200, 1400)
     assert shot.stat().st_size > 20_000  # drawn, not blank
-    assert '<svg class="burndown"' in rendered.dom and rendered.dom.count('class="band"') == 5
+    assert '<svg class="burndown"' in rendered.dom and rendered.dom.count('class="band"') == len(STATES)
     for state in ("release verified", "broken", "merged"):
         assert f'data-state="{state}"' in rendered.dom
     assert "Evidence for every broken repository" in rendered.dom
