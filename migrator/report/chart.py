@@ -20,7 +20,8 @@ def svg(series: Sequence[tuple[str, dict[State, int]]]) -> str:
         return '<svg class="burndown" role="img" width="760" height="60"><text x="10" y="30">no data yet</text></svg>'
     total = max(sum(counts.values()) for _at, counts in series) or 1
     times = [parse_time(at).timestamp() for at, _counts in series]
-    start, end = times[0], max(times[-1], times[0] + 1)
+    start = times[0]
+    end = times[-1] + max((times[-1] - start) * 0.08, 1.0)  # the latest state gets a width too
     plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
 
     def x(t: float) -> float:
@@ -72,11 +73,11 @@ def _axes(
     ]
     for n in sorted({0, total // 2, total}):
         parts.append(f'<text x="{left - 6}" y="{y(n) + 4:.1f}" text-anchor="end" font-size="11">{n}</text>')
-    first, last = series[0][0], series[-1][0]
-    parts.append(f'<text x="{x(start):.1f}" y="{bottom + 16}" font-size="11">{escape(first[:16])}</text>')
+    first, last = (at[:19].replace("T", " ") for at in (series[0][0], series[-1][0]))
+    parts.append(f'<text x="{x(start):.1f}" y="{bottom + 16}" font-size="11">{escape(first)}</text>')
     if last != first:
         parts.append(
-            f'<text x="{x(end):.1f}" y="{bottom + 30}" text-anchor="end" font-size="11">{escape(last[:16])}</text>'
+            f'<text x="{x(end):.1f}" y="{bottom + 30}" text-anchor="end" font-size="11">{escape(last)}</text>'
         )
     return "".join(parts)
 
