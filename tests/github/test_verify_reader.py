@@ -52,3 +52,16 @@ def test_a_github_answer_becomes_facts() -> None:
 
 def test_a_repository_github_does_not_show_is_unknown() -> None:
     assert parse_facts(VerifyTarget("acme/gone", 1), None).pr_state == "unknown"
+
+
+def test_a_query_of_25_repositories_costs_at_most_40_points() -> None:
+    """GitHub's cost: connections asked for, over 100; 1,000 repositories take 40 queries of ~31 points."""
+    from graphql import parse
+
+    from migrator.github import queries
+    from migrator.github.verify import VERIFY_BATCH
+    from migrator.sandbox.graphql_api import query_cost
+
+    parsed = parse(queries.verify_repositories(VERIFY_BATCH))
+    cost = query_cost(parsed, parsed.definitions[0], {})  # type: ignore[arg-type]
+    assert cost.points <= 40 and cost.nodes < 500_000
