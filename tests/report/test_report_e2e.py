@@ -44,7 +44,7 @@ def test_markdown_report_has_a_mermaid_chart_and_escapes_content(
     assert report(plan, sandbox, "--format", "markdown") == 0
     text = capsys.readouterr().out
     assert "```mermaid\nxychart-beta" in text
-    assert "## release verified (1)" in text and "## broken (2)" in text and "## merged (2)" in text
+    assert "## release verified (1)" in text and "## broken (3)" in text and "## merged (2)" in text
     assert len(text.encode()) < 1024 * 1024
 
 
@@ -58,7 +58,7 @@ def test_tracking_issue_body_is_written_once_and_then_left_alone(
     assert report(plan, sandbox, "--format", "markdown", "--out", str(out), "--tracking-issue", target) == 0
     assert "updated" in capsys.readouterr().err
     body = gh(sandbox, "GET", f"/repos/{ORG}/good/issues/{issue['number']}")["body"]
-    assert body.startswith("# migrator campaign acme") and "## broken (2)" in body
+    assert body.startswith("# migrator campaign acme") and "## broken (3)" in body
     sandbox.clear_requests()
     assert report(plan, sandbox, "--format", "markdown", "--out", str(out), "--tracking-issue", target) == 0
     assert "already up to date" in capsys.readouterr().err

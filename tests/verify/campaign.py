@@ -4,6 +4,7 @@ verify and report tests). Runs take 60 simulated seconds (`actions_delay`) on a 
 - good: a `fix:` commit failed to release; the merged fix releases it with the PAT (verified);
 - quiet: merged, but nothing releasable came in (not-released);
 - guarded: main enforces protection for admins, so the PAT is refused (broken, GitHub's GH006 text);
+- weak: its PAT secret is a token with push but no admin, so protection refuses it too (broken);
 - racy: the duplicate docker workflows were kept (their deletion needs review), so two runs push one tag (broken);
 - slow: merged last, its run still going (pending).
 """
@@ -25,6 +26,7 @@ from tests.sandbox.support import call
 
 ORG = "acme"
 DELAY = 60
+WRITE_PAT = "write-pat-not-admin"
 
 
 def write_org(root: Path) -> Path:
@@ -32,6 +34,7 @@ def write_org(root: Path) -> Path:
         "good": repo_files("good"),
         "quiet": repo_files("quiet"),
         "guarded": repo_files("guarded"),
+        "weak": repo_files("weak", pat="WEAK_PAT"),
         "racy": repo_files("racy", platforms="linux/amd64"),  # differs from main.yml: the docker deletions need review
         "slow": repo_files("slow"),
     }
@@ -40,13 +43,15 @@ def write_org(root: Path) -> Path:
         root,
         {ORG: repos},
         repo_meta={f"{ORG}/{name}": protection for name in ("good", "quiet", "racy", "slow")}
-        | {f"{ORG}/guarded": {"protection": {"enforce_admins": True, "contexts": ["test"]}}},
+        | {f"{ORG}/guarded": {"protection": {"enforce_admins": True, "contexts": ["test"]}},
+           f"{ORG}/weak": protection | {"secrets": {"WEAK_PAT": WRITE_PAT}}},
         org_meta={
             ORG: {
                 "secrets": {"PAT_TOKEN": RELEASE_PAT},
                 "tokens": {
                     TOKEN: {"power": "full", "login": "platform-bot"},
                     RELEASE_PAT: {"power": "full", "login": "release-bot"},
+                    WRITE_PAT: {"power": "write", "login": "writer-bot"},
                 },
             }
         },
@@ -95,7 +100,7 @@ def settle(sandbox: Sandbox, clock: FakeClock) -> None:
 
 def campaign(sandbox: Sandbox, clock: FakeClock, tmp_path: Path) -> Path:
     """A `fix:` commit fails to release, the plan is applied, and every PR is merged (slow's last)."""
-    for repo in ("good", "guarded", "racy", "slow"):
+    for repo in ("good", "guarded", "weak", "racy", "slow"):
         push_fix(sandbox, repo)
     settle(sandbox, clock)
     plan = tmp_path / "plan.json"
@@ -103,7 +108,7 @@ def campaign(sandbox: Sandbox, clock: FakeClock, tmp_path: Path) -> Path:
     assert main(["plan", "--org", ORG, "--out", str(plan), *api]) == 0
     assert main(["apply", str(plan), "--min-interval", "0", *api]) == 0
     settle(sandbox, clock)  # the PRs' checks finish: they may be merged
-    for repo in ("good", "quiet", "guarded", "racy"):
+    for repo in ("good", "quiet", "guarded", "weak", "racy"):
         merge(sandbox, repo)
     settle(sandbox, clock)
     merge(sandbox, "slow")

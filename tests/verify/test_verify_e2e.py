@@ -4,6 +4,7 @@ verdict. Runs take 60 simulated seconds (`actions_delay`) on a fake clock that t
 - good: a `fix:` commit failed to release; the merged fix releases it with the PAT (verified);
 - quiet: merged, but nothing releasable came in (not-released);
 - guarded: main enforces protection for admins, so the PAT is refused (broken, GitHub's GH006 text);
+- weak: the PAT can push but is no admin, so protection refuses it too (broken);
 - racy: the duplicate docker workflows were kept (their deletion needs review), so two runs push one tag (broken);
 - slow: merged last, its run still going (pending), then verified under `--wait`.
 """
@@ -40,7 +41,8 @@ def test_every_verdict_then_pending_turns_verified_under_wait(
     rows = by_repo(answer)
     assert code == 1
     assert {name: row["verdict"] for name, row in rows.items()} == {
-        "good": "verified", "quiet": "not-released", "guarded": "broken", "racy": "broken", "slow": "pending"}
+        "good": "verified", "quiet": "not-released", "guarded": "broken", "weak": "broken", "racy": "broken",
+        "slow": "pending"}
     assert "released v1.0.0 as release-bot" in rows["good"]["summary"]
     assert "push a `fix:` commit" in rows["quiet"]["next_step"]
     assert rows["guarded"]["summary"] == (
@@ -48,12 +50,14 @@ def test_every_verdict_then_pending_turns_verified_under_wait(
         "remote: error: GH006: Protected branch update failed for refs/heads/main.")
     assert any("EGITNOPERMISSION" in line for line in rows["guarded"]["evidence"])
     assert rows["guarded"]["next_step"].startswith("main enforces protection for admins: the PAT is refused")
+    assert rows["weak"]["summary"].endswith("remote: error: GH006: Protected branch update failed for refs/heads/main.")
+    assert rows["weak"]["next_step"].startswith("the release token cannot push to main past its protection")
     assert "race: docker-build.yml and docker.yml both pushed ghcr.io/acme/racy:v1.0.0" in rows["racy"]["summary"]
     assert "redundant-docker" in rows["racy"]["next_step"]
 
     code, answer = verify(plan, sandbox, capsys, "--wait", "10m", "--poll-interval", "30")
     rows = by_repo(answer)
-    assert code == 1  # guarded and racy are still broken
+    assert code == 1  # guarded, weak and racy are still broken
     assert rows["slow"]["verdict"] == "verified"
     assert [row["verdict"] for row in rows.values()].count("pending") == 0
 
