@@ -91,7 +91,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"verify: {render.counts(judgements)}; polling again in {args.poll_interval:g} s", file=sys.stderr)
             _sleep(min(args.poll_interval, max(deadline - time.monotonic(), 0)))
     print(_output(args.output_format, judgements, str(loaded.path)))
+    _propose_rollback(judgements, loaded.path)
     return EXIT_OK if all_verified(judgements) else EXIT_FINDINGS
+
+
+def _propose_rollback(judgements: list[Judgement], plan: Path) -> None:
+    """Name exactly the repositories the change broke (not those still broken despite it), with the command."""
+    caused = [j.repo for j in judgements if j.verdict is Verdict.BROKEN and j.caused_by_fix]
+    if caused:
+        repos = " ".join(f"--repo {name}" for name in caused)
+        print(f"verify: the change broke {len(caused)} release(s); to revert exactly those: "
+              f"migrator rollback {plan} {repos}", file=sys.stderr)
 
 
 def all_verified(judgements: list[Judgement]) -> bool:

@@ -94,3 +94,4 @@ class Judgement:
     merged_at: str | None = None
     decided_at: str | None = None  # when the deciding run or release happened (for the report's burndown)
     links: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (label, URL): run, tag, release
+    caused_by_fix: bool = False  # broken because of the change (a race the PAT set off), not despite it

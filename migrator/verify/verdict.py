@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from migrator.verify.model import CheckFact, ImagePush, Judgement, ReleaseFact, RepoFacts, RunFact, Verdict
@@ -84,8 +85,9 @@ def _released(base: Judgement, facts: RepoFacts, release: ReleaseFact, now: date
     if races:
         ref, pushes = next(iter(races.items()))
         names = " and ".join(sorted({_short(p.workflow) for p in pushes}))
-        return _replace(base, Verdict.BROKEN, f"race: {names} both pushed {ref}", evidence=evidence,
-                        next_step=RACE_STEP, decided_at=release.created_at, links=links)
+        raced = _replace(base, Verdict.BROKEN, f"race: {names} both pushed {ref}", evidence=evidence,
+                         next_step=RACE_STEP, decided_at=release.created_at, links=links)
+        return replace(raced, caused_by_fix=True)  # releases with the PAT are what woke the duplicates
     if by_github_token:
         return _replace(base, Verdict.BROKEN, f"{release.tag} was released by {GITHUB_ACTIONS_BOT}", evidence=evidence,
                         next_step="release with the PAT or an App token, so the release starts its workflows",

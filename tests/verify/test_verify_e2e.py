@@ -26,7 +26,9 @@ def verify(plan: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str], *ex
     capsys.readouterr()
     code = main(["verify", str(plan), "--api-url", sandbox.url, "--image-source", "sandbox", "--format", "json",
                  *extra])
-    return code, json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    assert f"migrator rollback {plan} --repo acme/racy" in captured.err  # exactly the one the change broke
+    return code, json.loads(captured.out)
 
 
 def by_repo(answer: Any) -> dict[str, dict[str, Any]]:
@@ -54,6 +56,7 @@ def test_every_verdict_then_pending_turns_verified_under_wait(
     assert rows["weak"]["next_step"].startswith("the release token cannot push to main past its protection")
     assert "race: docker-build.yml and docker.yml both pushed ghcr.io/acme/racy:v1.0.0" in rows["racy"]["summary"]
     assert "redundant-docker" in rows["racy"]["next_step"]
+    assert [name for name, row in rows.items() if row["caused_by_fix"]] == ["racy"]
 
     code, answer = verify(plan, sandbox, capsys, "--wait", "10m", "--poll-interval", "30")
     rows = by_repo(answer)
