@@ -27,11 +27,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("migrator.commands.apply", "open one branch and pull request per repository of a plan"),
     "status": ("migrator.commands.status", "where the pull requests of an apply stand"),
     "rollback": ("migrator.commands.rollback", "undo the last apply: close PRs, delete branches, revert merges"),
+    "verify": ("migrator.commands.verify", "did each merged fix make the release work: verified, pending, broken"),
+    "report": ("migrator.commands.report", "the campaign as a picture: burndown, tables, evidence (HTML, Markdown)"),
     "check": ("migrator.commands.check", "check local checkouts, offline; optionally fix them"),
     "sandbox": ("migrator.sandbox.command", "serve a local GitHub-compatible API from a seed folder"),
     "demo": ("migrator.commands.demo", "run plan, show, apply, status and rollback against a local sandbox"),
 }
-CAMPAIGN = ("plan", "show", "apply", "status", "rollback")
+CAMPAIGN = ("plan", "show", "apply", "status", "verify", "report", "rollback")
 SUBCOMMANDS = {"plan merge": "merge shard plans (`plan --shard K/N`) into one plan"}
 
 TOP_EXAMPLES = """\

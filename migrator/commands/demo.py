@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import EXIT_OK, RemoteError
+from migrator.paths import writable_file
 
-STEPS = 9
+STEPS = 11
 RELEASE_WORKFLOW = ".github/workflows/main.yml"
 
 
@@ -36,6 +37,12 @@ EXAMPLES = """\
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the seed, plan and journal in DIR")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="where the HTML report goes (default: DIR/report.html with --keep, else ./migrator-demo-report.html)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from migrator.demo.seed import ORG, TOKEN, write_demo_seed
     from migrator.sandbox.testing import running_sandbox
 
+    report = args.report or (args.keep / "report.html" if args.keep else Path("migrator-demo-report.html"))
+    writable_file(report, "--report", create_folders=args.report is None)
     with (
         _workdir(args.keep) as work,
         running_sandbox(write_demo_seed(work / "seed")) as sandbox,
@@ -76,8 +85,12 @@ def run(args: argparse.Namespace) -> int:
         _run(migrator, ["status", str(plan), *api])
         _say(8, "Rollback: close the open PRs and delete their branches; open a revert PR for the merged one.")
         _run(migrator, ["rollback", str(plan), "--yes", "--min-interval", "0.25", *api])
-        _say(9, "Status again: the open PRs are closed, the merged one stays merged, its revert PR waits. Done.")
+        _say(9, "Status again: the open PRs are closed, the merged one stays merged, its revert PR waits.")
         _run(migrator, ["status", str(plan), *api])
+        _say(10, "Verify: a campaign is done when releases work, not when PRs merge. The merged fix, judged:")
+        _run(migrator, ["verify", str(plan), "--image-source", "sandbox", *api], expect=(0, 1))
+        _say(11, f"Report: the campaign as one offline HTML page (burndown, tables, evidence), in {report}. Done.")
+        _run(migrator, ["report", str(plan), "--image-source", "sandbox", "--out", str(report), *api])
         print(
             "\nAgainst a real organisation: export GITHUB_TOKEN=…; migrator plan --org YOUR_ORG -o plan.json; "
             "migrator show plan.json; migrator apply plan.json --limit 5"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 
+from migrator.apply.journal import RepoJournal
+from migrator.apply.ports import PullStatus
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
@@ -19,6 +22,7 @@ from migrator.commands.common import (
 )
 from migrator.errors import EXIT_OK, UsageError
 from migrator.progress import Progress
+from migrator.verify.reading import release_column
 
 EXAMPLES = """\
   $ migrator status                           # the last apply, from any directory
@@ -54,10 +58,12 @@ def run(args: argparse.Namespace) -> int:
     )
     applied = {name: state.status for name, state in repos.items()}
     statuses = []
+    releases: dict[str, str] = {}
     if pulls:
         client = connect_from(args, api_url=plan.api_url)
         with Progress("reading pull requests") as progress:
             statuses = client.pull_statuses(pulls, progress=progress)
+        releases = release_column(client, plan, journal, {s.repo for s in statuses if _is_fix(s, repos)})
     if args.output_format == "json":
         print(
             json.dumps(
@@ -65,21 +71,28 @@ def run(args: argparse.Namespace) -> int:
                     "plan": str(loaded.path),
                     "pulls": [asdict(s) for s in statuses],
                     "apply": dict(sorted(applied.items())),
+                    "release": dict(sorted(releases.items())),
                 },
                 indent=2,
             )
         )
         return EXIT_OK
     width = max([len(s.repo) for s in statuses] + [10])
-    print(f"{'repository':<{width}}  {'PR':<6} {'state':<7} {'review':<18} {'mergeable':<11} checks")
+    print(f"{'repository':<{width}}  {'PR':<6} {'state':<7} {'review':<18} {'mergeable':<11} {'release':<13} checks")
     for s in statuses:
         checks = ", ".join(f"{c.name}: {c.state}" for c in s.checks)
         summary = f"{s.rollup or '-'} ({checks})" if s.rollup or checks else "none reported"
         print(
             f"{s.repo:<{width}}  #{s.number:<5} {s.state:<7} {s.review_decision or '-':<18} "
-            f"{s.mergeable or '-':<11} {summary}"
+            f"{s.mergeable or '-':<11} {releases.get(s.repo, '-') if _is_fix(s, repos) else '-':<13} {summary}"
         )
     without = sorted(name for name, state in repos.items() if not state.pr_number)
     for name in without:
         print(f"{name:<{width}}  -      {applied.get(name) or 'not applied'}")
     return EXIT_OK
+
+
+def _is_fix(status: PullStatus, repos: Mapping[str, RepoJournal]) -> bool:
+    """A merged PR of the fix (not a revert PR): the row that gets `verify`'s verdict in the release column."""
+    state = repos.get(status.repo)
+    return status.state == "merged" and state is not None and state.pr_number == status.number

@@ -40,6 +40,7 @@ from migrator.github.status import StatusMethods
 from migrator.github.transport import GraphQLAnswer, GraphQLError, PageTooSlow, Transport
 from migrator.github.types import ListedRepo, RepoRecord, SecretNames, TokenInfo, Usage
 from migrator.github.urls import ApiUrls, resolve_api_urls
+from migrator.github.verify import IssueMethods, VerifyMethods
 from migrator.github.writer import WriteMethods
 from migrator.log import get_logger
 from migrator.model import git_blob_sha
@@ -65,7 +66,7 @@ class ClientSettings:
     seconds_between_writes: float | None = None
 
 
-class GitHubClient(WriteMethods, StatusMethods):
+class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
     """Reads an organisation in bulk (one GraphQL query per page of repositories, REST for the rest), and
     writes for the executor: one request per write, never retried here (see `writer`)."""
 

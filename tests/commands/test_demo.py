@@ -16,13 +16,17 @@ def test_demo_runs_every_step(
     monkeypatch.setattr(pacing, "_sleep", lambda seconds: None)
     assert main(["demo", "--keep", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for step in range(1, 10):
-        assert f"[{step}/9]" in out
+    for step in range(1, 12):
+        assert f"[{step}/11]" in out
     assert "applied" in out and "revert-opened" in out and "blocked" in out
     assert "enforces protection for admins" in out
-    before, after = out.split("[6/9]", 1)
+    before, after = out.split("[6/11]", 1)
     assert "release failure" in before and "EGITNOPERMISSION" in before and "tags: none; no release" in before
     assert "release success" in after and "release v1.0.0 by release-bot" in after  # the outcome, not the merge
     assert "image ghcr.io/demo-org/api:latest pushed by 1 run(s)" in after  # once: the duplicates are gone
     assert "success (test: success)" in after  # status shows real checks
     assert (tmp_path / "plan.json.journal.jsonl").exists()
+    verified = out.split("[10/11]", 1)[1].split("[11/11]", 1)[0]
+    assert "demo-org/api" in verified and "verified" in verified and "released v1.0.0 as release-bot" in verified
+    page = (tmp_path / "report.html").read_text()
+    assert '<svg class="burndown"' in page and 'data-state="release verified"' in page

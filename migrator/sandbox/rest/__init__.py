@@ -12,6 +12,7 @@ from migrator.sandbox.rest import (
     checks,  # noqa: F401
     contents,  # noqa: F401
     git,  # noqa: F401
+    issues,  # noqa: F401  (before pulls: its GET …/issues/N falls back to a pull request's)
     pulls,  # noqa: F401
     releases,  # noqa: F401
     repos,  # noqa: F401

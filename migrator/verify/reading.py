@@ -1,0 +1,73 @@
+"""From a plan and its journal to verdicts: which PRs to verify, one bulk read, `judge` on each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from migrator.apply.journal import Journal
+from migrator.plan.model import Plan
+from migrator.verify.model import Judgement, RepoFacts
+from migrator.verify.verdict import judge
+
+if TYPE_CHECKING:
+    from migrator.github import GitHubClient
+    from migrator.github.verify import VerifyTarget
+
+RELEASE_RULE = "token-mismatch"
+IMAGE_SOURCES = ("jobs", "sandbox")
+
+
+def targets(plan: Plan, journal: Journal, only: Callable[[str], bool] = lambda _: True) -> list[VerifyTarget]:
+    """Every repository of the plan with a PR in the journal, with the release workflows its changes fix."""
+    from migrator.github.verify import VerifyTarget
+
+    workflows = {
+        repo.name: tuple(c.path for c in repo.changes if RELEASE_RULE in c.rules and c.after is not None)
+        for repo in plan.repos
+    }
+    return [
+        VerifyTarget(name, int(state.pr_number), workflows.get(name, ()))
+        for name, state in sorted(journal.repos.items())
+        if state.pr_number and only(name)
+    ]
+
+
+def read_facts(
+    client: GitHubClient,
+    wanted: Sequence[VerifyTarget],
+    *,
+    image_source: str = "jobs",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[RepoFacts]:
+    facts = client.verify_facts(wanted, progress=progress)
+    if image_source != "sandbox" or not any(f.pr_state == "merged" for f in facts):
+        return facts
+    return with_registry(facts, client.sandbox_image_pushes())
+
+
+def with_registry(facts: Sequence[RepoFacts], pushes: Mapping[str, Sequence[object]]) -> list[RepoFacts]:
+    """The sandbox's registry instead of the inference from job names: only pushes by runs `facts` saw."""
+    from migrator.verify.model import ImagePush
+
+    out = []
+    for fact in facts:
+        seen = {run.id for run in fact.runs}
+        mine = tuple(p for p in pushes.get(fact.repo.lower(), ()) if isinstance(p, ImagePush) and p.run_id in seen)
+        out.append(replace(fact, images=mine))
+    return out
+
+
+def verdicts(facts: Sequence[RepoFacts], now: datetime | None = None) -> list[Judgement]:
+    moment = now or datetime.now(UTC)
+    return [judge(f, moment) for f in facts]
+
+
+def release_column(client: GitHubClient, plan: Plan, journal: Journal, merged: set[str]) -> dict[str, str]:
+    """`status`'s release column: the verdict of each merged fix (image pushes inferred from jobs)."""
+    wanted = targets(plan, journal, lambda name: name in merged)
+    if not wanted:
+        return {}
+    return {j.repo: j.verdict.value for j in verdicts(client.verify_facts(wanted))}

@@ -1,0 +1,80 @@
+"""`migrator verify` end to end against the sandbox's Actions model: one org whose repositories cover every
+verdict. Runs take 60 simulated seconds (`actions_delay`) on a fake clock that the test moves by hand.
+
+- good: a `fix:` commit failed to release; the merged fix releases it with the PAT (verified);
+- quiet: merged, but nothing releasable came in (not-released);
+- guarded: main enforces protection for admins, so the PAT is refused (broken, GitHub's GH006 text);
+- weak: the PAT can push but is no admin, so protection refuses it too (broken);
+- racy: the duplicate docker workflows were kept (their deletion needs review), so two runs push one tag (broken);
+- slow: merged last, its run still going (pending), then verified under `--wait`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrator.cli import main
+from migrator.sandbox.testing import FakeClock, Sandbox
+from tests.verify.campaign import campaign
+
+
+def verify(plan: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
+    capsys.readouterr()
+    code = main(["verify", str(plan), "--api-url", sandbox.url, "--image-source", "sandbox", "--format", "json",
+                 *extra])
+    captured = capsys.readouterr()
+    assert f"migrator rollback {plan} --repo acme/racy" in captured.err  # exactly the one the change broke
+    return code, json.loads(captured.out)
+
+
+def by_repo(answer: Any) -> dict[str, dict[str, Any]]:
+    return {row["repo"].split("/")[1]: row for row in answer["repositories"]}
+
+
+def test_every_verdict_then_pending_turns_verified_under_wait(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = campaign(sandbox, clock, tmp_path)
+    code, answer = verify(plan, sandbox, capsys)
+    rows = by_repo(answer)
+    assert code == 1
+    assert {name: row["verdict"] for name, row in rows.items()} == {
+        "good": "verified", "quiet": "not-released", "guarded": "broken", "weak": "broken", "racy": "broken",
+        "slow": "pending"}
+    assert "released v1.0.0 as release-bot" in rows["good"]["summary"]
+    assert "push a `fix:` commit" in rows["quiet"]["next_step"]
+    assert rows["guarded"]["summary"] == (
+        "main.yml failed in release at step Run npx semantic-release: "
+        "remote: error: GH006: Protected branch update failed for refs/heads/main.")
+    assert any("EGITNOPERMISSION" in line for line in rows["guarded"]["evidence"])
+    assert rows["guarded"]["next_step"].startswith("main enforces protection for admins: the PAT is refused")
+    assert rows["weak"]["summary"].endswith("remote: error: GH006: Protected branch update failed for refs/heads/main.")
+    assert rows["weak"]["next_step"].startswith("the release token cannot push to main past its protection")
+    assert "race: docker-build.yml and docker.yml both pushed ghcr.io/acme/racy:v1.0.0" in rows["racy"]["summary"]
+    assert "redundant-docker" in rows["racy"]["next_step"]
+    assert [name for name, row in rows.items() if row["caused_by_fix"]] == ["racy"]
+
+    code, answer = verify(plan, sandbox, capsys, "--wait", "10m", "--poll-interval", "30")
+    rows = by_repo(answer)
+    assert code == 1  # guarded, weak and racy are still broken
+    assert rows["slow"]["verdict"] == "verified"
+    assert [row["verdict"] for row in rows.values()].count("pending") == 0
+
+
+def test_status_shows_the_release_verdict_of_each_merged_fix(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = campaign(sandbox, clock, tmp_path)
+    capsys.readouterr()
+    assert main(["status", str(plan), "--api-url", sandbox.url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "release" in lines[0].split()
+    row = {line.split()[0].split("/")[1]: line.split() for line in lines[1:]}
+    assert (row["good"][2], row["good"][5]) == ("merged", "verified")
+    assert row["guarded"][5] == "broken"
+    assert row["slow"][5] == "pending"
+    assert row["quiet"][5] == "not-released"
