@@ -119,8 +119,12 @@ def _image_lines(images: tuple[ImagePush, ...]) -> tuple[str, ...]:
 
 
 def _races(images: tuple[ImagePush, ...]) -> dict[str, list[ImagePush]]:
+    """Two runs that pushed one image tag. Pushes inferred from job names never make a race: their tags are a
+    guess, and two image jobs of one release often push different tags (`latest` and the version)."""
     runs: dict[str, dict[int, ImagePush]] = defaultdict(dict)
     for push in images:
+        if push.inferred:
+            continue
         runs[push.reference].setdefault(push.run_id, push)
     return {ref: list(found.values()) for ref, found in sorted(runs.items()) if len(found) > 1}
 

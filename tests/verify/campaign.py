@@ -5,12 +5,13 @@ verify and report tests). Runs take 60 simulated seconds (`actions_delay`) on a 
 - quiet: merged, but nothing releasable came in (not-released);
 - guarded: main enforces protection for admins, so the PAT is refused (broken, GitHub's GH006 text);
 - weak: its PAT secret is a token with push but no admin, so protection refuses it too (broken);
-- racy: the duplicate docker workflows were kept (their deletion needs review), so two runs push one tag (broken);
+- racy: a reviewer kept the duplicate docker workflow (switched its deletion off), so two runs push one tag (broken);
 - slow: merged last, its run still going (pending).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ def write_org(root: Path) -> Path:
         "quiet": repo_files("quiet"),
         "guarded": repo_files("guarded"),
         "weak": repo_files("weak", pat="WEAK_PAT"),
-        "racy": repo_files("racy", platforms="linux/amd64"),  # differs from main.yml: the docker deletions need review
+        "racy": repo_files("racy"),  # a reviewer switches the duplicate's deletion off in the plan
         "slow": repo_files("slow"),
     }
     protection = {"protection": {"contexts": ["test"]}}
@@ -98,6 +99,17 @@ def settle(sandbox: Sandbox, clock: FakeClock) -> None:
         gh(sandbox, "GET", f"/repos/{ORG}/good/actions/runs")
 
 
+def keep_the_duplicate(plan: Path, repo: str) -> None:
+    """A reviewer's edit of the plan's `enabled` switches: the docker workflow's deletion is not applied."""
+    data = json.loads(plan.read_text())
+    for planned in data["repos"]:
+        if planned["name"] == repo:
+            for change in planned["changes"]:
+                if change["action"] == "delete":
+                    change["enabled"] = False
+    plan.write_text(json.dumps(data, indent=2))
+
+
 def campaign(sandbox: Sandbox, clock: FakeClock, tmp_path: Path) -> Path:
     """A `fix:` commit fails to release, the plan is applied, and every PR is merged (slow's last)."""
     for repo in ("good", "guarded", "weak", "racy", "slow"):
@@ -106,6 +118,7 @@ def campaign(sandbox: Sandbox, clock: FakeClock, tmp_path: Path) -> Path:
     plan = tmp_path / "plan.json"
     api = ["--api-url", sandbox.url]
     assert main(["plan", "--org", ORG, "--out", str(plan), *api]) == 0
+    keep_the_duplicate(plan, f"{ORG}/racy")
     assert main(["apply", str(plan), "--min-interval", "0", *api]) == 0
     settle(sandbox, clock)  # the PRs' checks finish: they may be merged
     for repo in ("good", "quiet", "guarded", "weak", "racy"):
