@@ -17,6 +17,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "column": loc.column,
         "message": finding.message,
         "notes": list(finding.notes),
+        "evidence": list(finding.evidence),
         "fixes": [fix_dict(fix) for fix in finding.fixes],
     }
 

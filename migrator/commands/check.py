@@ -254,7 +254,7 @@ def _as_json(outcomes: list[Outcome], opts: CheckOptions) -> dict[str, Any]:
             {
                 "path": str(o.root),
                 "name": o.snapshot.name,
-                "findings": [{**finding_dict(f), "evidence": list(f.evidence)} for f in o.report.findings],
+                "findings": [finding_dict(f) for f in o.report.findings],
                 "changes": [
                     {"path": c.path, "action": c.action, **({"diff": c.diff()} if opts.show_diff else {})}
                     for c in o.changes

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         _say(
             6,
             f"A reviewer merges the pull request in {ORG}/api. The merge is a push: the release runs again, with the "
-            "PAT, and the image is pushed once (the two duplicate workflows that would have raced are gone).",
+            "PAT, and each image tag is pushed once (the duplicate docker workflow that would have raced is gone).",
         )
         github.merge_first_pull(f"{ORG}/api")
         github.describe_release(f"{ORG}/api")

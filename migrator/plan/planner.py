@@ -237,6 +237,7 @@ def pr_body(
     for finding in findings:
         if finding.fixes:
             lines.append(f"- `{finding.location}` **{finding.rule}**: {finding.message}")
+            lines += [f"  - {line}" for line in finding.evidence]
     lines += ["", "### What changes", ""]
     for change in changes:
         state = "" if change.default_enabled else f" — not applied ({change.disposition.value})"

@@ -55,9 +55,15 @@ def change_reasons(repo: RepoPlan, change: Change) -> list[str]:
     """Why this change, for every change, `safe` included: the findings it fixes and its own notes.
 
     A blocked change leads with what blocks it."""
-    why = [f["message"] for f in repo.findings if change.path in _fixed_paths(f)]
+    why = [_with_evidence(f) for f in repo.findings if change.path in _fixed_paths(f)]
     first, then = (change.reasons, why) if change.disposition is Disposition.BLOCKED else (why, change.reasons)
     return [*dict.fromkeys([*first, *then])] or [f"planned by {', '.join(change.rules)}"]
+
+
+def _with_evidence(finding: Mapping[str, Any]) -> str:
+    """The finding's message, then its evidence chain (`file:line: …`, where the PAT is seen, how it pushes)."""
+    chain = [str(line) for line in finding.get("evidence", ())]
+    return str(finding["message"]) + "".join(f"\n        {line}" for line in chain)
 
 
 def _fixed_paths(finding: Mapping[str, Any]) -> set[str]:

@@ -119,3 +119,14 @@ def test_plan_reads_the_evidence_in_its_bulk_query_against_the_actions_model(
     assert opened["disposition"] == "review"  # its release works today: the fix is not needed
     guarded = next(c for c in repos["acme/service"]["changes"] if c["path"] == MAIN)
     assert guarded["disposition"] == "safe"
+
+
+def test_each_findings_evidence_chain_reaches_show_and_the_pr_body() -> None:
+    repo = planned()
+    token_findings = [f for f in repo.findings if f["rule"] == "token-mismatch"]
+    assert token_findings and all(f["evidence"] for f in token_findings)
+    first = token_findings[0]["evidence"][0]
+    assert f"  - {first}" in repo.body  # under its finding, in the PR body
+    from migrator.plan.render import change_reasons
+
+    assert any(first in reason for reason in change_reasons(repo, token_fix(repo)))  # and in show's why lines
