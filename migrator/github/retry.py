@@ -37,6 +37,9 @@ TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 SHRINK_STATUSES = frozenset({502, 504})  # GitHub's answer to a GraphQL page that took too long
 
 
+CONNECTION_FAILED = "connection failed"
+
+
 class FailureKind(StrEnum):
     TRANSIENT = "transient"
     PRIMARY_LIMIT = "primary rate limit"
@@ -94,7 +97,7 @@ def classify(error: BaseException, *, now: float | None = None) -> Failure:
     if isinstance(error, requests.exceptions.Timeout):
         return Failure(FailureKind.TRANSIENT, None, "timed out", timed_out=True)
     if isinstance(error, requests.exceptions.ConnectionError):
-        return Failure(FailureKind.TRANSIENT, None, "connection failed")
+        return Failure(FailureKind.TRANSIENT, None, CONNECTION_FAILED)
     if isinstance(error, GithubException):
         status, headers, message = int(error.status), dict(error.headers or {}), _message(error.data)
     elif isinstance(error, ApiFailure):
@@ -183,5 +186,10 @@ def exhausted(failure: Failure, what: str) -> RemoteError:
     if failure.kind in (FailureKind.PRIMARY_LIMIT, FailureKind.SECONDARY_LIMIT):
         return RemoteError(
             f"GitHub's {failure.kind} stopped {what} ({failure.describe}); wait for the limit to reset and run again"
+        )
+    if failure.describe == CONNECTION_FAILED:  # nothing answered: more often a wrong URL than an outage
+        return RemoteError(
+            f"could not reach GitHub while {what} (connection failed); check --api-url (or $GITHUB_API_URL) "
+            "and the network, then run again"
         )
     return RemoteError(f"GitHub kept failing while {what} ({failure.describe}); try again later")

@@ -112,3 +112,13 @@ def test_custom_predicate_lets_the_caller_take_some_failures() -> None:
         retry_read(call, policy=RetryPolicy(sleep=lambda s: None), on_retry=lambda *a: None,
                    retry_on=lambda f: not f.page_too_slow)
     assert call.calls == 1
+
+
+def test_nothing_answering_points_at_the_url_not_at_an_outage() -> None:
+    import requests
+
+    error = exhausted(classify(requests.exceptions.ConnectionError("refused"), now=NOW), "reading the token's user")
+    assert error.message == (
+        "could not reach GitHub while reading the token's user (connection failed); check --api-url "
+        "(or $GITHUB_API_URL) and the network, then run again"
+    )
