@@ -128,6 +128,10 @@ class JobContext:
         entry = self.repo.files_at(self.event.sha).get(path)
         return self.repo.git.blobs.get(entry.sha) if entry else None
 
+    def paths(self) -> list[str]:
+        """Every file path of the run's commit."""
+        return sorted(self.repo.files_at(self.event.sha))
+
     # ------------------------------------------------------------ writes
 
     def push_ref(self, credential: Credential | None, ref: str, sha: str, *, url: str) -> str | None:

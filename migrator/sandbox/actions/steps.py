@@ -5,7 +5,8 @@
   `path` (or of another repository) leaves the workspace root's git configuration alone.
 - `run:` scripts, line by line: `git remote set-url origin URL`, `git push`, `docker push IMAGE[:TAG]`, and the
   semantic-release commands (`npx`/`yarn`/`pnpm`/`bunx semantic-release`, `npm run X` where package.json's script
-  `X` runs it, `semantic-release version|publish` and `python -m semantic_release` for python-semantic-release).
+  `X` runs it, also in a workspace package: `yarn workspace P run X`, `npm run X -w P`, `pnpm --filter P run X`;
+  `semantic-release version|publish` and `python -m semantic_release` for python-semantic-release).
 - `cycjimmy/semantic-release-action` (inputs `dry_run`, outputs `new_release_published`, `new_release_version`)
   and `python-semantic-release/python-semantic-release` (input `github_token` becomes `GH_TOKEN`).
 - `docker/metadata-action` (README "tags input", "flavor input"): `type=raw,value=`, `type=ref,event=branch|tag`,
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import shlex
@@ -31,6 +33,12 @@ SEMANTIC_RELEASE = re.compile(r"(?:^|[\s;&|(])(?:npx|yarn|pnpm(?:\s+exec)?|pnpx|
 BARE_SEMANTIC_RELEASE = re.compile(r"(?:^|[\s;&|(])semantic-release(?P<args>(?:\s+[^\n;&|]*)?)$")
 PYTHON_SEMANTIC_RELEASE = re.compile(r"(?:^|[\s;&|(])(?:semantic-release|python3?\s+-m\s+semantic_release)"
                                      r"(?:\s+--?\S+)*\s+(?P<cmd>version|publish)(?P<args>[^\n;&|]*)")
+# A script of one workspace package (yarn/npm/pnpm docs: "workspace", "--workspace", "--filter"):
+WORKSPACE_RUN = re.compile(
+    r"(?:^|[\s;&|(])(?:yarn\s+workspace\s+(?P<yarn>\S+)\s+(?:run\s+)?(?P<yname>[\w:.-]+)"
+    r"|npm\s+run(?:-script)?\s+(?P<nname>[\w:.-]+)\s+(?:-w|--workspace)[=\s](?P<npm>\S+)"
+    r"|pnpm\s+(?:--filter|-F)[=\s](?P<pnpm>\S+)\s+(?:run\s+)?(?P<pname>[\w:.-]+))"
+)
 NPM_RUN = re.compile(r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+(?P<name>[\w:.-]+)")
 
 
@@ -113,6 +121,11 @@ def _command(ctx: JobContext, line: str, env: dict[str, str]) -> StepOutcome:
     if match := SEMANTIC_RELEASE.search(line) or BARE_SEMANTIC_RELEASE.search(line):
         args = match["args"]
         return release.semantic_release(ctx, env, dry_run=bool(re.search(r"(?:^|\s)(?:--dry-run|-d)\b", args)))
+    if match := WORKSPACE_RUN.search(line):
+        package = match["yarn"] or match["npm"] or match["pnpm"]
+        script = _workspace_script(ctx, package, match["yname"] or match["nname"] or match["pname"])
+        if script is not None:
+            return _command(ctx, script, env)
     if match := NPM_RUN.search(line):
         script = _package_script(ctx, match["name"])
         if script is not None and script != line:
@@ -137,14 +150,33 @@ def _split(line: str) -> list[str]:
         return line.split()
 
 
-def _package_script(ctx: JobContext, name: str) -> str | None:
-    data = ctx.file("package.json")
-    try:
-        scripts = json.loads(data).get("scripts", {}) if data else {}
-    except (ValueError, AttributeError):
-        return None
+def _package_script(ctx: JobContext, name: str, path: str = "package.json") -> str | None:
+    scripts = _manifest(ctx, path).get("scripts")
     value = scripts.get(name) if isinstance(scripts, dict) else None
     return str(value) if value else None
+
+
+def _manifest(ctx: JobContext, path: str) -> dict[str, object]:
+    data = ctx.file(path)
+    try:
+        parsed = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _workspace_script(ctx: JobContext, package: str, name: str) -> str | None:
+    """The script of the workspace package named `package` (by its package.json `name`, or its folder)."""
+    patterns = _manifest(ctx, "package.json").get("workspaces")
+    if isinstance(patterns, dict):  # yarn's {"packages": [...]} form
+        patterns = patterns.get("packages")
+    globs = [str(g).rstrip("/") + "/package.json" for g in patterns] if isinstance(patterns, list) else []
+    for path in ctx.paths():
+        if any(fnmatch.fnmatch(path, g) for g in globs):
+            manifest = _manifest(ctx, path)
+            if manifest.get("name") == package or path.rsplit("/", 2)[-2] == package.rsplit("/", 1)[-1]:
+                return _package_script(ctx, name, path)
+    return None
 
 
 def _git_push(ctx: JobContext, args: list[str]) -> StepOutcome:
