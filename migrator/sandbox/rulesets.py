@@ -18,8 +18,8 @@ Seed format (in `<repo>.meta.json` as `"rulesets": [...]`, in `<org>.meta.json` 
                        {"actor_type": "Team", "team": "release"},               # or "actor_id"
                        {"actor_type": "DeployKey"}]}
 
-Repository roles are GitHub's built-in ids: 1 read, 2 triage, 3 write... as the REST API lists them, here 4 write
-and 5 admin (maintain 2 is never held by a sandbox token).
+Repository roles are GitHub's built-in ids: 1 read, 3 triage, 4 write, 2 maintain, 5 admin; a role bypasses what
+names it or a role below it. Sandbox tokens hold write (4) or admin (5).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ ACTOR_TYPES = ("RepositoryRole", "OrganizationAdmin", "Team", "Integration", "De
 BYPASS_MODES = ("always", "pull_request", "exempt")
 ROLE_WRITE, ROLE_ADMIN = 4, 5
 ROLE_NAMES = {1: "read", 2: "maintain", 3: "triage", ROLE_WRITE: "write", ROLE_ADMIN: "admin"}
+# Roles include the ones below them: admin > maintain > write > triage > read (a role's id is not its rank).
+ROLE_RANK = {1: 1, 3: 2, ROLE_WRITE: 3, 2: 4, ROLE_ADMIN: 5}
 GITHUB_ACTIONS_APP_ID = 15368  # the GitHub Actions app: GITHUB_TOKEN's installation
 RULES_DOCS = "https://docs.github.com/rest/repos/rules#get-rules-for-a-branch"
 
@@ -117,8 +119,7 @@ def bypass_mode(ruleset: Ruleset, actor: Actor) -> str | None:
         if (
             (kind == "OrganizationAdmin" and actor.org_admin)
             or (kind == "RepositoryRole" and actor.role is not None and entry.actor_id is not None
-                and actor.role >= entry.actor_id >= ROLE_WRITE)
-            or (kind == "RepositoryRole" and actor.role is not None and entry.actor_id == actor.role)
+                and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK.get(entry.actor_id, 99))
             or (kind == "Integration" and actor.app_id is not None and entry.actor_id == actor.app_id)
             or (kind == "DeployKey" and actor.deploy_key)
             or (kind == "Team" and entry.actor_id in actor.teams)

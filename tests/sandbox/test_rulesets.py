@@ -147,6 +147,19 @@ def test_a_pull_request_rule_refuses_direct_pushes_unless_the_role_bypasses(sand
     assert status in (200, 201)
 
 
+def test_a_role_bypass_covers_the_roles_above_it() -> None:
+    from migrator.sandbox.rulesets import ROLE_WRITE, Actor, BypassActor, Ruleset, bypass_mode
+
+    def ruleset(role: int) -> Ruleset:
+        return Ruleset(1, "r", "branch", "active", "Repository", "acme/app",
+                       bypass_actors=(BypassActor("RepositoryRole", role),))
+
+    admin, writer = Actor("a", role=ROLE_ADMIN), Actor("w", role=ROLE_WRITE)
+    assert [bypass_mode(ruleset(r), admin) for r in (ROLE_WRITE, 2, ROLE_ADMIN)] == ["always"] * 3
+    assert [bypass_mode(ruleset(r), writer) for r in (ROLE_WRITE, 2, ROLE_ADMIN)] == ["always", None, None]
+    assert bypass_mode(ruleset(ROLE_WRITE), Actor("bot", app_id=15368)) is None
+
+
 def test_evaluate_mode_does_not_block(sandbox: Sandbox) -> None:
     head = _head(sandbox)
     status, _h, body = call(sandbox, "POST", "/repos/acme/app/git/refs", token=WRITER,
