@@ -126,7 +126,7 @@ SEED_TAGS = {"name": "release tags", "target": "tag", "enforcement": "active",
 
 
 def test_plan_blocks_the_token_fix_a_tag_ruleset_refuses_end_to_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """acme/service: a tag ruleset only an App bypasses, so no PAT can push the release tag: blocked. acme/other:
     its admins bypass it, and the PAT owner's role is unknown to the plan: review. acme/trial: evaluate mode."""
@@ -157,3 +157,6 @@ def test_plan_blocks_the_token_fix_a_tag_ruleset_refuses_end_to_end(
     assert fixes["acme/other"]["disposition"] == "review"
     assert any("the admin role" in r for r in fixes["acme/other"]["reasons"])
     assert fixes["acme/trial"]["disposition"] == "safe"
+    capsys.readouterr()
+    assert main(["show", str(out), "--no-pager", "--no-diff"]) == 0
+    assert "ruleset 'release tags' (acme/service) restricts creating tags" in capsys.readouterr().out
