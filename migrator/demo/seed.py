@@ -105,7 +105,7 @@ def write_demo_seed(directory: Path) -> Path:
         "api": repo_files("api"),  # the reference case: every fix is safe
         "web": repo_files("web", platforms="linux/amd64"),  # platforms differ from main.yml: docker fixes need review
         "worker": repo_files("worker", pat="WORKER_PAT"),  # its PAT secret does not exist: the token fix is blocked
-        "guarded": repo_files("guarded"),  # enforce_admins: the plan warns that a PAT alone will not do
+        "guarded": repo_files("guarded"),  # enforce_admins: a PAT alone will not do, the token fix is review
         "docs": {".github/workflows/ci.yml": CI, "README.md": "# docs\n"},  # nothing wrong
         "old-service": repo_files("old-service"),  # archived: skipped
     }

@@ -38,7 +38,7 @@ from migrator.github.records import (
 from migrator.github.retry import RetryPolicy
 from migrator.github.status import StatusMethods
 from migrator.github.transport import GraphQLAnswer, GraphQLError, PageTooSlow, Transport
-from migrator.github.types import ListedRepo, RepoRecord, SecretNames, TokenInfo, Usage
+from migrator.github.types import ActionsPolicy, ListedRepo, RepoRecord, SecretNames, TokenInfo, Usage
 from migrator.github.urls import ApiUrls, resolve_api_urls
 from migrator.github.verify import IssueMethods, VerifyMethods
 from migrator.github.writer import WriteMethods
@@ -323,6 +323,40 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
         """Org secrets every repository can read (visibility "all"): one listing for the whole org."""
         return self._secret_list(
             f"/orgs/{quote(org, safe='')}/actions/secrets", what=f"listing the secrets of {org}", visible_to_all=True
+        )
+
+    def actions_policy(self, org: str) -> ActionsPolicy:
+        """The org's Actions permissions: one request, two when it allows only selected actions. Unknown
+        (`readable=False`) when the token may not read them (they need an org admin)."""
+        base = f"/orgs/{quote(org, safe='')}/actions/permissions"
+        got = self.transport.rest_get(
+            base, what=f"reading the Actions permissions of {org}", step="policy", unknown_on=frozenset({403, 404})
+        )
+        data = got[1] if got is not None else None
+        if not isinstance(data, dict):
+            return ActionsPolicy(readable=False)
+        allowed = str(data.get("allowed_actions") or "all")
+        policy = ActionsPolicy(
+            enabled=data.get("enabled_repositories") != "none",
+            allowed_actions=allowed,
+            sha_pinning_required=bool(data.get("sha_pinning_required")),
+        )
+        if allowed != "selected":
+            return policy
+        got = self.transport.rest_get(
+            base + "/selected-actions",
+            what=f"reading the allowed actions of {org}",
+            step="policy",
+            unknown_on=frozenset({403, 404, 409}),
+        )
+        selected = got[1] if got is not None else None
+        if not isinstance(selected, dict):
+            return replace(policy, readable=False)
+        return replace(
+            policy,
+            github_owned_allowed=bool(selected.get("github_owned_allowed")),
+            verified_allowed=bool(selected.get("verified_allowed")),
+            patterns_allowed=tuple(str(p) for p in selected.get("patterns_allowed") or ()),
         )
 
     def _secret_list(

@@ -43,6 +43,36 @@ fragment MigratorRepository on Repository {
   githubReadme: object(expression: "HEAD:.github/README.md") { ...BlobText }
   packageJson: object(expression: "HEAD:package.json") { ...BlobText }
   latestRelease { tagName createdAt }
+  rulesets(first: 10, includeParents: true, targets: [BRANCH, TAG]) {
+    nodes {
+      databaseId
+      name
+      enforcement
+      target
+      source { __typename ... on Repository { nameWithOwner } ... on Organization { login } }
+      conditions { refName { include exclude } }
+      rules(first: 10) {
+        nodes {
+          type
+          parameters {
+            __typename
+            ... on PullRequestParameters { requiredApprovingReviewCount }
+            ... on RequiredStatusChecksParameters { doNotEnforceOnCreate requiredStatusChecks { context } }
+          }
+        }
+      }
+      bypassActors(first: 10) {
+        totalCount
+        nodes {
+          bypassMode
+          organizationAdmin
+          deployKey
+          repositoryRoleName
+          actor { __typename ... on App { databaseId slug } ... on Team { slug } }
+        }
+      }
+    }
+  }
 }
 
 fragment BlobText on GitObject {
@@ -50,9 +80,11 @@ fragment BlobText on GitObject {
 }
 """
 
-# One query per page of repositories. Cost, by GitHub's rule: (1 + 2 x page size + 3 x page size) / 100
-# points: the page, each repository's topics and head-commit check suites (last 3), and each suite's first
-# failing check run (the evidence of a broken release). 3 points for a page of 50, 5 for 99.
+# One query per page of repositories. Cost, by GitHub's rule: (1 + 2 x page size + 3 x page size + 21 x page
+# size) / 100 points: the page, each repository's topics and head-commit check suites (last 3), each suite's
+# first failing check run (the evidence of a broken release), and its rulesets (first 10) with each ruleset's
+# rules and bypass actors (one request per ruleset each: 1 + 10 + 10). 13 points for a page of 50, 26 for 99:
+# the rulesets cost four times the rest, and still leave 2,000 repositories at about 520 points of 5,000.
 REPOSITORIES = (
     """
 query MigratorRepositories($login: String!, $first: Int!, $after: String) {

@@ -7,7 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from migrator.github.types import Protection, RepoRecord, RunEvidence
+from migrator.github.types import (
+    RELEASE_TAG_REF,
+    BypassEntry,
+    Protection,
+    RepoRecord,
+    Ruleset,
+    RulesetRule,
+    RunEvidence,
+)
 from migrator.model import WORKFLOWS_DIR, RepoFile, git_blob_sha, is_workflow_path
 
 Json = dict[str, Any]
@@ -81,6 +89,7 @@ def parse_repository(node: Json, *, max_bytes: int, field_errors: Mapping[str, s
         if alias in UNREADABLE_PATHS:
             found.skipped[UNREADABLE_PATHS[alias]] = f"GitHub could not read it: {message}"
     protection_readable = not any(key.startswith(PROTECTION_FIELD) for key in errors)
+    rulesets_readable = not any(key.split("/", 1)[0] == "rulesets" for key in errors)
     ref = node.get("defaultBranchRef") if isinstance(node.get("defaultBranchRef"), dict) else None
     target = (ref or {}).get("target") or {}
     record = RepoRecord(
@@ -98,8 +107,75 @@ def parse_repository(node: Json, *, max_bytes: int, field_errors: Mapping[str, s
         skipped=dict(sorted(found.skipped.items())),
         runs=_runs(target),
         latest_release_at=_text((node.get("latestRelease") or {}).get("createdAt")),
+        rulesets=_rulesets(node.get("rulesets"), ref.get("name") if ref else None) if rulesets_readable else (),
+        rulesets_readable=rulesets_readable,
     )
     return ParsedRepo(record, found.fetch)
+
+
+def _rulesets(raw: Any, default_branch: str | None) -> tuple[Ruleset, ...]:
+    """The rulesets that apply to the default branch or to release tags."""
+    nodes = raw.get("nodes") if isinstance(raw, dict) else None
+    found = []
+    for node in nodes or ():
+        if not isinstance(node, dict) or not isinstance(node.get("name"), str):
+            continue
+        ruleset = _ruleset(node)
+        wanted = ["refs/heads/" + default_branch] if default_branch else []
+        if any(ruleset.applies_to(ref, default_branch) for ref in [*wanted, RELEASE_TAG_REF]):
+            found.append(ruleset)
+    return tuple(found)
+
+
+def _ruleset(node: Json) -> Ruleset:
+    source = node.get("source") or {}
+    conditions = ((node.get("conditions") or {}).get("refName")) or {}
+    actors = node.get("bypassActors") or {}
+    listed = [a for a in actors.get("nodes") or () if isinstance(a, dict)]
+    return Ruleset(
+        name=str(node["name"]),
+        id=node.get("databaseId") if isinstance(node.get("databaseId"), int) else None,
+        target=str(node.get("target") or "").lower(),
+        enforcement=str(node.get("enforcement") or "active").lower(),
+        source=str(source.get("nameWithOwner") or source.get("login") or ""),
+        source_type=str(source.get("__typename") or "Repository"),
+        include=tuple(str(p) for p in conditions.get("include") or ()),
+        exclude=tuple(str(p) for p in conditions.get("exclude") or ()),
+        rules=tuple(_rule(r) for r in ((node.get("rules") or {}).get("nodes") or ()) if isinstance(r, dict)),
+        bypass=tuple(_bypass(a) for a in listed),
+        bypass_complete=int(actors.get("totalCount") or 0) <= len(listed),
+    )
+
+
+def _rule(node: Json) -> RulesetRule:
+    raw = node.get("parameters")
+    parameters: Json = raw if isinstance(raw, dict) else {}
+    checks = parameters.get("requiredStatusChecks") or ()
+    return RulesetRule(
+        type=str(node.get("type") or "").lower(),
+        required_checks=tuple(str(c.get("context")) for c in checks if isinstance(c, dict) and c.get("context")),
+        required_reviews=int(parameters.get("requiredApprovingReviewCount") or 0),
+        checks_skip_creation=bool(parameters.get("doNotEnforceOnCreate")),
+    )
+
+
+def _bypass(node: Json) -> BypassEntry:
+    raw = node.get("actor")
+    actor: Json = raw if isinstance(raw, dict) else {}
+    mode = str(node.get("bypassMode") or "ALWAYS").lower()
+    if node.get("organizationAdmin"):
+        return BypassEntry(kind="OrganizationAdmin", mode=mode)
+    if node.get("deployKey"):
+        return BypassEntry(kind="DeployKey", mode=mode)
+    if node.get("repositoryRoleName"):
+        return BypassEntry(kind="RepositoryRole", mode=mode, role=str(node["repositoryRoleName"]).lower())
+    if actor.get("__typename") == "App":
+        app_id = actor.get("databaseId")
+        return BypassEntry(kind="Integration", mode=mode, app_id=app_id if isinstance(app_id, int) else None,
+                           app_slug=_text(actor.get("slug")))
+    if actor.get("__typename") == "Team":
+        return BypassEntry(kind="Team", mode=mode, team=_text(actor.get("slug")))
+    return BypassEntry(kind="unknown", mode=mode)
 
 
 def _runs(commit: Any) -> tuple[RunEvidence, ...]:

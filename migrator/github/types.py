@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,6 +19,73 @@ class Protection:
     required_reviews: int = 0
     readable: bool = True  # False when the token may not read protection (then the rest is unknown)
     rulesets: tuple[str, ...] = ()  # names of rulesets targeting the default branch, where readable
+
+
+@dataclass(frozen=True, kw_only=True)
+class BypassEntry:
+    """Who may bypass a ruleset: a repository role, org admins, an App, a team or deploy keys."""
+
+    kind: str  # RepositoryRole, OrganizationAdmin, Integration, Team, DeployKey
+    mode: str = "always"  # always, pull_request
+    role: str | None = None  # the repository role's name (write, maintain, admin, or a custom role)
+    app_id: int | None = None
+    app_slug: str | None = None
+    team: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "RepositoryRole":
+            return f"the {self.role or 'unknown'} role"
+        if self.kind == "OrganizationAdmin":
+            return "organization admins"
+        if self.kind == "Integration":
+            return f"the App {self.app_slug or self.app_id}"
+        if self.kind == "Team":
+            return f"the team {self.team}"
+        return "deploy keys" if self.kind == "DeployKey" else self.kind
+
+
+@dataclass(frozen=True, kw_only=True)
+class RulesetRule:
+    type: str  # creation, update, deletion, non_fast_forward, pull_request, required_status_checks, ...
+    required_checks: tuple[str, ...] = ()
+    required_reviews: int = 0
+    checks_skip_creation: bool = False  # required_status_checks' do_not_enforce_on_create
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ruleset:
+    """A branch or tag ruleset on a repository (its own, or its org's), as GraphQL lists it."""
+
+    name: str
+    id: int | None
+    target: str  # branch, tag
+    enforcement: str  # active, evaluate, disabled
+    source: str  # "org/repo" or the org's login
+    source_type: str = "Repository"  # Repository, Organization, Enterprise
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    rules: tuple[RulesetRule, ...] = ()
+    bypass: tuple[BypassEntry, ...] = ()
+    bypass_complete: bool = True  # False when more bypass actors exist than the bulk read lists
+
+    def applies_to(self, ref: str, default_branch: str | None) -> bool:
+        """Whether its ref_name condition selects `ref` (a full ref name), as GitHub matches it."""
+        prefix = "refs/heads/" if self.target == "branch" else "refs/tags/" if self.target == "tag" else None
+        if prefix is None or not ref.startswith(prefix):
+            return False
+
+        def hit(pattern: str) -> bool:
+            if pattern == "~ALL":
+                return True
+            if pattern == "~DEFAULT_BRANCH":
+                return default_branch is not None and ref == "refs/heads/" + default_branch
+            return fnmatch.fnmatchcase(ref, pattern)
+
+        return any(hit(p) for p in self.include) and not any(hit(p) for p in self.exclude)
+
+
+# The tag semantic-release pushes, as rulesets are matched against: any `v*` tag stands for all of them.
+RELEASE_TAG_REF = "refs/tags/v1.0.0"
 
 
 @dataclass(frozen=True)
@@ -44,6 +112,10 @@ class RepoRecord:
     # The workflow runs on the default branch's head commit, and when the latest release was made.
     runs: tuple[RunEvidence, ...] = ()
     latest_release_at: str | None = None
+    # The branch and tag rulesets that apply to the default branch or to release tags (`refs/tags/v*`), org
+    # ones included; `rulesets_readable` is False when GitHub would not list them (then they are unknown).
+    rulesets: tuple[Ruleset, ...] = ()
+    rulesets_readable: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +154,33 @@ class TokenInfo:
     def identity(self) -> str:
         """Who acts: the login, or the App (any of its installations acts as the same App)."""
         return self.login.split(" (installation", 1)[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionsPolicy:
+    """The org's Actions permissions (`GET /orgs/{org}/actions/permissions` and its selected actions)."""
+
+    readable: bool = True  # False when the token may not read them (they need org admin): then all is unknown
+    enabled: bool = True
+    allowed_actions: str = "all"  # all, local_only, selected
+    sha_pinning_required: bool = False
+    github_owned_allowed: bool = True
+    verified_allowed: bool = False
+    patterns_allowed: tuple[str, ...] = ()
+
+    def allows(self, action: str) -> bool | None:
+        """Whether `owner/name@ref` may run; None when the policy is unknown."""
+        if not self.readable:
+            return None
+        if not self.enabled or self.allowed_actions == "local_only":
+            return False
+        if self.allowed_actions == "all":
+            return True
+        owner = action.split("/", 1)[0].lower()
+        if self.github_owned_allowed and owner in ("actions", "github"):
+            return True
+        name = action.split("@", 1)[0]
+        return any(fnmatch.fnmatchcase(action, p) or fnmatch.fnmatchcase(name, p) for p in self.patterns_allowed)
 
 
 @dataclass(frozen=True)
@@ -136,4 +235,8 @@ class GitHubReader(Protocol):
 
     def org_secret_names(self, org: str) -> frozenset[str] | None:
         """Secrets of the org that every repository can read; None when the token may not list them."""
+        ...
+
+    def actions_policy(self, org: str) -> ActionsPolicy:
+        """The org's Actions permissions (allowed actions, SHA pinning), read once per plan."""
         ...

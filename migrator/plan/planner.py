@@ -6,15 +6,16 @@ No I/O here. The scan (migrator/plan/scan.py) feeds it and collects the results.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.analysis.context import RuleSettings
 from migrator.checker import FileChange, Report, apply_fixes
-from migrator.github.types import Protection, RepoRecord, SecretNames, TokenInfo
+from migrator.github.types import ActionsPolicy, Protection, RepoRecord, SecretNames, TokenInfo
 from migrator.model import Finding, Fix, RepoSnapshot, is_workflow_path
 from migrator.permissions import missing
 from migrator.plan.model import Change, Disposition, RepoPlan
+from migrator.plan.preflight import Identity, Outcome, Verdict, preflight
 from migrator.refnames import BRANCH_PREFIX
 from migrator.serialize import finding_dict
 
@@ -33,6 +34,7 @@ class PlanInputs:
     plan_id: str
     settings: RuleSettings
     token: TokenInfo
+    actions: ActionsPolicy = field(default_factory=ActionsPolicy)  # the org's Actions permissions
 
 
 def snapshot_of(record: RepoRecord, settings: RuleSettings) -> RepoSnapshot:
@@ -52,11 +54,14 @@ def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, i
     texts = {path: f.content.decode("utf-8", "surrogateescape") for path, f in record.files.items()}
     evidence = release_evidence(record, report.findings)
     tiers: dict[Disposition, list[tuple[Fix, tuple[str, ...]]]] = {d: [] for d in Disposition}
+    verdict = preflight(record, Identity(kind="pat"))
     for finding in report.findings:
         for fix in finding.fixes:
             disposition, reasons = fix_disposition(fix, secrets, inputs.token)
             if finding.rule == TOKEN_RULE and disposition is Disposition.SAFE and evidence and evidence["released"]:
                 disposition, reasons = Disposition.REVIEW, (*reasons, already_releasing(evidence))
+            if finding.rule == TOKEN_RULE:
+                disposition, reasons = with_verdict(disposition, reasons, verdict)
             tiers[disposition].append((fix, reasons))
     changes = _changes(record, report.findings, texts, tiers)
     if not changes:
@@ -78,6 +83,20 @@ def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, i
         default_enabled=any(c.default_enabled for c in changes),
         enabled=any(c.default_enabled for c in changes),
     )
+
+
+def with_verdict(
+    disposition: Disposition, reasons: tuple[str, ...], verdict: Verdict
+) -> tuple[Disposition, tuple[str, ...]]:
+    """A token fix the release identity cannot push past protection or rulesets is blocked; one that works only
+    once something changes (or if the PAT's owner may bypass) is review; each says why and the remedy."""
+    if verdict.outcome not in (Outcome.BLOCKED, Outcome.CONDITIONAL) or disposition is Disposition.BLOCKED:
+        return disposition, reasons
+    blocked = verdict.outcome is Outcome.BLOCKED
+    obstacles = [o for o in verdict.obstacles if o.outcome is (Outcome.BLOCKED if blocked else Outcome.CONDITIONAL)]
+    lead = "the PAT cannot push the release" if blocked else "the PAT alone may not be enough"
+    said = tuple(f"{lead}: {o.target}: {o.why}; remedy: {o.remedy}" for o in obstacles)
+    return (Disposition.BLOCKED if blocked else Disposition.REVIEW), (*reasons, *said)
 
 
 def release_evidence(record: RepoRecord, findings: Iterable[Finding]) -> dict[str, Any] | None:

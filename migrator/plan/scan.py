@@ -41,7 +41,8 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     now = (options.now or datetime.now(UTC)).replace(microsecond=0)
     plan_id = options.plan_id or plan_id_for(options.org, now)
     token = reader.token_info()
-    inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token)
+    policy = reader.actions_policy(options.org)
+    inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token, actions=policy)
     total, records = _records(reader, options)
     repos: list[RepoPlan] = []
     skipped: list[tuple[str, str]] = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from migrator.model import WORKFLOWS_DIR
+from migrator.sandbox import rulesets
 from migrator.sandbox.git import Commit, FileEntry, three_way_merge
-from migrator.sandbox.store import HEADS, Power, PullRequest, Repo, Store, note_pull
+from migrator.sandbox.store import HEADS, MERGING, Power, PullRequest, Repo, Store, note_pull
 
 WORKFLOW_REFUSAL = (
     "refusing to allow a Personal Access Token to create or update workflow `{path}` without `workflow` scope"
@@ -88,6 +90,35 @@ def require_direct_push(repo: Repo, branch: str, power: Power, *, status: int, m
     rule = repo.protection_for(branch)
     if rule is not None and rule.blocks_direct_push and not bypasses_protection(repo, branch, power):
         raise OpError(status, message)
+
+
+def ruleset_guard(store: Store, actor: rulesets.Actor) -> Callable[[Repo, str, str | None, str | None], None]:
+    """What every ref change of a request by `actor` passes: the active rulesets on that ref (GH013)."""
+
+    def guard(repo: Repo, ref: str, before: str | None, after: str | None) -> None:
+        found = push_violations(store, repo, ref, before, after, actor=actor)
+        if found:
+            raise OpError(422, rulesets.refusal_text(ref, found))
+
+    return guard
+
+
+def push_violations(
+    store: Store, repo: Repo, ref: str, before: str | None, after: str | None, *, actor: rulesets.Actor
+) -> list[tuple[rulesets.Ruleset, str]]:
+    applicable = store.rules_for(repo, ref)
+    if not applicable:
+        return []
+    merging = MERGING.get()
+    push = rulesets.Push(
+        ref,
+        before,
+        after,
+        fast_forward=before is None or after is None or repo.git.is_ancestor(before, after),
+        via_pull=merging is not None,
+        checked_sha=merging,
+    )
+    return rulesets.violations(applicable, push, actor, lambda sha: successful_contexts(repo, sha))
 
 
 def merged_files(repo: Repo, base_sha: str, head_sha: str) -> dict[str, FileEntry] | None:
@@ -186,7 +217,11 @@ def merge_pull(
         committer=signature,
         message=f"{text}\n\n{body}" if body else text,
     )
-    repo.refs[HEADS + pull.base_ref] = commit.sha
+    merging = MERGING.set(head_sha)
+    try:
+        repo.refs[HEADS + pull.base_ref] = commit.sha
+    finally:
+        MERGING.reset(merging)
     now = store.clock()
     pull.state, pull.merged, pull.merged_at, pull.closed_at = "closed", True, now, now
     pull.merge_commit_sha, pull.updated_at = commit.sha, now

@@ -5,12 +5,19 @@ Layout:
                                    or {"power": power, "login": user}},
                                    "apps": [{"id": 123, "public_key": "<PEM>", "installation_id": 456,
                                              "permissions": {"contents": "write", ...}}]}
-                                   (GitHub Apps installed on the org; see `migrator.sandbox.apps`)
+                                   (GitHub Apps installed on the org; see `migrator.sandbox.apps`),
+                                   "rulesets": [...] (org rulesets; format in `migrator.sandbox.rulesets`),
+                                   "actions": {"allowed_actions": "all"|"local_only"|"selected",
+                                               "sha_pinning_required": bool, "enabled": bool,
+                                               "selected_actions": {"github_owned_allowed": bool,
+                                                   "verified_allowed": bool, "patterns_allowed": [...]}}
+                                   (a token may also be {"power": ..., "login": ..., "teams": ["release"]})
     DIR/<org>/<repo>/...           the files of the default branch, one initial commit; a symbolic
                                    link (to a file or a folder, inside or outside) is committed
                                    as git does, a mode-120000 blob holding its target, never followed
     DIR/<org>/<repo>.meta.json     optional: default_branch, archived, fork, empty,
-                                   visibility, topics, secrets, protection, description
+                                   visibility, topics, secrets, protection, description,
+                                   rulesets, actions (both as in the org's meta)
 
 Only names and meta files are read at startup; a repository's files are read
 and hashed the first time anything asks for it.
@@ -25,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import InputError
-from migrator.sandbox import apps
+from migrator.sandbox import apps, rulesets
 from migrator.sandbox.git import EXEC_MODE, FILE_MODE, SYMLINK_MODE, FileEntry
 from migrator.sandbox.store import HEADS, SEED_AUTHOR, Org, Power, Protection, Repo, RepoMeta, Store
 
@@ -65,6 +72,8 @@ def _load_org(store: Store, org_dir: Path) -> None:
         power = given.get("power", "full") if isinstance(given, dict) else given
         if isinstance(given, dict) and given.get("login"):
             store.token_logins[str(token)] = str(given["login"])
+        if isinstance(given, dict) and given.get("teams"):
+            store.token_teams[str(token)] = tuple(f"{org_dir.name}/{t}" for t in given["teams"])
         try:
             store.tokens[str(token)] = Power.parse(str(power))
         except ValueError as error:
@@ -76,21 +85,49 @@ def _load_org(store: Store, org_dir: Path) -> None:
         apps.install_from_seed(store, org.login, meta.get("apps", []))
     except ValueError as error:
         raise InputError(f"{org_dir.name}{META_SUFFIX}: {error}") from error
+    try:
+        org.rulesets = _rulesets(store, org.login, meta.get("rulesets"), "Organization", org.login)
+        org.actions = rulesets.ActionsPolicy.parse(meta.get("actions"))
+    except (ValueError, TypeError, AttributeError) as error:
+        raise InputError(f"{org_dir.name}{META_SUFFIX}: {error}") from error
     store.orgs[org.login] = org
     with os.scandir(org_dir) as entries:
         names = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
     metas = {p.name[: -len(META_SUFFIX)] for p in org_dir.glob("*" + META_SUFFIX)}
     for name in sorted(set(names) | metas):
-        repo_meta = _repo_meta(_read_json(org_dir / (name + META_SUFFIX)))
+        raw_meta = _read_json(org_dir / (name + META_SUFFIX))
+        try:
+            repo_meta = _repo_meta(raw_meta)
+            repo_rulesets = _rulesets(store, org.login, raw_meta.get("rulesets"), "Repository", f"{org.login}/{name}")
+        except (ValueError, TypeError, AttributeError) as error:
+            raise InputError(f"{org_dir.name}/{name}{META_SUFFIX}: {error}") from error
         repo_id = store.next_id("repo")
         # distinct creation times give GitHub's default "newest first" listing a stable order
         created = float(SEED_AUTHOR.timestamp + repo_id)
         repo = Repo(org=org.login, name=name, id=repo_id, meta=repo_meta, created_at=created, pushed_at=created)
+        repo.rulesets = repo_rulesets
         repo_dir = org_dir / name
         repo.loader = lambda r, d=repo_dir: _materialise(r, d)
         if repo_meta.protection is not None:
             repo.protections[repo_meta.default_branch] = repo_meta.protection
         org.repos[name] = repo
+
+
+def _rulesets(store: Store, org: str, raw: Any, source_type: str, source: str) -> list[rulesets.Ruleset]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError("rulesets must be a list")
+    return [
+        rulesets.parse_ruleset(
+            item,
+            id=store.next_id("ruleset"),
+            source_type=source_type,
+            source=source,
+            team_id=lambda slug: store.account_id("Team", f"{org}/{slug}"),
+        )
+        for item in raw
+    ]
 
 
 def _secrets(raw: Any) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -114,6 +151,7 @@ def _repo_meta(raw: dict[str, Any]) -> RepoMeta:
         protection=parse_protection(protection) if isinstance(protection, dict) else None,
         description=raw.get("description"),
         secret_values=secret_values,
+        actions=rulesets.ActionsPolicy.parse(raw["actions"]) if isinstance(raw.get("actions"), dict) else None,
     )
 
 

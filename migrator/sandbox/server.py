@@ -21,7 +21,7 @@ from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
 from migrator.sandbox.http import ApiError, Request, Response
 from migrator.sandbox.limits import PRIMARY_DOCS, SECONDARY_DOCS, SECONDARY_MESSAGE, Limits
 from migrator.sandbox.settings import Settings
-from migrator.sandbox.store import HEADS, Power, Store
+from migrator.sandbox.store import HEADS, PUSH_GUARD, Power, Store
 
 SOMEONE_ELSE = "someone-else"  # whom the control API's commits are credited to
 
@@ -133,7 +133,11 @@ class App:
             actor = ops.ACTOR_IS_APP.set(self.store.is_installation_token(request.token))
             try:
                 with pushes.recording(self.store, self.actions, self.store.login_of(request.token)):
-                    return self._serve_locked(request, power, payload)
+                    guard = PUSH_GUARD.set(ops.ruleset_guard(self.store, self.store.actor_of(request.token, power)))
+                    try:
+                        return self._serve_locked(request, power, payload)
+                    finally:
+                        PUSH_GUARD.reset(guard)
             finally:
                 ops.ACTOR_IS_APP.reset(actor)
 

@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from migrator.sandbox.actions.model import ImagePush, Release, WorkflowRun
 from migrator.sandbox.git import Commit, FileEntry, ObjectDB, Signature
+from migrator.sandbox.rulesets import ROLE_ADMIN, ROLE_WRITE, ActionsPolicy, Actor, Ruleset
 
 HEADS = "refs/heads/"
 INSTALLATION_TOKEN_PREFIX = "ghs_"
@@ -140,6 +141,7 @@ class RepoMeta:
     description: str | None = None
     # What a secret holds, for the Actions model: a token of the org's `tokens`, or `app:<installation id>`.
     secret_values: Mapping[str, str] = field(default_factory=dict)
+    actions: ActionsPolicy | None = None  # the repository's Actions permissions (None: as the org's)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,13 @@ class RefChange:
 
 # The ref changes of the request being served; None outside one (seed loading records nothing).
 REF_LOG: ContextVar[list[RefChange] | None] = ContextVar("ref_log", default=None)
+# Who pushes in the request being served (rulesets judge every ref change by it); None: nobody is checked
+# (seed loading, and the Actions model, which judges its pushes itself before it makes them).
+PUSH_GUARD: ContextVar[Callable[[Repo, str, str | None, str | None], None] | None] = ContextVar(
+    "push_guard", default=None
+)
+# The pull request head whose merge is being written (its checks count for required_status_checks).
+MERGING: ContextVar[str | None] = ContextVar("merging", default=None)
 # The pull requests opened or reopened by the request being served: (repository, number, activity).
 PULL_LOG: ContextVar[list[tuple[Repo, int, str]] | None] = ContextVar("pull_log", default=None)
 
@@ -240,17 +249,24 @@ class RefTable(dict[str, str]):
 
     def __setitem__(self, key: str, value: str) -> None:
         before = self.get(key)
+        self._guard(key, before, value)
         super().__setitem__(key, value)
         self._note(key, before, value)
 
     def __delitem__(self, key: str) -> None:
         before = self[key]
+        self._guard(key, before, None)
         super().__delitem__(key)
         self._note(key, before, None)
 
     def seed(self, key: str, value: str) -> None:
         """Set a ref as the seed has it: no push happened."""
         super().__setitem__(key, value)
+
+    def _guard(self, key: str, before: str | None, after: str | None) -> None:
+        guard = PUSH_GUARD.get()
+        if guard is not None and before != after and self.owner is not None:
+            guard(self.owner, key, before, after)
 
     def _note(self, key: str, before: str | None, after: str | None) -> None:
         log = REF_LOG.get()
@@ -280,6 +296,7 @@ class Repo:
     workflow_ids: dict[str, int] = field(default_factory=dict)
     runs: dict[int, WorkflowRun] = field(default_factory=dict)
     releases: dict[int, Release] = field(default_factory=dict)
+    rulesets: list[Ruleset] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.refs, RefTable):
@@ -342,6 +359,8 @@ class Org:
     secrets: tuple[str, ...] = ()
     repos: dict[str, Repo] = field(default_factory=dict)  # name -> repo, in listing order
     secret_values: Mapping[str, str] = field(default_factory=dict)  # see RepoMeta.secret_values
+    rulesets: list[Ruleset] = field(default_factory=list)
+    actions: ActionsPolicy = field(default_factory=ActionsPolicy)
 
 
 def node_id(kind: str, key: str) -> str:
@@ -364,6 +383,7 @@ class Store:
         self.orgs: dict[str, Org] = {}
         self.tokens: dict[str, Power] = {}
         self.token_logins: dict[str, str] = {}  # the user a seed token belongs to (default: the sandbox user)
+        self.token_teams: dict[str, tuple[str, ...]] = {}  # `org/slug` teams a seed token's user is in
         self.registry: list[ImagePush] = []  # every image push the Actions model recorded, in order
         self.apps: dict[int, GitHubApp] = {}
         self.installations: dict[int, Installation] = {}
@@ -410,6 +430,31 @@ class Store:
             app = self.apps.get(installation.app_id) if installation else None
             return f"{app.slug}[bot]" if app else "github-app[bot]"
         return self.token_logins.get(token, SANDBOX_USER)
+
+    def rulesets_for(self, repo: Repo) -> list[Ruleset]:
+        """Every ruleset on `repo`: the org's that select it, then its own (GitHub lists them so)."""
+        org = self.orgs.get(repo.org)
+        inherited = [r for r in org.rulesets if r.applies_to_repo(repo.name)] if org else []
+        return [*inherited, *repo.rulesets]
+
+    def rules_for(self, repo: Repo, ref: str) -> list[Ruleset]:
+        return [r for r in self.rulesets_for(repo) if r.applies_to_ref(ref, repo.default_branch)]
+
+    def actions_policy(self, repo: Repo) -> ActionsPolicy:
+        org = self.orgs.get(repo.org)
+        return repo.meta.actions or (org.actions if org else ActionsPolicy())
+
+    def actor_of(self, token: str, power: Power | None = None) -> Actor:
+        """Who `token` is to a ruleset: a user with a repository role, or an App installation."""
+        minted = self.installation_tokens.get(token)
+        if minted is not None:
+            installation = self.installations.get(minted.installation_id)
+            return Actor(self.login_of(token), app_id=installation.app_id if installation else None)
+        power = power or self.power_of(token) or Power.READ
+        login = self.login_of(token)
+        role = ROLE_ADMIN if power.is_admin else ROLE_WRITE if power.can_write else 1
+        teams = tuple(self.account_id("Team", t) for t in self.token_teams.get(token, ()))
+        return Actor(login, role=role, org_admin=power.is_admin, teams=teams, user_id=self.account_id("User", login))
 
     def install_app(self, app: GitHubApp, installation: Installation) -> None:
         """Register an App (once; every org that installs it must declare the same key) and one installation."""

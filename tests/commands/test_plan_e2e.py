@@ -76,7 +76,9 @@ def test_plan_covers_every_case(sandbox: Sandbox, tmp_path: Path, monkeypatch: p
     repos = by_repo(data)
     assert sorted(repos) == ["acme/broken", "acme/huge", "acme/nopat", "acme/repopat", "acme/service"]
     assert repos["acme/broken"] == {".github/workflows/anchors.yml": "blocked"}  # its secret PAT exists nowhere
-    assert set(repos["acme/service"].values()) == {"safe"}  # PAT_TOKEN is an org secret
+    # PAT_TOKEN is an org secret; enforce_admins keeps any PAT's release commit out: the token fix is review
+    assert repos["acme/service"].pop(".github/workflows/main.yml") == "review"
+    assert set(repos["acme/service"].values()) == {"safe"}
     assert repos["acme/repopat"] == {".github/workflows/release.yml": "safe"}  # GH_PAT is a repo secret
     assert repos["acme/nopat"] == {".github/workflows/release.yml": "blocked"}  # GH_PAT exists nowhere
     assert repos["acme/huge"][".github/workflows/main.yml"] == "safe"  # truncated in GraphQL, read through REST

@@ -28,6 +28,11 @@ TRUNCATE_AT = 256  # a small GraphQL text limit, so a short workflow exercises t
 LONG = "name: long\non: push\njobs:\n" + "".join(f"  job{i}:\n    runs-on: ubuntu-latest\n    steps: []\n"
                                                 for i in range(12))
 CI = "name: ci\r\non: push\r\njobs: {}\r\n"
+TAG_RULESET = {"name": "release tags", "target": "tag", "enforcement": "active",
+               "conditions": {"ref_name": {"include": ["refs/tags/v*"], "exclude": []}},
+               "rules": [{"type": "creation"}, {"type": "deletion"}],
+               "bypass_actors": [{"actor_type": "Integration", "actor_id": 77, "bypass_mode": "always"},
+                                 {"actor_type": "RepositoryRole", "actor_id": 5}]}
 
 
 def cassette_seed(root: Path) -> Path:
@@ -41,16 +46,20 @@ def cassette_seed(root: Path) -> Path:
         }},
         repo_meta={
             f"{ORG}/alpha": {"topics": ["release"], "secrets": ["DEPLOY_KEY"],
-                             "protection": {"enforce_admins": True, "contexts": ["ci"], "required_reviews": 1}},
+                             "protection": {"enforce_admins": True, "contexts": ["ci"], "required_reviews": 1},
+                             "rulesets": [TAG_RULESET]},
             f"{ORG}/gamma": {"archived": True},
             f"{ORG}/delta": {"fork": True, "visibility": "private"},
         },
-        org_meta={ORG: {"secrets": ["RELEASE_PAT"], "tokens": {ADMIN: "full", NO_WORKFLOW: "no-workflow"}}},
+        org_meta={ORG: {"secrets": ["RELEASE_PAT"], "tokens": {ADMIN: "full", NO_WORKFLOW: "no-workflow"},
+                        "actions": {"allowed_actions": "selected", "sha_pinning_required": True,
+                                    "selected_actions": {"patterns_allowed": ["docker/*"]}}}},
     )
 
 
 def read_org(client: GitHubClient, _sandbox: Sandbox) -> None:
     client.token_info()
+    client.actions_policy(ORG)
     client.count_repositories(ORG)
     for record in client.repositories(ORG):
         client.secret_names(record.full_name)

@@ -15,7 +15,7 @@ from vcr.serializers import yamlserializer
 from migrator.errors import AuthError, InputError
 from migrator.github.client import GitHubClient
 from migrator.github.records import SKIP_BINARY
-from migrator.github.types import Protection
+from migrator.github.types import ActionsPolicy, Protection
 from migrator.log import TOKEN_PATTERN
 from migrator.model import git_blob_sha
 from tests.github import convert_octokit, record_cassettes
@@ -43,10 +43,11 @@ def test_read_org_replay() -> None:
     with replay("sandbox/read_org"):
         client = _sandbox_client()
         record_cassettes.read_org(client, None)  # type: ignore[arg-type]  # the scenario ignores the sandbox
-    assert client.usage.graphql_requests == 3 and client.usage.rest_requests == 10
+    assert client.usage.graphql_requests == 3 and client.usage.rest_requests == 12  # +2: the Actions policy
     with replay("sandbox/read_org"):
         client = _sandbox_client()
         assert client.token_info().can_push_workflows
+        policy = client.actions_policy("octo")
         assert client.count_repositories("octo") == 4
         records = {r.full_name: r for r in client.repositories("octo")}
         secrets = {name: client.secret_names(name) for name in records}
@@ -54,6 +55,17 @@ def test_read_org_replay() -> None:
     assert alpha.files[".github/workflows/ci.yml"].content == record_cassettes.CI.encode()
     assert alpha.protection == Protection(enforce_admins=True, required_checks=("ci",), required_reviews=1)
     assert alpha.topics == ("release",)
+    (tags,) = alpha.rulesets
+    assert (tags.name, tags.target, tags.enforcement, tags.source, tags.include) == (
+        "release tags", "tag", "active", "octo/alpha", ("refs/tags/v*",))
+    assert [r.type for r in tags.rules] == ["creation", "deletion"]
+    assert [(b.kind, b.app_id, b.role) for b in tags.bypass] == [
+        ("Integration", 77, None), ("RepositoryRole", None, "admin")]
+    assert beta.rulesets == () and beta.rulesets_readable
+    assert policy == ActionsPolicy(allowed_actions="selected", sha_pinning_required=True,
+                                   patterns_allowed=("docker/*",))
+    assert policy.allows("docker/login-action@v3") and policy.allows("actions/checkout@v4")
+    assert not policy.allows("cycjimmy/semantic-release-action@v4")
     long = beta.files[".github/workflows/long.yaml"]  # truncated in GraphQL, read over REST
     assert long.content == record_cassettes.LONG.encode() and long.blob_sha == git_blob_sha(long.content)
     assert beta.skipped == {".github/workflows/bin.yml": SKIP_BINARY}

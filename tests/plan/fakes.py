@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from migrator.github.types import ListedRepo, Protection, RepoRecord, SecretNames, TokenInfo, Usage
+from migrator.github.types import ActionsPolicy, ListedRepo, Protection, RepoRecord, SecretNames, TokenInfo, Usage
 from migrator.model import RepoFile, git_blob_sha
 
 
@@ -62,6 +62,12 @@ class FakeReader:
 
     def org_secret_names(self, org: str) -> frozenset[str] | None:
         return self.org_wide
+
+    policy: ActionsPolicy = field(default_factory=ActionsPolicy)
+
+    def actions_policy(self, org: str) -> ActionsPolicy:
+        self.usage.rest_requests += 1
+        return self.policy
 
     def secret_names(self, full_name: str) -> SecretNames:
         self.secret_lookups.append(full_name)

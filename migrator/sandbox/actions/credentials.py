@@ -13,6 +13,10 @@
   as that deploy key. With no credential at all git cannot authenticate.
 - A push to a protected branch by anyone who does not bypass protection (only admins do, and not under
   `enforce_admins`) is refused with GitHub's GH006 text; tags are not protected by branch protection.
+- Rulesets (branch and tag, org and repository) judge every push after that, as GitHub does: an active ruleset's
+  rule the pusher does not bypass refuses it with GH013. GITHUB_TOKEN is the GitHub Actions app (Integration
+  15368), which no bypass list in practice names; a PAT is its user with the token's role (admins are org admins
+  too); an App token is its App; an `ssh-key` push is a deploy key.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import base64
 import re
 from dataclasses import dataclass
 
+from migrator.sandbox import ops, rulesets
+from migrator.sandbox.rulesets import GITHUB_ACTIONS_APP_ID, Actor
 from migrator.sandbox.store import LISTED_SECRET_VALUE, SANDBOX_USER, Power, Repo, Store
 
 GITHUB_ACTIONS_BOT = "github-actions[bot]"
@@ -34,6 +40,7 @@ class Credential:
     power: Power | None  # None: GitHub does not accept it
     github_token: bool = False  # events it makes start no workflow
     value: str = ""  # the string a workflow sees when it expands the secret
+    actor: Actor | None = None  # who rulesets see pushing
 
     @property
     def accepted(self) -> bool:
@@ -41,7 +48,14 @@ class Credential:
 
 
 def github_token(run_id: int, permissions: object) -> Credential:
-    return Credential("GITHUB_TOKEN", GITHUB_ACTIONS_BOT, _github_token_power(permissions), True, f"ghs_run{run_id}")
+    return Credential(
+        "GITHUB_TOKEN",
+        GITHUB_ACTIONS_BOT,
+        _github_token_power(permissions),
+        True,
+        f"ghs_run{run_id}",
+        Actor(GITHUB_ACTIONS_BOT, app_id=GITHUB_ACTIONS_APP_ID),
+    )
 
 
 def _github_token_power(permissions: object) -> Power:
@@ -63,10 +77,14 @@ def secret(store: Store, repo: Repo, name: str) -> Credential | None:
         return None
     label = f"secrets.{name}"
     if value == LISTED_SECRET_VALUE:
-        return Credential(label, SANDBOX_USER, Power.ADMIN, value=f"{name.lower()}-value")
+        user_id = store.account_id("User", SANDBOX_USER)
+        admin = Actor(SANDBOX_USER, role=rulesets.ROLE_ADMIN, org_admin=True, user_id=user_id)
+        return Credential(label, SANDBOX_USER, Power.ADMIN, value=f"{name.lower()}-value", actor=admin)
     if value.startswith("app:"):
         return _app_credential(store, label, value)
-    return Credential(label, store.login_of(value), store.power_of(value), value=value)
+    power = store.power_of(value)
+    actor = store.actor_of(value, power) if power is not None else None
+    return Credential(label, store.login_of(value), power, value=value, actor=actor)
 
 
 def _app_credential(store: Store, label: str, value: str) -> Credential:
@@ -74,11 +92,14 @@ def _app_credential(store: Store, label: str, value: str) -> Credential:
     if installation is None:
         return Credential(label, "unknown-app[bot]", None, value=value)
     app = store.apps[installation.app_id]
-    return Credential(label, f"{app.slug}[bot]", Power.for_permissions(installation.permissions), value=value)
+    login = f"{app.slug}[bot]"
+    power = Power.for_permissions(installation.permissions)
+    return Credential(label, login, power, value=value, actor=Actor(login, app_id=app.id))
 
 
 def deploy_key(repo: Repo) -> Credential:
-    return Credential("ssh-key", f"deploy key of {repo.full_name}", Power.WRITE, value="ssh-key")
+    login = f"deploy key of {repo.full_name}"
+    return Credential("ssh-key", login, Power.WRITE, value="ssh-key", actor=Actor(login, deploy_key=True))
 
 
 def from_url(url: str, known: dict[str, Credential]) -> Credential | None:
@@ -102,8 +123,35 @@ def masked_url(url: str) -> str:
     return re.sub(r"//([^@/]+)@", lambda m: "//" + ("x-access-token:" if ":" in m[1] else "") + "[secure]@", url)
 
 
-def refusal(repo: Repo, credential: Credential | None, ref: str, *, url: str) -> str | None:
-    """GitHub's answer (as git prints it) when `credential` pushes to `ref`; None when the push is accepted."""
+def refusal(
+    repo: Repo,
+    credential: Credential | None,
+    ref: str,
+    *,
+    url: str,
+    store: Store | None = None,
+    sha: str | None = None,
+) -> str | None:
+    """GitHub's answer (as git prints it) when `credential` pushes `sha` (None: a new commit on top) to `ref`;
+    None when the push is accepted. With `store`, rulesets judge it too."""
+    problem = _protection_refusal(repo, credential, ref, url=url)
+    if problem is not None or store is None or credential is None or credential.actor is None:
+        return problem
+    applicable = store.rules_for(repo, ref)
+    if not applicable:
+        return None
+    before = repo.refs.get(ref)
+    fast_forward = True
+    if sha is not None and before is not None and sha in repo.git.commits:
+        fast_forward = repo.git.is_ancestor(before, sha)
+    push = rulesets.Push(ref, before, sha or "0" * 40, fast_forward=fast_forward)
+    found = rulesets.violations(applicable, push, credential.actor, lambda s: ops.successful_contexts(repo, s))
+    if not found:
+        return None
+    return rulesets.git_refusal(ref, found, url=re.sub(r"//[^@/]+@", "//", url), full_name=repo.full_name)
+
+
+def _protection_refusal(repo: Repo, credential: Credential | None, ref: str, *, url: str) -> str | None:
     clean = re.sub(r"//[^@/]+@", "//", url)
     if credential is None:
         return "fatal: could not read Username for 'https://github.com': No such device or address"

@@ -160,7 +160,7 @@ def _with_credentials(url: str, variable: str, value: str) -> str:
 def _probe(ctx: JobContext, url: str) -> str | None:
     branch = ctx.branch or ""
     credential = ctx.workspace.push_credential(url, ctx.known)
-    return credentials.refusal(ctx.repo, credential, HEADS + branch, url=url)
+    return credentials.refusal(ctx.repo, credential, HEADS + branch, url=url, store=ctx.store)
 
 
 def semantic_release(ctx: JobContext, env: dict[str, str], *, dry_run: bool) -> StepOutcome:

@@ -136,7 +136,7 @@ class JobContext:
 
     def push_ref(self, credential: Credential | None, ref: str, sha: str, *, url: str) -> str | None:
         """A push of `sha` to `ref`; GitHub's refusal text, or None once the ref is there."""
-        problem = credentials.refusal(self.repo, credential, ref, url=url)
+        problem = credentials.refusal(self.repo, credential, ref, url=url, store=self.store, sha=sha)
         if problem is not None:
             return problem
         assert credential is not None

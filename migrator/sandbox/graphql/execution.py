@@ -28,6 +28,7 @@ from migrator.sandbox.graphql.schema import (
     query_cost,
     schema,
 )
+from migrator.sandbox.ops import OpError
 
 # ---------------------------------------------------------------- execution
 
@@ -47,6 +48,8 @@ def _type_resolver(value: Any, info: Info, abstract_type: Any) -> str | None:
 def _format_error(error: GraphQLError) -> Json:
     original = error.original_error
     data: Json = {}
+    if isinstance(original, OpError):  # a refusal raised by the write itself (a ruleset on the ref)
+        original = GitHubError(original.gql_type, original.message)
     if isinstance(original, GitHubError):
         data["type"] = original.kind
     if error.path is not None:

@@ -8,6 +8,7 @@ from migrator.sandbox.graphql import actions as _actions
 from migrator.sandbox.graphql import objects as _objects
 from migrator.sandbox.graphql import owners as _owners
 from migrator.sandbox.graphql import pulls as _pulls
+from migrator.sandbox.graphql import rulesets as _rulesets
 from migrator.sandbox.graphql.connection import GqlContext, Info, connection, map_nodes
 from migrator.sandbox.graphql.schema import Json
 from migrator.sandbox.shapes import iso
@@ -79,6 +80,9 @@ class RepoNode:
         return map_nodes(
             connection(info, rules, args), lambda item: ProtectionNode(self.ctx, self.repo, item[0], item[1])
         )
+
+    def rulesets(self, info: Info, **args: Any) -> Json:
+        return _rulesets.repository_rulesets(self.ctx, self.repo, info, args)
 
     def latestRelease(self, info: Info) -> _actions.ReleaseNode | None:
         return _actions.latest_release(self.ctx, self.repo)
