@@ -312,8 +312,8 @@ class RepoRollback:
             self.repo.name,
             status,
             detail,
-            pull.number if pull else None,
-            pull.url if pull else None,
+            pull.number if pull else self.record.pr_number,
+            pull.url if pull else self.record.pr_url,
             self.ensure.writes,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -105,8 +106,9 @@ def run(args: argparse.Namespace) -> int:
         for o in outcomes:
             pr = f"#{o.pr_number}" if o.pr_number else "-"
             print(f"{o.repo:<{width}}  {o.status:<16} {pr:<6} {o.detail}")
-        if args.dry_run:
-            print("dry run: nothing written, no journal")
+        counts = Counter(o.status for o in outcomes)
+        where = "dry run: nothing written, no journal" if args.dry_run else f"journal: {journal.path}"
+        print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + f"; {where}")
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FINDINGS
 
 
