@@ -29,7 +29,7 @@ from migrator.commands.common import (
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.model import is_workflow_path
 from migrator.permissions import refuse_unless_able
-from migrator.plan.model import Disposition, Plan, RepoPlan
+from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.shard import Shard
 from migrator.progress import Progress
 from migrator.state import record_apply
@@ -151,10 +151,9 @@ def run(args: argparse.Namespace) -> int:
 
 def nothing_to_apply(plan: Plan, shard: Shard | None) -> int:
     """No enabled repository: say why. A plan whose every change is blocked is a failure (exit 1)."""
-    changes = [c for r in plan.repos for c in r.changes]
-    if changes and all(c.disposition is Disposition.BLOCKED for c in changes):
-        reasons = sorted({reason for c in changes for reason in c.reasons})
-        print(f"every change of this plan is blocked, so nothing can be applied: {'; '.join(reasons)}")
+    blocked = plan.blocked_reasons()
+    if blocked is not None:
+        print(f"every change of this plan is blocked, so nothing can be applied: {'; '.join(blocked)}")
         return EXIT_FINDINGS
     where = f"shard {shard}" if shard else "this selection"
     print(f"no enabled repository in {where}; nothing to apply (enable some in the plan, or --include-review)")

@@ -17,7 +17,7 @@ from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.log import get_logger
 from migrator.paths import readable_file, writable_file
 from migrator.plan.merge import merge_plans
-from migrator.plan.model import Disposition, Plan
+from migrator.plan.model import Plan
 from migrator.plan.planfile import default_path, read_plan, write_plan
 from migrator.plan.render import short
 from migrator.plan.scan import ScanOptions, scan
@@ -134,11 +134,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _verdict(plan: Plan) -> int:
     """A plan in which every change is blocked can do nothing: say so, with the reasons, and exit 1."""
-    changes = [c for r in plan.repos for c in r.changes]
-    if not changes or any(c.disposition is not Disposition.BLOCKED for c in changes):
+    blocked = plan.blocked_reasons()
+    if blocked is None:
         return EXIT_OK
-    reasons = sorted({reason for c in changes for reason in c.reasons})
-    print(f"every change of this plan is blocked: {'; '.join(reasons)}")
+    print(f"every change of this plan is blocked: {'; '.join(blocked)}")
     return EXIT_FINDINGS
 
 

@@ -94,6 +94,13 @@ class Plan:
     def branch(self) -> str:
         return BRANCH_PREFIX + self.plan_id
 
+    def blocked_reasons(self) -> tuple[str, ...] | None:
+        """When every change of the plan is blocked (it can do nothing), why; else None."""
+        changes = [c for r in self.repos for c in r.changes]
+        if not changes or any(c.disposition is not Disposition.BLOCKED for c in changes):
+            return None
+        return tuple(sorted({reason for c in changes for reason in c.reasons}))
+
     def marker(self, repo: str) -> str:
         """A hidden line in PR bodies naming the plan, so PRs can be found and adopted."""
         return f"<!-- migrator:plan={self.plan_id} repo={repo} -->"
