@@ -156,6 +156,19 @@ def open_journal(loaded: LoadedPlan, shard: Shard | None, *, lock_for: str | Non
     )
 
 
+def open_applied(
+    args: argparse.Namespace, command: str, *, lock_for: str | None = None
+) -> tuple[LoadedPlan, Journal, Shard | None]:
+    """What status, rollback, verify and report start with: PLAN (or the last apply), read and checked, its
+    journals replayed (this run's shard's own, locked when `lock_for` names the command), and a line naming it."""
+    choice = choose_plan(args.plan)
+    loaded = load_for_remote(args, choice.path)
+    shard = shard_from(args, loaded.plan)
+    journal = open_journal(loaded, shard, lock_for=lock_for)
+    name_plan(command, choice)
+    return loaded, journal, shard
+
+
 def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedPlan:
     """Read and validate the plan (no network yet), and refuse flags that contradict it.
 

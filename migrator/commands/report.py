@@ -15,12 +15,9 @@ from typing import TYPE_CHECKING
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
-    choose_plan,
     connect_from,
-    load_for_remote,
     matches,
-    name_plan,
-    open_journal,
+    open_applied,
 )
 from migrator.errors import EXIT_OK, UsageError
 from migrator.paths import writable_file
@@ -76,11 +73,8 @@ def parse_issue(text: str) -> tuple[str, int]:
 def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         writable_file(args.out, "--out")
-    choice = choose_plan(args.plan)
-    loaded = load_for_remote(args, choice.path)
-    name_plan("report", choice)
+    loaded, journal, _ = open_applied(args, "report")
     plan = loaded.plan
-    journal = open_journal(loaded, None)
 
     def only(name: str) -> bool:
         return not args.repo or matches(name, args.repo)

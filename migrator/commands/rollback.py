@@ -15,16 +15,12 @@ from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
     announce_edits,
-    choose_plan,
     connect_from,
     interrupted,
-    load_for_remote,
     matches,
-    name_plan,
-    open_journal,
+    open_applied,
     pacing_eta,
     remember_recent_writes,
-    shard_from,
     wait_note,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
@@ -64,12 +60,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    choice = choose_plan(args.plan)
-    loaded = load_for_remote(args, choice.path)
+    loaded, journal, shard = open_applied(args, "rollback", lock_for=None if args.dry_run else "rollback")
     plan = loaded.plan
-    shard = shard_from(args, plan)
-    journal = open_journal(loaded, shard, lock_for=None if args.dry_run else "rollback")
-    name_plan("rollback", choice)
     announce_edits(loaded)
     touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
     if args.repo:

@@ -13,12 +13,9 @@ from migrator.apply.ports import PullStatus
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
-    choose_plan,
     connect_from,
-    load_for_remote,
     matches,
-    name_plan,
-    open_journal,
+    open_applied,
 )
 from migrator.errors import EXIT_OK, UsageError
 from migrator.progress import Progress
@@ -44,11 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    choice = choose_plan(args.plan)
-    loaded = load_for_remote(args, choice.path)
-    name_plan("status", choice)
+    loaded, journal, _ = open_applied(args, "status")
     plan = loaded.plan
-    journal = open_journal(loaded, None)
     repos = {name: state for name, state in journal.repos.items() if not args.repo or matches(name, args.repo)}
     if args.repo and not repos:
         raise UsageError(f"none of {', '.join(args.repo)} was applied from this plan")

@@ -11,12 +11,9 @@ from pathlib import Path
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
-    choose_plan,
     connect_from,
-    load_for_remote,
     matches,
-    name_plan,
-    open_journal,
+    open_applied,
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.progress import Progress
@@ -70,10 +67,7 @@ def parse_duration(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    choice = choose_plan(args.plan)
-    loaded = load_for_remote(args, choice.path)
-    name_plan("verify", choice)
-    journal = open_journal(loaded, None)
+    loaded, journal, _ = open_applied(args, "verify")
     wanted = targets(loaded.plan, journal, lambda name: not args.repo or matches(name, args.repo))
     if args.repo and not wanted:
         raise UsageError(f"none of {', '.join(args.repo)} has a pull request from this plan")
