@@ -7,18 +7,18 @@ read-only token is never reported as one that merely lacks the `workflow` scope.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migrator.errors import AuthError
-from migrator.github.types import TokenInfo
+from migrator.github.types import TokenInfo, identity_of
 
 
-def what_it_is(token: TokenInfo) -> str:
+def what_it_is(login: str, scopes: Sequence[str] | None) -> str:
     """`octocat (scopes: repo)`, or the App installation; what a refusal and `show` name."""
-    if token.scopes is None:
-        return token.login
-    return f"{token.login} (scopes: {', '.join(token.scopes) or 'none'})"
+    if scopes is None:
+        return login
+    return f"{login} (scopes: {', '.join(scopes) or 'none'})"
 
 
 def missing(token: TokenInfo, *, workflows: bool) -> str | None:
@@ -38,9 +38,9 @@ def refuse_unless_able(token: TokenInfo, planned_as: Mapping[str, Any], *, comma
     """Raise (exit 2, nothing written) when this token cannot do the command's writes, or is not the plan's."""
     lack = missing(token, workflows=workflows)
     if lack:
-        raise AuthError(f"{command} refused before any write: {lack}; {what_it_is(token)}")
+        raise AuthError(f"{command} refused before any write: {lack}; {what_it_is(token.login, token.scopes)}")
     planned = str(planned_as.get("login") or "")
-    planned_identity = planned.split(" (installation", 1)[0]
+    planned_identity = identity_of(planned)
     unknown = planned.startswith("(installation") or token.login.startswith("(installation")
     if planned_identity and not unknown and planned_identity != token.identity:
         raise AuthError(

@@ -152,8 +152,12 @@ class TokenInfo:
 
     @property
     def identity(self) -> str:
-        """Who acts: the login, or the App (any of its installations acts as the same App)."""
-        return self.login.split(" (installation", 1)[0]
+        return identity_of(self.login)
+
+
+def identity_of(login: str) -> str:
+    """Who acts: the login, or the App (any of its installations acts as the same App)."""
+    return login.split(" (installation", 1)[0]
 
 
 @dataclass(frozen=True, kw_only=True)

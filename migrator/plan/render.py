@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from migrator.permissions import what_it_is
 from migrator.plan.markdown import code, escape, fenced
 from migrator.plan.model import Change, Disposition, Plan, RepoPlan
 from migrator.plan.planfile import LoadedPlan
@@ -107,8 +108,7 @@ def made_as(token: Mapping[str, Any]) -> str:
     if "shards" in token:
         return "; ".join(made_as(t) for t in token["shards"])
     scopes = token.get("scopes")
-    what = f" (scopes: {', '.join(scopes) or 'none'})" if isinstance(scopes, list) else ""
-    return f"{token.get('login') or 'an unknown token'}{what}"
+    return what_it_is(str(token.get("login") or "an unknown token"), scopes if isinstance(scopes, list) else None)
 
 
 def summary(loaded: LoadedPlan) -> dict[str, Any]:
