@@ -89,6 +89,7 @@ class Journal:
     plan_id: str
     repos: dict[str, RepoJournal] = field(default_factory=dict)
     last_event_at: str | None = None
+    intents_at: list[str] = field(default_factory=list)  # when each write was sent, across every journal replayed
     _seq: int = 0
 
     lock: JournalLock | None = None
@@ -146,6 +147,8 @@ class Journal:
     def _fold(self, event: dict[str, Any]) -> None:
         self._seq = max(self._seq, int(event.get("seq", 0)))
         self.last_event_at = event.get("at", self.last_event_at)
+        if event.get("phase") == "intent" and event.get("at"):
+            self.intents_at.append(str(event["at"]))
         state = self.repo(str(event["repo"]))
         step, op = str(event.get("step")), event.get("op")
         if op == "apply" and step != "repo":

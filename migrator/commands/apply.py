@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         reviewers=tuple(args.reviewer),
         team_reviewers=tuple(args.team_reviewer),
     )
-    remember_recent_writes(pacer, loaded.path)
+    remember_recent_writes(pacer, journal)
     eta = pacing_eta(pacer, writes_per_repo=3, writes=not args.dry_run)
     try:
         with Progress("applying" if not args.dry_run else "dry run", eta=eta) as progress:

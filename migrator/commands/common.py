@@ -221,20 +221,17 @@ def pacing_eta(pacer: Pacer, *, writes_per_repo: int, writes: bool = True) -> Et
     return lambda done, total: pacer.eta(writes_per_repo * max(total - done, 0)) if total else None
 
 
-def remember_recent_writes(pacer: Pacer, plan: Path) -> None:
-    """Seed the pacer with the writes of the last hour that every journal of this plan records (an intent is
-    logged before each content-creating request)."""
+def remember_recent_writes(pacer: Pacer, journal: Journal) -> None:
+    """Seed the pacer with the writes the plan's journals record (an intent is logged before each
+    content-creating request); the pacer keeps those of the last hour."""
     now = datetime.now(UTC)
     ages = []
-    for journal in plan_journals(plan):
-        for event in read_events(journal):
-            if event.get("phase") != "intent":
-                continue
-            try:
-                at = datetime.fromisoformat(str(event.get("at")).replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            ages.append((now - at).total_seconds())
+    for stamp in journal.intents_at:
+        try:
+            at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        ages.append((now - at).total_seconds())
     pacer.remember(ages)
 
 

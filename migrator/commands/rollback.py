@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         print("rollback: not confirmed; nothing was changed", file=sys.stderr)
         return EXIT_USAGE
     outcomes = []
-    remember_recent_writes(pacer, loaded.path)
+    remember_recent_writes(pacer, journal)
     eta = pacing_eta(pacer, writes_per_repo=3, writes=not args.dry_run)
     with Progress("dry run" if args.dry_run else "rolling back", eta=eta) as progress:
         pacer.on_wait = lambda seconds: progress.note(wait_note(seconds))
