@@ -102,7 +102,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: graphql-core and the server are heavy, and every `migrator` command builds this parser.
-    from migrator.sandbox import graphql_api
+    from migrator.sandbox import graphql
     from migrator.sandbox.seed import load_seed
     from migrator.sandbox.server import App, SandboxHTTPServer
     from migrator.sandbox.store import Store
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     logger = log.get_logger(command="sandbox")
     # GitHub's schema takes about a second to build; do it while the seed loads and the first request arrives.
-    threading.Thread(target=graphql_api.schema, name="schema-warmup", daemon=True).start()
+    threading.Thread(target=graphql.schema, name="schema-warmup", daemon=True).start()
     started = time.monotonic()
     store = load_seed(args.seed, Store())
     try:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from migrator.github import queries
-from migrator.sandbox.graphql_api import validate_document
+from migrator.sandbox.graphql import validate_document
 from migrator.sandbox.testing import Sandbox
 from tests.github.support import ORG, make_client
 
@@ -28,7 +28,7 @@ def test_built_document_is_valid(name: str, size: int) -> None:
 def test_the_state_and_status_queries_cost_one_point() -> None:
     from graphql import parse
 
-    from migrator.sandbox.graphql_api import query_cost
+    from migrator.sandbox.graphql import query_cost
 
     for document in (queries.repo_state(30), queries.pull_statuses(25)):
         parsed = parse(document)
@@ -60,7 +60,7 @@ def test_every_document_sent_in_a_run_is_valid(sandbox: Sandbox) -> None:
 def test_the_page_query_costs_what_its_comment_says() -> None:
     from graphql import parse
 
-    from migrator.sandbox.graphql_api import query_cost
+    from migrator.sandbox.graphql import query_cost
 
     document = parse(queries.REPOSITORIES)
     operation = document.definitions[0]

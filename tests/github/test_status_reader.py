@@ -12,7 +12,7 @@ from migrator.apply.ports import CheckState, PullRequestSpec, PullStatus
 from migrator.github import queries
 from migrator.github.client import GitHubClient
 from migrator.github.status import BATCH, parse_status
-from migrator.sandbox.graphql_api import validate_document
+from migrator.sandbox.graphql import validate_document
 from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
 from tests.github.support import ADMIN, Waits, api, make_client
 

@@ -60,7 +60,7 @@ def test_a_query_of_25_repositories_costs_at_most_40_points() -> None:
 
     from migrator.github import queries
     from migrator.github.verify import VERIFY_BATCH
-    from migrator.sandbox.graphql_api import query_cost
+    from migrator.sandbox.graphql import query_cost
 
     parsed = parse(queries.verify_repositories(VERIFY_BATCH))
     cost = query_cost(parsed, parsed.definitions[0], {})  # type: ignore[arg-type]

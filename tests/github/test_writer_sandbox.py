@@ -27,7 +27,7 @@ from migrator.apply.ports import (
 from migrator.errors import AuthError
 from migrator.github.client import GitHubClient
 from migrator.model import git_blob_sha
-from migrator.sandbox.graphql_api import validate_document
+from migrator.sandbox.graphql import validate_document
 from migrator.sandbox.testing import FakeClock, Sandbox, running_sandbox, write_seed
 from tests.github.support import ADMIN, NO_WORKFLOW, READER, TOKENS, UNKNOWN, Waits, add_symlink, api, make_client
 
