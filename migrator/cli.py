@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("migrator.commands.plan", "scan an organisation and write a reviewable plan file"),
     "show": ("migrator.commands.show", "summarise a plan for its approver: what changes, where, and why"),
     "apply": ("migrator.commands.apply", "open one branch and pull request per repository of a plan"),
+    "merge": ("migrator.commands.merge", "merge the pull requests the repositories' rules allow; say why not the rest"),
     "status": ("migrator.commands.status", "where the pull requests of an apply stand"),
     "rollback": ("migrator.commands.rollback", "undo the last apply: close PRs, delete branches, revert merges"),
     "verify": ("migrator.commands.verify", "did each merged fix make the release work: verified, pending, broken"),
@@ -33,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("migrator.sandbox.command", "serve a local GitHub-compatible API from a seed folder"),
     "demo": ("migrator.commands.demo", "run plan, show, apply, status and rollback against a local sandbox"),
 }
-CAMPAIGN = ("plan", "show", "apply", "status", "verify", "report", "rollback")
+CAMPAIGN = ("plan", "show", "apply", "merge", "status", "verify", "report", "rollback")
 SUBCOMMANDS = {"plan merge": "merge shard plans (`plan --shard K/N`) into one plan"}
 
 TOP_EXAMPLES = """\

@@ -93,7 +93,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        errors: list[dict[str, Any]] | None = None,
+        errors: list[Any] | None = None,  # objects, or the plain strings some refusals carry
         documentation_url: str = DOCS,
         headers: Mapping[str, str] | None = None,
     ) -> None:

@@ -187,13 +187,23 @@ def merge_pull(
     expected_sha: str | None = None,
     title: str | None = None,
     message: str | None = None,
+    via_queue: bool = False,
 ) -> Commit:
+    from migrator.sandbox import merging
+
     head_sha = store.head_sha(repo, pull)
     base_sha = repo.branch_sha(pull.base_ref)
     if pull.state != "open" or base_sha is None:
         raise OpError(405, "Pull Request is not mergeable")
     if expected_sha and expected_sha != head_sha:
         raise OpError(409, "Head branch was modified. Review and try the merge again.", gql_type="STALE_DATA")
+    refused = merging.require_method(repo, method)
+    if refused:
+        raise OpError(405, refused)
+    if merging.in_merge_queue(repo, pull) and not via_queue:
+        raise OpError(405, merging.MERGE_QUEUE_REFUSAL)
+    if pull.draft:
+        raise OpError(405, "Pull Request is still a draft")
     _require_merge_protection(repo, pull, power, head_sha)
     files = merged_files(repo, base_sha, head_sha)
     if files is None:
@@ -217,36 +227,34 @@ def merge_pull(
         committer=signature,
         message=f"{text}\n\n{body}" if body else text,
     )
-    merging = MERGING.set(head_sha)
+    merging_head = MERGING.set(head_sha)
     try:
         repo.refs[HEADS + pull.base_ref] = commit.sha
     finally:
-        MERGING.reset(merging)
+        MERGING.reset(merging_head)
     now = store.clock()
     pull.state, pull.merged, pull.merged_at, pull.closed_at = "closed", True, now, now
     pull.merge_commit_sha, pull.updated_at = commit.sha, now
     repo.pushed_at = now
+    merging.cancel_auto_merge(store, repo, pull)
     return commit
 
 
 def _require_merge_protection(repo: Repo, pull: PullRequest, power: Power, head_sha: str) -> None:
-    rule = repo.protection_for(pull.base_ref)
-    if rule is None or bypasses_protection(repo, pull.base_ref, power):
+    from migrator.sandbox import merging
+
+    if bypasses_protection(repo, pull.base_ref, power):
         return
-    missing = [c for c in rule.contexts if c not in successful_contexts(repo, head_sha)]
-    if missing:
-        raise OpError(405, f'Required status check "{missing[0]}" is expected.')
-    if rule.required_reviews:
-        noun = "review is" if rule.required_reviews == 1 else "reviews are"
-        raise OpError(
-            405, f"At least {rule.required_reviews} approving {noun} required by reviewers with write access."
-        )
+    unmet = merging.unmet(repo, pull, head_sha)
+    if unmet is not None:
+        raise OpError(405, unmet.message)
 
 
 def close_pull(store: Store, pull: PullRequest) -> None:
     if pull.state == "open":
         now = store.clock()
         pull.state, pull.closed_at, pull.updated_at = "closed", now, now
+        pull.auto_merge = None  # GitHub disables auto-merge when a pull request is closed
 
 
 def reopen_pull(store: Store, repo: Repo, pull: PullRequest) -> None:

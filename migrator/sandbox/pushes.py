@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from migrator.sandbox import ops
+from migrator.sandbox import merging, ops
 from migrator.sandbox.actions.engine import Engine
 from migrator.sandbox.store import HEADS, PULL_LOG, REF_LOG, RefChange, Repo, Store
 
@@ -26,6 +26,8 @@ def recording(store: Store, engine: Engine, actor: str) -> Iterator[None]:
         REF_LOG.reset(refs)
         PULL_LOG.reset(pulls)
         after_writes(store, engine, changes, actor, opened)
+        if store.auto_merging:  # checks or approvals may have let an auto-merge request through
+            merging.settle(store, lambda merged, who: after_writes(store, engine, merged, who))
 
 
 def after_writes(store: Store, engine: Engine, changes: list[RefChange], actor: str,

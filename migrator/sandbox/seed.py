@@ -17,7 +17,9 @@ Layout:
                                    as git does, a mode-120000 blob holding its target, never followed
     DIR/<org>/<repo>.meta.json     optional: default_branch, archived, fork, empty,
                                    visibility, topics, secrets, protection, description,
-                                   rulesets, actions (both as in the org's meta)
+                                   rulesets, actions (both as in the org's meta),
+                                   merge_methods (["merge", "squash", "rebase"]), allow_auto_merge,
+                                   merge_queue (the default branch merges through a merge queue)
 
 Only names and meta files are read at startup; a repository's files are read
 and hashed the first time anything asks for it.
@@ -152,6 +154,9 @@ def _repo_meta(raw: dict[str, Any]) -> RepoMeta:
         description=raw.get("description"),
         secret_values=secret_values,
         actions=rulesets.ActionsPolicy.parse(raw["actions"]) if isinstance(raw.get("actions"), dict) else None,
+        merge_methods=tuple(str(m) for m in raw.get("merge_methods", ("merge", "squash", "rebase"))),
+        allow_auto_merge=bool(raw.get("allow_auto_merge", False)),
+        merge_queue=bool(raw.get("merge_queue", False)),
     )
 
 

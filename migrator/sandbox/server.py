@@ -15,7 +15,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from migrator.sandbox import apps, graphql, ops, pushes, rest
+from migrator.sandbox import apps, graphql, merging, ops, pushes, rest
 from migrator.sandbox.actions.engine import Engine
 from migrator.sandbox.faults import Fault, Faults, LoggedRequest, Recorder
 from migrator.sandbox.http import ApiError, Request, Response
@@ -131,6 +131,9 @@ class App:
         with self.store.lock:
             self.actions.tick()
             actor = ops.ACTOR_IS_APP.set(self.store.is_installation_token(request.token))
+            requester = merging.REQUESTER.set(
+                (self.store.login_of(request.token), self.store.actor_of(request.token, power))
+            )
             try:
                 with pushes.recording(self.store, self.actions, self.store.login_of(request.token)):
                     guard = PUSH_GUARD.set(ops.ruleset_guard(self.store, self.store.actor_of(request.token, power)))
@@ -139,6 +142,7 @@ class App:
                     finally:
                         PUSH_GUARD.reset(guard)
             finally:
+                merging.REQUESTER.reset(requester)
                 ops.ACTOR_IS_APP.reset(actor)
 
     def _serve_locked(

@@ -13,7 +13,6 @@ from typing import Any
 
 from migrator.sandbox.git import Commit, Signature, TreeEntry
 from migrator.sandbox.http import GHES_PREFIX
-from migrator.sandbox.ops import merged_files
 from migrator.sandbox.store import (
     SANDBOX_USER,
     SANDBOX_USER_ID,
@@ -232,10 +231,10 @@ def repository(base: str, store: Store, repo: Repo, *, full: bool = True, admin:
         data.update(
             {
                 "temp_clone_token": "",
-                "allow_squash_merge": True,
-                "allow_merge_commit": True,
-                "allow_rebase_merge": True,
-                "allow_auto_merge": False,
+                "allow_squash_merge": "squash" in repo.meta.merge_methods,
+                "allow_merge_commit": "merge" in repo.meta.merge_methods,
+                "allow_rebase_merge": "rebase" in repo.meta.merge_methods,
+                "allow_auto_merge": repo.meta.allow_auto_merge,
                 "delete_branch_on_merge": False,
                 "allow_update_branch": False,
                 "use_squash_pr_title_as_default": False,
@@ -533,7 +532,7 @@ def pull_request(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json
         "base": _pr_side(base, store, repo, pull.base_ref, base_sha),
         "_links": {key: {"href": value} for key, value in links.items()},
         "author_association": "MEMBER",
-        "auto_merge": None,
+        "auto_merge": _auto_merge(base, store, pull),
         "active_lock_reason": None,
         "merged": pull.merged,
         "mergeable": mergeable if pull.state == "open" else None,
@@ -588,13 +587,23 @@ def _changed_files(repo: Repo, head_sha: str, base_sha: str) -> int:
 
 
 def mergeable_state(store: Store, repo: Repo, pull: PullRequest) -> str:
-    head_sha = store.head_sha(repo, pull)
-    base_sha = repo.branch_sha(pull.base_ref)
-    if not head_sha or not base_sha:
+    from migrator.sandbox.merging import merge_state_status
+
+    if not store.head_sha(repo, pull) or not repo.branch_sha(pull.base_ref):
         return "unknown"
-    if merged_files(repo, base_sha, head_sha) is None:
-        return "dirty"
-    return "blocked" if repo.protection_for(pull.base_ref) else "clean"
+    return merge_state_status(store, repo, pull).lower()
+
+
+def _auto_merge(base: str, store: Store, pull: PullRequest) -> Json | None:
+    request = pull.auto_merge
+    if request is None or request.queued:
+        return None
+    return {
+        "enabled_by": user(base, request.enabled_by, store.account_id("User", request.enabled_by)),
+        "merge_method": request.method,
+        "commit_title": "",
+        "commit_message": "",
+    }
 
 
 def issue(base: str, store: Store, repo: Repo, pull: PullRequest) -> Json:

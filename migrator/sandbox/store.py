@@ -142,6 +142,12 @@ class RepoMeta:
     # What a secret holds, for the Actions model: a token of the org's `tokens`, or `app:<installation id>`.
     secret_values: Mapping[str, str] = field(default_factory=dict)
     actions: ActionsPolicy | None = None  # the repository's Actions permissions (None: as the org's)
+    # Merging: the methods the repository allows (GitHub's allow_merge_commit, allow_squash_merge,
+    # allow_rebase_merge), whether auto-merge may be enabled, and whether its default branch merges
+    # through a merge queue (the sandbox's queue merges an entry as soon as its requirements are met).
+    merge_methods: tuple[str, ...] = ("merge", "squash", "rebase")
+    allow_auto_merge: bool = False
+    merge_queue: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,29 @@ class CheckRun:
     app_slug: str = "sandbox"  # github-actions for the jobs of workflow runs
 
 
+@dataclass(frozen=True)
+class Review:
+    id: int
+    user: str
+    state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED
+    body: str
+    commit_id: str
+    submitted_at: float
+
+
+@dataclass(frozen=True)
+class AutoMerge:
+    """An auto-merge request (or a merge queue entry): merged by `enabled_by` once the requirements are met."""
+
+    method: str  # merge | squash | rebase
+    enabled_by: str  # login
+    power: Power
+    actor: Actor
+    enabled_at: float
+    queued: bool = False  # an entry of the merge queue rather than auto-merge
+    expected_head: str | None = None
+
+
 @dataclass
 class PullRequest:
     number: int
@@ -211,6 +240,8 @@ class PullRequest:
     user: str = SANDBOX_USER
     requested_reviewers: list[str] = field(default_factory=list)  # user logins, in request order
     requested_teams: list[str] = field(default_factory=list)  # team slugs of the repository's org
+    reviews: list[Review] = field(default_factory=list)  # submitted reviews, oldest first
+    auto_merge: AutoMerge | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -389,6 +420,8 @@ class Store:
         self.installations: dict[int, Installation] = {}
         self.installation_tokens: dict[str, InstallationToken] = {}
         self.minted_tokens: list[str] = []  # every installation token ever minted, in order (tests scan for them)
+        # pull requests with an auto-merge request or a merge queue entry, by (repository, number)
+        self.auto_merging: dict[tuple[str, int], tuple[Repo, PullRequest]] = {}
         self._ids: dict[str, int] = {}
         self._accounts: dict[tuple[str, str], int] = {}
 

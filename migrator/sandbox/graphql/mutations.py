@@ -7,17 +7,20 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
-from migrator.sandbox import ops
+from migrator.sandbox import merging, ops
 from migrator.sandbox.git import valid_ref_name
 from migrator.sandbox.graphql.connection import GqlContext, Info, encode_cursor
 from migrator.sandbox.graphql.nodes import require_node
 from migrator.sandbox.graphql.objects import CommitNode
-from migrator.sandbox.graphql.pulls import CommentNode, PullNode
+from migrator.sandbox.graphql.pulls import CommentNode, PullNode, queue_entry
 from migrator.sandbox.graphql.repository import RefNode, RepoNode
 from migrator.sandbox.graphql.schema import GitHubError, Json
 from migrator.sandbox.ops import OpError
+from migrator.sandbox.rulesets import Actor
 from migrator.sandbox.store import (
     HEADS,
+    SANDBOX_USER,
+    AutoMerge,
     Repo,
 )
 
@@ -177,6 +180,59 @@ class MutationRoot:
             "clientMutationId": input.get("clientMutationId"),
             "pullRequest": PullNode(self.ctx, node.repo, node.pull),
         }
+
+    def enablePullRequestAutoMerge(self, info: Info, input: Json) -> Json:
+        """GitHub refuses auto-merge where the repository does not allow it, and on a pull request that can be
+        merged right now ("clean status": merge it instead)."""
+        node = self._pull_by_id(input["pullRequestId"])
+        repo, pull = node.repo, node.pull
+        method = str(input.get("mergeMethod") or "MERGE").lower()
+        if not repo.meta.allow_auto_merge:
+            raise GitHubError("UNPROCESSABLE", "Pull request Auto merge is not allowed for this repository")
+        self._require_open_head(node, input.get("expectedHeadOid"))
+        refused = merging.require_method(repo, method)
+        if refused:
+            raise GitHubError("UNPROCESSABLE", f"Pull request {refused}")
+        if merging.merge_state_status(self.ctx.store, repo, pull) in ("CLEAN", "UNSTABLE", "HAS_HOOKS"):
+            raise GitHubError("UNPROCESSABLE", "Pull request Pull request is in clean status")
+        merging.request_auto_merge(self.ctx.store, repo, pull, self._request(method, queued=False))
+        return {"clientMutationId": input.get("clientMutationId"), "pullRequest": PullNode(self.ctx, repo, pull),
+                "actor": None}
+
+    def disablePullRequestAutoMerge(self, info: Info, input: Json) -> Json:
+        node = self._pull_by_id(input["pullRequestId"])
+        if node.pull.auto_merge is not None and not node.pull.auto_merge.queued:
+            merging.cancel_auto_merge(self.ctx.store, node.repo, node.pull)
+        return {"clientMutationId": input.get("clientMutationId"), "pullRequest": PullNode(self.ctx, node.repo,
+                                                                                            node.pull), "actor": None}
+
+    def enqueuePullRequest(self, info: Info, input: Json) -> Json:
+        """The sandbox's merge queue merges an entry (at the end of this request, or of a later one) as soon as
+        it could be merged, with the first method the repository allows."""
+        node = self._pull_by_id(input["pullRequestId"])
+        repo, pull = node.repo, node.pull
+        if not merging.in_merge_queue(repo, pull):
+            raise GitHubError("UNPROCESSABLE", "Merge queue is not enabled for the base branch of this pull request")
+        self._require_open_head(node, input.get("expectedHeadOid"))
+        if pull.auto_merge is None or not pull.auto_merge.queued:
+            method = repo.meta.merge_methods[0] if repo.meta.merge_methods else "merge"
+            merging.request_auto_merge(self.ctx.store, repo, pull, self._request(method, queued=True))
+        request = pull.auto_merge
+        assert request is not None
+        entry = queue_entry(self.ctx, repo, pull, request.enabled_by, request.enabled_at)
+        return {"clientMutationId": input.get("clientMutationId"), "mergeQueueEntry": entry}
+
+    def _require_open_head(self, node: PullNode, expected: Any) -> None:
+        if node.pull.state != "open":
+            raise GitHubError("UNPROCESSABLE", "Pull request is not open")
+        if node.pull.draft:
+            raise GitHubError("UNPROCESSABLE", "Pull request is still a draft")
+        if expected and expected != node.headRefOid:
+            raise GitHubError("UNPROCESSABLE", "Head branch was modified. Review and try the merge again.")
+
+    def _request(self, method: str, *, queued: bool) -> AutoMerge:
+        login, actor = merging.REQUESTER.get() or (SANDBOX_USER, Actor(SANDBOX_USER))
+        return AutoMerge(method, login, self.ctx.power, actor, self.ctx.store.clock(), queued=queued)
 
     def revertPullRequest(self, info: Info, input: Json) -> Json:
         node = self._pull_by_id(input["pullRequestId"])

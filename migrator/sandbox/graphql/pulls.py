@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrator.sandbox import ops
+from migrator.sandbox import merging, ops
 from migrator.sandbox.graphql import objects as _objects
 from migrator.sandbox.graphql import owners as _owners
 from migrator.sandbox.graphql import repository as _repository
@@ -16,6 +16,7 @@ from migrator.sandbox.store import (
     Comment,
     PullRequest,
     Repo,
+    Review,
     node_id,
 )
 
@@ -104,9 +105,58 @@ class PullNode:
                 "MERGEABLE" if ops.merged_files(repo, self.baseRefOid, self.headRefOid) is not None else "CONFLICTING"
             )
         )
-        rule = repo.protection_for(pull.base_ref)
-        # Reviews are not modelled, so none ever approves: required reviews are always still required.
-        self.reviewDecision = "REVIEW_REQUIRED" if rule is not None and rule.required_reviews > 0 else None
+        self.reviewDecision = merging.review_decision(repo, pull)
+        self.mergeStateStatus = merging.merge_state_status(ctx.store, repo, pull)
+        self.isInMergeQueue = pull.auto_merge is not None and pull.auto_merge.queued
+        open_ = pull.state == "open"
+        self.viewerCanMergeAsAdmin = open_ and ctx.power.is_admin and merging.bypasses(repo, pull, ctx.power)
+        self.viewerCanEnableAutoMerge = open_ and ctx.power.can_write and repo.meta.allow_auto_merge
+        self.viewerCanDisableAutoMerge = open_ and ctx.power.can_write and pull.auto_merge is not None
+
+    def autoMergeRequest(self, info: Info) -> Json | None:
+        request = self.pull.auto_merge
+        if request is None or request.queued:
+            return None
+        return {
+            "mergeMethod": request.method.upper(),
+            "enabledAt": iso(request.enabled_at),
+            "enabledBy": _owners.UserNode(self.ctx, request.enabled_by),
+            "commitHeadline": None,
+            "commitBody": None,
+            "authorEmail": None,
+            "pullRequest": self,
+        }
+
+    def mergeQueueEntry(self, info: Info) -> Json | None:
+        request = self.pull.auto_merge
+        if request is None or not request.queued:
+            return None
+        return queue_entry(self.ctx, self.repo, self.pull, request.enabled_by, request.enabled_at)
+
+    def reviews(self, info: Info, **args: Any) -> Json:
+        states = set(args.get("states") or ())
+        author = (args.get("author") or "").lower()
+        items = [
+            r
+            for r in self.pull.reviews
+            if (not states or r.state in states) and (not author or r.user.lower() == author)
+        ]
+        return map_nodes(connection(info, items, args), lambda r: ReviewNode(self.ctx, self.repo, self.pull, r))
+
+    def latestReviews(self, info: Info, **args: Any) -> Json:
+        return self._latest(info, args, {"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"})
+
+    def latestOpinionatedReviews(self, info: Info, **args: Any) -> Json:
+        """Each reviewer's latest review that decides something (approval or change request)."""
+        return self._latest(info, args, set(merging.COUNTED_STATES))
+
+    def _latest(self, info: Info, args: Json, states: set[str]) -> Json:
+        latest: dict[str, Review] = {}
+        for review in self.pull.reviews:
+            if review.state in states:
+                latest[review.user.lower()] = review
+        items = list(latest.values())
+        return map_nodes(connection(info, items, args), lambda r: ReviewNode(self.ctx, self.repo, self.pull, r))
 
     def author(self, info: Info) -> _owners.UserNode:
         return _owners.UserNode(self.ctx, self.pull.user)
@@ -179,3 +229,52 @@ class CommentNode:
 
     def author(self, info: Info) -> _owners.UserNode:
         return _owners.UserNode(self.ctx, self.comment.user)
+
+
+class ReviewNode:
+    typename = "PullRequestReview"
+
+    def __init__(self, ctx: GqlContext, repo: Repo, pull: PullRequest, review: Review) -> None:
+        self.ctx, self.repo, self.pull, self.review = ctx, repo, pull, review
+        self.id = node_id("PullRequestReview", f"{repo.full_name}:{review.id}")
+        self.databaseId = self.fullDatabaseId = review.id
+        self.state, self.body, self.bodyText = review.state, review.body, review.body
+        self.submittedAt = None if review.state == "PENDING" else iso(review.submitted_at)
+        self.createdAt = self.updatedAt = self.publishedAt = iso(review.submitted_at)
+        self.url = f"{ctx.base}/{repo.full_name}/pull/{pull.number}#pullrequestreview-{review.id}"
+        self.authorCanPushToRepository = True
+        self.authorAssociation = "MEMBER"
+
+    def author(self, info: Info) -> _owners.UserNode:
+        return _owners.UserNode(self.ctx, self.review.user)
+
+    def commit(self, info: Info) -> _objects.CommitNode | None:
+        sha = self.review.commit_id
+        return _objects.CommitNode(self.ctx, self.repo, sha) if sha in self.repo.git.commits else None
+
+    def pullRequest(self, info: Info) -> PullNode:
+        return PullNode(self.ctx, self.repo, self.pull)
+
+
+def queue_entry(ctx: GqlContext, repo: Repo, pull: PullRequest, enqueuer: str, enqueued_at: float) -> Json:
+    """The sandbox's merge queue merges an entry once it could be merged; until then it waits at its position."""
+    waiting = sorted(
+        (p for p in repo.pulls.values() if p.auto_merge is not None and p.auto_merge.queued and p.state == "open"),
+        key=lambda p: (p.auto_merge.enabled_at if p.auto_merge else 0, p.number),
+    )
+    position = next((i for i, p in enumerate(waiting, 1) if p.number == pull.number), 1)
+    head = ctx.store.head_sha(repo, pull)
+    return {
+        "id": node_id("MergeQueueEntry", f"{repo.full_name}#{pull.number}"),
+        "enqueuedAt": iso(enqueued_at),
+        "enqueuer": _owners.UserNode(ctx, enqueuer),
+        "estimatedTimeToMerge": None,
+        "headCommit": _objects.CommitNode(ctx, repo, head) if head in repo.git.commits else None,
+        "baseCommit": None,
+        "jump": False,
+        "solo": False,
+        "position": position,
+        "state": "MERGED" if pull.merged else "AWAITING_CHECKS",
+        "pullRequest": PullNode(ctx, repo, pull),
+        "mergeQueue": None,
+    }

@@ -40,6 +40,22 @@ class RepoNode:
         self.createdAt, self.pushedAt, self.updatedAt = iso(repo.created_at), iso(repo.pushed_at), iso(repo.pushed_at)
         self.viewerPermission = "ADMIN" if ctx.power.is_admin else "READ" if not ctx.power.can_write else "WRITE"
         self.stargazerCount = self.forkCount = 0
+        self.mergeCommitAllowed = "merge" in meta.merge_methods
+        self.squashMergeAllowed = "squash" in meta.merge_methods
+        self.rebaseMergeAllowed = "rebase" in meta.merge_methods
+        self.autoMergeAllowed = meta.allow_auto_merge
+
+    def mergeQueue(self, info: Info, branch: str | None = None) -> Json | None:
+        """The default branch's queue when the repository merges through one (the sandbox's only kind)."""
+        if not self.repo.meta.merge_queue or (branch or self.repo.default_branch) != self.repo.default_branch:
+            return None
+        return {
+            "id": node_id("MergeQueue", f"{self.repo.full_name}:{self.repo.default_branch}"),
+            "url": f"{self.url}/queue/{self.repo.default_branch}",
+            "resourcePath": f"/{self.repo.full_name}/queue/{self.repo.default_branch}",
+            "nextEntryEstimatedTimeToMerge": None,
+            "repository": self,
+        }
 
     def owner(self, info: Info) -> _owners.OrgNode:
         return _owners.OrgNode(self.ctx, self.ctx.store.orgs[self.repo.org])

@@ -16,6 +16,7 @@ from migrator.sandbox.rest import (
     pulls,  # noqa: F401
     releases,  # noqa: F401
     repos,  # noqa: F401
+    reviews,  # noqa: F401
     rulesets,  # noqa: F401
 )
 from migrator.sandbox.rest.core import Ctx, dispatch

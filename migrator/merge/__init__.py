@@ -1,0 +1,1 @@
+"""`migrator merge`: deciding, merging (journaled, resumable) and merging in verified waves."""
