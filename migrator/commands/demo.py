@@ -1,7 +1,7 @@
 """`migrator demo`: the whole flow against a local sandbox, narrated, in one command.
 
 It seeds a small organisation with one repository per case, serves it, and runs
-the real commands in turn: plan, show, apply, (a reviewer merges one PR),
+the real commands in turn: plan, show, apply, merge (of one PR),
 status, rollback, status. Nothing leaves this machine.
 """
 
@@ -76,10 +76,11 @@ def run(args: argparse.Namespace) -> int:
         _run(migrator, ["apply", str(plan), "--min-interval", "0.25", *api], expect=(0, 1))
         _say(
             6,
-            f"A reviewer merges the pull request in {ORG}/api. The merge is a push: the release runs again, with the "
-            "PAT, and each image tag is pushed once (the duplicate docker workflow that would have raced is gone).",
+            f"Merge the pull request in {ORG}/api, as its rules allow. The merge is a push: the release runs again, "
+            "with the PAT, and each image tag is pushed once (the duplicate docker workflow that would have raced is "
+            "gone).",
         )
-        github.merge_first_pull(f"{ORG}/api")
+        _run(migrator, ["merge", str(plan), "--repo", f"{ORG}/api", "--min-interval", "0.25", *api])
         github.describe_release(f"{ORG}/api")
         _say(7, "Status reads every PR, its review and its checks in bulk.")
         _run(migrator, ["status", str(plan), *api])
@@ -147,14 +148,6 @@ class _GitHub:
             {"branch": "main", "message": message, "files": {"src/input.js": f"// {message}\n"}},
         )
         print(f"(pushed `{message}` to {repo}:main)")
-
-    def merge_first_pull(self, repo: str) -> None:
-        pulls = self.call("GET", f"/repos/{repo}/pulls?state=open")
-        if not pulls:
-            raise RemoteError(f"the demo expected an open pull request in {repo}")
-        number = pulls[0]["number"]
-        self.call("PUT", f"/repos/{repo}/pulls/{number}/merge", {"merge_method": "squash"})
-        print(f"(merged {repo}#{number})")
 
     def describe_release(self, repo: str) -> None:
         """The latest release run on main, its failing step and GitHub's refusal; the tag, release and images."""
