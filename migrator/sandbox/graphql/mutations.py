@@ -196,15 +196,21 @@ class MutationRoot:
         if merging.merge_state_status(self.ctx.store, repo, pull) in ("CLEAN", "UNSTABLE", "HAS_HOOKS"):
             raise GitHubError("UNPROCESSABLE", "Pull request Pull request is in clean status")
         merging.request_auto_merge(self.ctx.store, repo, pull, self._request(method, queued=False))
-        return {"clientMutationId": input.get("clientMutationId"), "pullRequest": PullNode(self.ctx, repo, pull),
-                "actor": None}
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "pullRequest": PullNode(self.ctx, repo, pull),
+            "actor": None,
+        }
 
     def disablePullRequestAutoMerge(self, info: Info, input: Json) -> Json:
         node = self._pull_by_id(input["pullRequestId"])
         if node.pull.auto_merge is not None and not node.pull.auto_merge.queued:
             merging.cancel_auto_merge(self.ctx.store, node.repo, node.pull)
-        return {"clientMutationId": input.get("clientMutationId"), "pullRequest": PullNode(self.ctx, node.repo,
-                                                                                            node.pull), "actor": None}
+        return {
+            "clientMutationId": input.get("clientMutationId"),
+            "pullRequest": PullNode(self.ctx, node.repo, node.pull),
+            "actor": None,
+        }
 
     def enqueuePullRequest(self, info: Info, input: Json) -> Json:
         """The sandbox's merge queue merges an entry (at the end of this request, or of a later one) as soon as

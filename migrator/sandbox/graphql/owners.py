@@ -78,8 +78,6 @@ def _repo_filter(repo: Repo, args: Json) -> bool:
     return all(checks)
 
 
-
-
 class TeamNode:
     typename = "Team"
 

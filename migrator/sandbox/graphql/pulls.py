@@ -25,8 +25,6 @@ def pull_state(pull: PullRequest) -> str:
     return "MERGED" if pull.merged else pull.state.upper()
 
 
-
-
 def pull_connection(ctx: GqlContext, repo: Repo, info: Info, args: Json) -> Json:
     states = set(args.get("states") or ())
     labels = {label.lower() for label in args.get("labels") or ()}
@@ -41,8 +39,6 @@ def pull_connection(ctx: GqlContext, repo: Repo, info: Info, args: Json) -> Json
     if (args.get("orderBy") or {}).get("direction") == "DESC":
         pulls.reverse()
     return map_nodes(connection(info, pulls, args), lambda p: PullNode(ctx, repo, p))
-
-
 
 
 # ---------------------------------------------------------------- pull requests

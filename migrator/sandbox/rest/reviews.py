@@ -89,7 +89,7 @@ def update_repo(ctx: Ctx, g: dict[str, str]) -> Response:
         if key in body:
             methods = [m for m in methods if m != method] + ([method] if body[key] else [])
     if not methods:
-        raise ApiError(422, "Validation Failed", errors=["Sorry, you need to allow at least one merge strategy."])
+        raise validation_failed("Repository", message="Sorry, you need to allow at least one merge strategy.")
     order = [m for m in ("merge", "squash", "rebase") if m in methods]
     auto = bool(body.get("allow_auto_merge", repo.meta.allow_auto_merge))
     repo.meta = replace(repo.meta, merge_methods=tuple(order), allow_auto_merge=auto)
