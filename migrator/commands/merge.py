@@ -150,13 +150,13 @@ def run(args: argparse.Namespace) -> int:
                         progress(len(outcomes), len(pulls), item.repo)
                         step = PullMerge(item, port, journal, pacer, options, history, dry_run=args.dry_run)
                         outcomes.append(step.run())
-                    if not args.verify or args.dry_run or number == len(groups):
+                    if not args.verify or args.dry_run:
                         continue
                     stop = _verify_wave(args, client=client, plan=plan, journal=journal, group=group, number=number)
                     print(f"merge --verify: {stop.reason}", file=sys.stderr)
                     if not stop.go_on:
                         break
-                    stop = None
+                    stop = None  # the last wave verified too: the whole selection works
             except KeyboardInterrupt:
                 raise interrupted("merge", loaded.path, [p[0] for p in pulls], len(outcomes)) from None
     finally:
@@ -190,14 +190,18 @@ def _verify_wave(
         )
 
     judgements, timed_out = wait_for_wave(
-        poll, wait=args.wait, interval=args.poll_interval, clock=time.monotonic, sleep=_sleep, on_poll=note
+        poll, wait=args.wait, interval=args.poll_interval, clock=_clock, sleep=_sleep, on_poll=note
     )
     return judge_wave(judgements, number=number, timed_out=timed_out)
 
 
 def _sleep(seconds: float) -> None:
-    """A seam: tests replace it."""
+    """A seam: tests replace it (and `_clock`) with a fake clock."""
     time.sleep(seconds)
+
+
+def _clock() -> float:
+    return time.monotonic()
 
 
 def _report(
