@@ -12,8 +12,9 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from migrator.sandbox.rulesets import Actor
+from migrator.sandbox.rulesets import Actor, bypass_mode
 from migrator.sandbox.store import (
+    HEADS,
     PUSH_GUARD,
     REF_LOG,
     AutoMerge,
@@ -56,12 +57,29 @@ def approvals(pull: PullRequest) -> int:
     return sum(1 for state in latest_reviews(pull).values() if state == "APPROVED")
 
 
-def review_decision(repo: Repo, pull: PullRequest) -> str | None:
+def required_approvals(
+    store: Store, repo: Repo, pull: PullRequest, actor: Actor | None = None, *, protection: bool = True
+) -> int:
+    """Approvals the base branch asks for: its protection's (unless bypassed) and its active rulesets'
+    `pull_request` rules' (unless `actor` is on their bypass list)."""
+    rule = repo.protection_for(pull.base_ref) if protection else None
+    count = rule.required_reviews if rule else 0
+    for ruleset in store.rules_for(repo, HEADS + pull.base_ref):
+        if ruleset.enforcement != "active":
+            continue
+        if actor is not None and bypass_mode(ruleset, actor) is not None:
+            continue
+        for item in ruleset.rules:
+            if item.type == "pull_request":
+                count = max(count, int(item.parameters.get("required_approving_review_count", 0) or 0))
+    return count
+
+
+def review_decision(store: Store, repo: Repo, pull: PullRequest) -> str | None:
     """GitHub's `reviewDecision`: CHANGES_REQUESTED, APPROVED or REVIEW_REQUIRED, and null when the base branch
     asks for no review and nobody reviewed."""
     states = set(latest_reviews(pull).values())
-    rule = repo.protection_for(pull.base_ref)
-    required = rule.required_reviews if rule else 0
+    required = required_approvals(store, repo, pull)
     if "CHANGES_REQUESTED" in states:
         return "CHANGES_REQUESTED"
     if required and approvals(pull) < required:
@@ -85,22 +103,23 @@ def check_results(repo: Repo, sha: str) -> dict[str, str]:
     return results
 
 
-def unmet(repo: Repo, pull: PullRequest, head_sha: str) -> Unmet | None:
-    """What the base branch's protection still asks of this pull request; None when it may be merged."""
-    rule = repo.protection_for(pull.base_ref)
-    if rule is None:
-        return None
+def unmet(
+    store: Store, repo: Repo, pull: PullRequest, head_sha: str, actor: Actor | None = None, *, protection: bool = True
+) -> Unmet | None:
+    """What the base branch still asks of this pull request (its protection's required checks unless `protection`
+    is bypassed, and the approvals of protection and rulesets); None when it may be merged. The rulesets' required
+    checks are judged by the push itself (`ops.ruleset_guard`)."""
+    rule = repo.protection_for(pull.base_ref) if protection else None
     results = check_results(repo, head_sha)
-    for context in rule.contexts:
+    for context in rule.contexts if rule else ():
         state = results.get(context)
         if state != "success":
             verb = "is failing" if state == "failure" else "is expected"
             return Unmet(f'Required status check "{context}" {verb}.', "checks")
-    if rule.required_reviews and (approvals(pull) < rule.required_reviews or review_decision(repo, pull) != "APPROVED"):
-        noun = "review is" if rule.required_reviews == 1 else "reviews are"
-        return Unmet(
-            f"At least {rule.required_reviews} approving {noun} required by reviewers with write access.", "reviews"
-        )
+    required = required_approvals(store, repo, pull, actor, protection=protection)
+    if required and (approvals(pull) < required or "CHANGES_REQUESTED" in latest_reviews(pull).values()):
+        noun = "review is" if required == 1 else "reviews are"
+        return Unmet(f"At least {required} approving {noun} required by reviewers with write access.", "reviews")
     return None
 
 
@@ -119,7 +138,7 @@ def merge_state_status(store: Store, repo: Repo, pull: PullRequest) -> str:
         return "UNKNOWN"
     if ops.merged_files(repo, base, head) is None:
         return "DIRTY"
-    if pull.draft or unmet(repo, pull, head) is not None:
+    if pull.draft or unmet(store, repo, pull, head) is not None:
         return "BLOCKED"
     rule = repo.protection_for(pull.base_ref)
     if rule is not None and rule.strict and not repo.git.is_ancestor(base, head):
@@ -167,15 +186,17 @@ def settle(store: Store, after: AfterWrites) -> None:
                 store.auto_merging.pop(key, None)
                 continue
             head = store.head_sha(repo, pull)
-            if unmet(repo, pull, head) is not None:  # auto-merge waits for the requirements, admin or not
+            if unmet(store, repo, pull, head, request.actor) is not None:  # auto-merge waits, admin or not
                 continue
             log, guard = REF_LOG.set([]), PUSH_GUARD.set(ops.ruleset_guard(store, request.actor))
+            who = REQUESTER.set((request.enabled_by, request.actor))
             try:
                 ops.merge_pull(store, repo, pull, power=request.power, method=request.method, via_queue=True)
             except ops.OpError:
                 continue  # a conflict or a ruleset: it stays requested, as on GitHub
             finally:
                 changes = REF_LOG.get() or []
+                REQUESTER.reset(who)
                 PUSH_GUARD.reset(guard)
                 REF_LOG.reset(log)
             cancel_auto_merge(store, repo, pull)

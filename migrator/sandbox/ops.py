@@ -204,7 +204,7 @@ def merge_pull(
         raise OpError(405, merging.MERGE_QUEUE_REFUSAL)
     if pull.draft:
         raise OpError(405, "Pull Request is still a draft")
-    _require_merge_protection(repo, pull, power, head_sha)
+    _require_merge_protection(store, repo, pull, power, head_sha)
     files = merged_files(repo, base_sha, head_sha)
     if files is None:
         raise OpError(405, "Pull Request is not mergeable")
@@ -240,12 +240,14 @@ def merge_pull(
     return commit
 
 
-def _require_merge_protection(repo: Repo, pull: PullRequest, power: Power, head_sha: str) -> None:
+def _require_merge_protection(store: Store, repo: Repo, pull: PullRequest, power: Power, head_sha: str) -> None:
+    """Protection (which an admin bypasses unless it is enforced for admins) and the rulesets' required approvals
+    (which only their bypass list bypasses)."""
     from migrator.sandbox import merging
 
-    if bypasses_protection(repo, pull.base_ref, power):
-        return
-    unmet = merging.unmet(repo, pull, head_sha)
+    requester = merging.REQUESTER.get()
+    protected = not bypasses_protection(repo, pull.base_ref, power)
+    unmet = merging.unmet(store, repo, pull, head_sha, requester[1] if requester else None, protection=protected)
     if unmet is not None:
         raise OpError(405, unmet.message)
 

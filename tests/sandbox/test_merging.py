@@ -25,6 +25,13 @@ WRITER = "tok-writer"
 REVIEWER = "tok-reviewer"
 SECOND = "tok-second"
 FILES = {"README.md": "# app\n", "src/a.txt": "a\n", "src/b.txt": "b\n"}
+RULESET = {
+    "name": "reviewed main",
+    "target": "branch",
+    "enforcement": "active",
+    "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+    "rules": [{"type": "pull_request", "parameters": {"required_approving_review_count": 1}}],
+}
 PULL_QUERY = """query($n: String!, $k: Int!) { repository(owner: "acme", name: $n) {
   mergeCommitAllowed squashMergeAllowed rebaseMergeAllowed autoMergeAllowed mergeQueue(branch: "main") { id }
   pullRequest(number: $k) { id state mergeable mergeStateStatus reviewDecision headRefOid isInMergeQueue
@@ -49,7 +56,7 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, Any]]:
 
 @pytest.fixture
 def sandbox(tmp_path: Path, answers: list[Any]) -> Iterator[Sandbox]:
-    repos = dict.fromkeys(("app", "reviewed", "checked", "queued"), FILES)
+    repos = dict.fromkeys(("app", "reviewed", "checked", "queued", "ruled"), FILES)
     seed = write_seed(
         tmp_path / "seed",
         {"acme": repos},
@@ -57,6 +64,7 @@ def sandbox(tmp_path: Path, answers: list[Any]) -> Iterator[Sandbox]:
             "acme/reviewed": {"protection": {"required_reviews": 1}, "allow_auto_merge": True},
             "acme/checked": {"protection": {"contexts": ["ci/test"]}, "merge_methods": ["merge"]},
             "acme/queued": {"merge_queue": True},
+            "acme/ruled": {"rulesets": [RULESET]},
         },
         org_meta={
             "acme": {
@@ -188,6 +196,16 @@ def test_a_merge_honours_required_checks_reviews_methods_and_the_head(sandbox: S
     )
     review(sandbox, "reviewed", reviewed, "APPROVE")
     assert ok(sandbox, "PUT", path, {}, token=WRITER)["merged"]
+
+
+def test_a_rulesets_required_approval_holds_even_for_an_admin(sandbox: Sandbox) -> None:
+    number = open_pull(sandbox, "ruled")
+    assert facts(sandbox, "ruled", number)["pullRequest"]["reviewDecision"] == "REVIEW_REQUIRED"
+    status, body = call(sandbox, "PUT", f"/repos/acme/ruled/pulls/{number}/merge", {})  # the admin author
+    assert (status, body["message"]) == (405, "At least 1 approving review is required by reviewers with write access.")
+    review(sandbox, "ruled", number, "APPROVE")
+    assert facts(sandbox, "ruled", number)["pullRequest"]["mergeStateStatus"] == "CLEAN"
+    assert ok(sandbox, "PUT", f"/repos/acme/ruled/pulls/{number}/merge", {})["merged"]
 
 
 def test_merge_methods_are_a_repository_setting(sandbox: Sandbox) -> None:

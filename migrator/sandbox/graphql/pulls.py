@@ -101,7 +101,7 @@ class PullNode:
                 "MERGEABLE" if ops.merged_files(repo, self.baseRefOid, self.headRefOid) is not None else "CONFLICTING"
             )
         )
-        self.reviewDecision = merging.review_decision(repo, pull)
+        self.reviewDecision = merging.review_decision(ctx.store, repo, pull)
         self.mergeStateStatus = merging.merge_state_status(ctx.store, repo, pull)
         self.isInMergeQueue = pull.auto_merge is not None and pull.auto_merge.queued
         open_ = pull.state == "open"
