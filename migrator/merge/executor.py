@@ -9,10 +9,10 @@ after a kill reads GitHub again and ends where an uninterrupted run would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from migrator.apply.ensure import Ensurer, WouldWrite
 from migrator.apply.executor import throttled_detail
@@ -21,7 +21,7 @@ from migrator.apply.pacing import Pacer
 from migrator.apply.ports import Ambiguous, Forbidden, Gone, ReadFailed, Rejected, Throttled
 from migrator.errors import RemoteError
 from migrator.github.merging import AutoMergeRefused, HeadMoved, MergeFacts, NotMergeable
-from migrator.merge.decide import Action, Decision, MergeOptions, Status, decide
+from migrator.merge.decide import OK_STATUSES, Action, Decision, MergeOptions, Status, decide
 
 OP = "merge"
 CLEAN_STATUS = "clean status"  # GitHub's refusal of auto-merge on a PR that can be merged right now
@@ -49,9 +49,7 @@ class MergeOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in {
-            s.value for s in (Status.MERGED, Status.ALREADY_MERGED, Status.AUTO_MERGE, Status.QUEUED, Status.DRY_RUN)
-        }
+        return self.status in OK_STATUSES
 
 
 def merge_history(journals: Iterable[Path]) -> dict[str, set[str]]:
@@ -154,14 +152,14 @@ class PullMerge:
             return Status.MERGED.value, "merged through the merge queue"
         return Status.QUEUED.value, "in the merge queue"
 
-    def _settled(self, wanted: Any) -> Any:
+    def _settled(self, wanted: Callable[[MergeFacts], bool]) -> Callable[[], bool]:
         """The ensure step's read: the bulk read first, then a fresh read of this pull request each time."""
         first = [True]
 
         def done() -> bool:
             if first[0]:
                 first[0] = False
-                return bool(wanted(self.facts))
+                return wanted(self.facts)
             fresh = self.port.merge_facts([(self.facts.repo, self.facts.number, self.facts.base_ref)])[0]
             if wanted(fresh):
                 return True
@@ -177,11 +175,8 @@ class PullMerge:
         return bool(self.history.get(self.facts.repo, set()) & set(steps))
 
     def _would(self, step: str) -> str:
-        return {
-            "merge": f"would {self.decision.reason}",
-            "auto-merge": f"would {self.decision.reason}",
-            "enqueue": f"would {self.decision.reason}",
-        }.get(step, f"would {step}")
+        """What the real run would write from `step` on: the reads before it decided as for real."""
+        return f"would {self.decision.reason}"
 
     def _finish(self, status: str, detail: str) -> MergeOutcome:
         if not self.dry_run:

@@ -133,8 +133,12 @@ def test_merge_merges_exactly_what_the_rules_allow_and_says_why_not_the_rest(
 ) -> None:
     path = applied(sandbox, tmp_path)
     prepare(sandbox)
+    sandbox.clear_requests()
     code, rows = merge(capsys, sandbox, path)
     assert code == 1  # some were not merged
+    reads = [r for r in sandbox.requests() if r.operation == "MigratorMergeFacts"]
+    assert len(reads) == 1  # ten pull requests, one bulk read; then one write per merge
+    assert merges(sandbox) == 4 and sandbox.stats()["graphql_mutations"] >= 1  # four merges, one enqueue
     statuses = {name: row["status"] for name, row in rows.items()}
     assert statuses == {
         "open": "merged",
