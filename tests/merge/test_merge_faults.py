@@ -165,3 +165,33 @@ def test_kill_9_during_merge_then_a_rerun_ends_the_same(sandbox: Sandbox, tmp_pa
 
 def _merged_any(sandbox: Sandbox) -> bool:
     return any(r.method == "PUT" and r.path.endswith("/merge") and r.status == 200 for r in sandbox.requests())
+
+
+@pytest.mark.parametrize("fault", ["502", "lost answer", "secondary limit"])
+def test_faults_on_enqueue_and_auto_merge_end_in_one_request_each(fault: str, tmp_path: Path) -> None:
+    seed = write_seed(
+        tmp_path / "seed",
+        {"acme": {name: golden_tree("reference") for name in ("queued", "waiting")}},
+        repo_meta={
+            "acme/queued": {"merge_queue": True},
+            "acme/waiting": {"allow_auto_merge": True, "protection": {"contexts": ["ci/test"]}},
+        },
+        org_meta={"acme": {"secrets": ["PAT_TOKEN"], "tokens": {TOKEN: "full"}}},
+    )
+    with running_sandbox(seed) as sandbox:
+        path = applied(sandbox, tmp_path / "plans")
+        for mutation in ("MigratorEnqueue", "MigratorEnableAutoMerge"):
+            sandbox.add_fault({"match": {"body_regex": mutation}, **FAULTS[fault], "times": 1})
+        code, stdout = in_process(sandbox, [*merge_argv(sandbox, path), "--auto"], None)
+        assert code == 0, stdout
+        assert rows(stdout) in (
+            {"queued": "queued", "waiting": "auto-merge"},
+            {"queued": "merged", "waiting": "auto-merge"},  # the re-read found the queue had merged it
+        ), stdout
+        with sandbox.store.lock:
+            queued = sandbox.store.repo("acme", "queued")
+            waiting = sandbox.store.repo("acme", "waiting")
+            assert queued is not None and waiting is not None
+            assert [p.merged for p in queued.pulls.values()] == [True]
+            assert [p.auto_merge is not None for p in waiting.pulls.values()] == [True]
+        assert sandbox.stats()["faults_fired"] == 2
