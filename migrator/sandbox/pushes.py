@@ -30,13 +30,8 @@ def recording(store: Store, engine: Engine, actor: str) -> Iterator[None]:
             merging.settle(store, lambda merged, who: after_writes(store, engine, merged, who))
 
 
-def after_writes(
-    store: Store,
-    engine: Engine,
-    changes: list[RefChange],
-    actor: str,
-    opened: list[tuple[Repo, int, str]] | None = None,
-) -> None:
+def after_writes(store: Store, engine: Engine, changes: list[RefChange], actor: str,
+                 opened: list[tuple[Repo, int, str]] | None = None) -> None:
     close_pulls_of_deleted_heads(store, changes)
     try:
         engine.after_writes(changes, actor, opened or [])

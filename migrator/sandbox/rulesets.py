@@ -118,12 +118,8 @@ def bypass_mode(ruleset: Ruleset, actor: Actor) -> str | None:
         kind = entry.actor_type
         if (
             (kind == "OrganizationAdmin" and actor.org_admin)
-            or (
-                kind == "RepositoryRole"
-                and actor.role is not None
-                and entry.actor_id is not None
-                and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK.get(entry.actor_id, 99)
-            )
+            or (kind == "RepositoryRole" and actor.role is not None and entry.actor_id is not None
+                and ROLE_RANK.get(actor.role, 0) >= ROLE_RANK.get(entry.actor_id, 99))
             or (kind == "Integration" and actor.app_id is not None and entry.actor_id == actor.app_id)
             or (kind == "DeployKey" and actor.deploy_key)
             or (kind == "Team" and entry.actor_id in actor.teams)
@@ -324,9 +320,7 @@ def ruleset_shape(base: str, api: str, ruleset: Ruleset, actor: Actor | None, *,
         conditions: dict[str, Any] = {"ref_name": {"include": list(ruleset.include), "exclude": list(ruleset.exclude)}}
         if ruleset.source_type == "Organization":
             conditions["repository_name"] = {
-                "include": list(ruleset.repo_include),
-                "exclude": list(ruleset.repo_exclude),
-                "protected": False,
+                "include": list(ruleset.repo_include), "exclude": list(ruleset.repo_exclude), "protected": False
             }
         body["bypass_actors"] = [
             {"actor_id": a.actor_id, "actor_type": a.actor_type, "bypass_mode": a.bypass_mode}

@@ -125,7 +125,9 @@ class App:
         minted = self.store.installation_tokens.get(token)
         return f"installation:{minted.installation_id}" if minted is not None else token
 
-    def _serve(self, request: Request, power: Power, payload: Any) -> tuple[Response, graphql.GraphQLOutcome | None]:
+    def _serve(
+        self, request: Request, power: Power, payload: Any
+    ) -> tuple[Response, graphql.GraphQLOutcome | None]:
         with self.store.lock:
             self.actions.tick()
             actor = ops.ACTOR_IS_APP.set(self.store.is_installation_token(request.token))
@@ -156,7 +158,9 @@ class App:
         except ApiError as error:
             return error.response(), None
 
-    def _serve_graphql(self, request: Request, power: Power, payload: Any) -> tuple[Response, graphql.GraphQLOutcome]:
+    def _serve_graphql(
+        self, request: Request, power: Power, payload: Any
+    ) -> tuple[Response, graphql.GraphQLOutcome]:
         key = self._limit_key(request.token)
         # GqlContext's token only selects the rate-limit budget
         ctx = graphql.GqlContext(self.store, self.settings, self.limits, request.base_url, key, power)
@@ -327,14 +331,8 @@ class App:
     def _actions_state(self, request: Request) -> Response:
         with self.store.lock:
             self.actions.tick()
-            return Response(
-                200,
-                {
-                    "errors": list(self.actions.errors),
-                    "truncated_events": self.actions.truncated,
-                    "pending_runs": len(self.actions._pending),
-                },
-            )
+            return Response(200, {"errors": list(self.actions.errors), "truncated_events": self.actions.truncated,
+                                  "pending_runs": len(self.actions._pending)})
 
     def _add_fault(self, request: Request) -> Response:
         try:

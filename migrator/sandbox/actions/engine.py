@@ -55,9 +55,8 @@ class Engine:
 
     # ------------------------------------------------------------ entry points
 
-    def after_writes(
-        self, changes: Iterable[RefChange], actor: str, opened: Iterable[tuple[Repo, int, str]] = ()
-    ) -> None:
+    def after_writes(self, changes: Iterable[RefChange], actor: str,
+                     opened: Iterable[tuple[Repo, int, str]] = ()) -> None:
         """The pushes a request made (ref moves and creations) become push events credited to `actor`, and so
         do the pull requests it opened or whose head branch it pushed (`pull_request` events)."""
         pushed = [c for c in changes if c.after is not None]
@@ -117,17 +116,8 @@ class Engine:
         old = repo.files_at(merge_base) if merge_base else {}
         new = repo.files_at(head) if head in repo.git.commits else {}
         changed = tuple(sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p)))
-        return Event(
-            "pull_request",
-            f"refs/pull/{pull.number}/merge",
-            head,
-            actor,
-            action=action,
-            changed=changed,
-            base_ref=pull.base_ref,
-            head_ref=pull.head_ref,
-            pull_number=pull.number,
-        )
+        return Event("pull_request", f"refs/pull/{pull.number}/merge", head, actor, action=action, changed=changed,
+                     base_ref=pull.base_ref, head_ref=pull.head_ref, pull_number=pull.number)
 
     def _process(self, events: list[tuple[Repo, Event]]) -> None:
         queue = deque(events)
@@ -231,18 +221,9 @@ class Engine:
         follow: list[Event] = []
         for job in _ordered(workflow.jobs):
             token = credentials.github_token(run_id, job.permissions or workflow.permissions)
-            ctx = JobContext(
-                self.store,
-                repo,
-                workflow,
-                job,
-                event,
-                run_id,
-                token,
-                {**secrets, "GITHUB_TOKEN": token.value},
-                {**known, token.value: token},
-                {k: needs[k] for k in job.needs if k in needs},
-            )
+            ctx = JobContext(self.store, repo, workflow, job, event, run_id, token,
+                             {**secrets, "GITHUB_TOKEN": token.value}, {**known, token.value: token},
+                             {k: needs[k] for k in job.needs if k in needs})
             record = self._run_job(ctx, records[job.id])
             records[job.id] = record
             needs[job.id] = {"result": record.conclusion, "outputs": dict(record.outputs)}
@@ -250,9 +231,8 @@ class Engine:
         done = tuple(records[j.key] for j in run.jobs)
         failed = any(j.conclusion == "failure" for j in done)
         now = self.store.clock()
-        repo.runs[run_id] = replace(
-            run, jobs=done, status="completed", conclusion="failure" if failed else "success", updated_at=now
-        )
+        repo.runs[run_id] = replace(run, jobs=done, status="completed", conclusion="failure" if failed else "success",
+                                    updated_at=now)
         return follow
 
     def _secrets(self, repo: Repo) -> tuple[dict[str, str], dict[str, Credential]]:
@@ -286,33 +266,23 @@ class Engine:
             outcome = run_step(ctx, step, env)
             steps.append(StepRecord(len(steps) + 1, step.name, "completed", outcome.conclusion, log=outcome.log))
             if step.id:
-                ctx.steps[step.id] = {
-                    "outputs": dict(outcome.outputs),
-                    "outcome": outcome.conclusion,
-                    "conclusion": outcome.conclusion,
-                }
+                ctx.steps[step.id] = {"outputs": dict(outcome.outputs), "outcome": outcome.conclusion,
+                                      "conclusion": outcome.conclusion}
             ctx.failed = ctx.failed or outcome.conclusion == "failure"
         steps.append(StepRecord(len(steps) + 1, "Complete job", "completed", "success"))
         outputs = {k: interpolate(v, ctx.scope(ctx.env_for({}))) for k, v in job.outputs.items()}
         record = self._finish(ctx, placeholder, "failure" if ctx.failed else "success", tuple(steps))
         return replace(record, outputs=outputs)
 
-    def _finish(
-        self, ctx: JobContext, placeholder: JobRecord, conclusion: str, steps: tuple[StepRecord, ...]
-    ) -> JobRecord:
+    def _finish(self, ctx: JobContext, placeholder: JobRecord, conclusion: str,
+                steps: tuple[StepRecord, ...]) -> JobRecord:
         now = self.store.clock()
         timed = tuple(replace(s, started_at=placeholder.started_at, completed_at=now) for s in steps)
         check = ctx.repo.check_runs[placeholder.check_run_id]
         failed = next((s for s in timed if s.conclusion == "failure"), None)
         summary = f"Failed at step {failed.name}" if failed else None
-        ctx.repo.check_runs[check.id] = replace(
-            check,
-            status="completed",
-            conclusion=conclusion,
-            completed_at=now,
-            title=summary,
-            summary="\n".join(failed.log) if failed else None,
-        )
+        ctx.repo.check_runs[check.id] = replace(check, status="completed", conclusion=conclusion, completed_at=now,
+                                                title=summary, summary="\n".join(failed.log) if failed else None)
         return replace(placeholder, status="completed", conclusion=conclusion, completed_at=now, steps=timed)
 
 

@@ -88,10 +88,8 @@ def _key(version: Version) -> tuple[int, int, int]:
 def next_version(ctx: JobContext, *, first: Version) -> Version | None:
     last, last_sha = last_release(ctx)
     seen = set(ctx.repo.git.ancestors(last_sha)) if last_sha else set()
-    level = max(
-        (release_level(ctx.repo.commit(s).message) for s in ctx.repo.git.ancestors(ctx.event.sha) if s not in seen),
-        default=0,
-    )
+    level = max((release_level(ctx.repo.commit(s).message) for s in ctx.repo.git.ancestors(ctx.event.sha)
+                 if s not in seen), default=0)
     if level == 0:
         return None
     if last is None:
@@ -176,24 +174,19 @@ def semantic_release(ctx: JobContext, env: dict[str, str], *, dry_run: bool) -> 
         log.append("This run was triggered by a pull request and therefore a new version won't be published.")
         return StepOutcome("success", tuple(log), unpublished)
     if branch is None or not matches(_release_branches(config), branch):
-        log.append(
-            f"This test run was triggered on the branch {branch}, while semantic-release is configured to "
-            "only publish from the release branches, therefore a new version won’t be published."
-        )
+        log.append(f"This test run was triggered on the branch {branch}, while semantic-release is configured to "
+                   "only publish from the release branches, therefore a new version won’t be published.")
         return StepOutcome("success", tuple(log), unpublished)
     url = _auth_url(ctx, env, _repository_url(ctx))
     problem = _probe(ctx, url)
     if problem is not None:
         if ctx.repo.branch_sha(branch) != ctx.event.sha:
-            log.append(
-                f"The local branch {branch} is behind the remote one, therefore a new version won't be published."
-            )
+            log.append(f"The local branch {branch} is behind the remote one, therefore a new version won't be "
+                       "published.")
             return StepOutcome("success", tuple(log), unpublished)
         command = f"git push --dry-run --no-verify {credentials.masked_url(url)} HEAD:{branch}"
-        log += [
-            f'[semantic-release] › ✘  The command "{command}" failed with the error message {problem}.',
-            "[semantic-release] › ✘  EGITNOPERMISSION Cannot push to the Git repository.",
-        ]
+        log += [f'[semantic-release] › ✘  The command "{command}" failed with the error message {problem}.',
+                "[semantic-release] › ✘  EGITNOPERMISSION Cannot push to the Git repository."]
         return StepOutcome("failure", tuple(log))
     api = ctx.credential_for(env.get("GH_TOKEN") or env.get("GITHUB_TOKEN") or "")
     if api is None:
@@ -208,9 +201,8 @@ def semantic_release(ctx: JobContext, env: dict[str, str], *, dry_run: bool) -> 
     return _publish(ctx, url, api, version, log, commit=_uses_git_plugin(config))
 
 
-def _publish(
-    ctx: JobContext, url: str, api: Credential, version: Version, log: list[str], *, commit: bool
-) -> StepOutcome:
+def _publish(ctx: JobContext, url: str, api: Credential, version: Version, log: list[str], *,
+             commit: bool) -> StepOutcome:
     tag, sha = f"v{version}", ctx.event.sha
     git_credential = ctx.workspace.push_credential(url, ctx.known)
     if commit:
@@ -218,23 +210,19 @@ def _publish(
         problem = ctx.push_ref(git_credential, HEADS + (ctx.branch or ""), sha, url=url)
         if problem is not None:
             command = f"git push --tags {credentials.masked_url(url)} HEAD:{ctx.branch}"
-            return StepOutcome(
-                "failure", (*log, f"[semantic-release] › ✘  Command failed with exit code 1: {command}", problem)
-            )
+            return StepOutcome("failure", (*log, f"[semantic-release] › ✘  Command failed with exit code 1: {command}",
+                                           problem))
     problem = ctx.push_ref(git_credential, f"refs/tags/{tag}", sha, url=url)
     if problem is not None:
-        return StepOutcome("failure", (*log, f"Command failed: git push --tags {credentials.masked_url(url)}", problem))
+        return StepOutcome("failure", (*log, f"Command failed: git push --tags {credentials.masked_url(url)}",
+                                       problem))
     log.append(f"[semantic-release] › ✔  Created tag {tag}")
     if api.power is None or not api.power.can_write:
-        return StepOutcome(
-            "failure",
-            (*log, "[semantic-release] › ✘  EGHNOPERMISSION The GitHub token doesn't allow to push on the repository"),
-        )
+        return StepOutcome("failure", (*log, "[semantic-release] › ✘  EGHNOPERMISSION The GitHub token doesn't "
+                                             "allow to push on the repository"))
     release = ctx.create_release(api, tag, sha, f"## {version}")
-    log.append(
-        f"[semantic-release] [@semantic-release/github] › ℹ  Published GitHub release: "
-        f"https://github.com/{ctx.repo.full_name}/releases/tag/{release.tag_name}"
-    )
+    log.append(f"[semantic-release] [@semantic-release/github] › ℹ  Published GitHub release: "
+               f"https://github.com/{ctx.repo.full_name}/releases/tag/{release.tag_name}")
     log.append(f"[semantic-release] › ✔  Published release {version} on default channel")
     outputs = {"new_release_published": "true", "new_release_version": str(version), "new_release_git_tag": tag}
     return StepOutcome("success", tuple(log), outputs)
@@ -270,23 +258,11 @@ def python_semantic_release(ctx: JobContext, env: dict[str, str], *, push: bool,
         problem = ctx.push_ref(credential, f"refs/tags/v{version}", sha, url=url)
     if problem is not None:
         command = f"git push {credentials.masked_url(url)} {ctx.branch}"
-        return StepOutcome(
-            "failure",
-            (
-                *log,
-                "git.exc.GitCommandError: Cmd('git') failed due to: exit code(1)",
-                f"  cmdline: {command}",
-                f"  stderr: '{problem}'",
-            ),
-        )
+        return StepOutcome("failure", (*log, "git.exc.GitCommandError: Cmd('git') failed due to: exit code(1)",
+                                       f"  cmdline: {command}", f"  stderr: '{problem}'"))
     api = ctx.credential_for(token)
     if api is not None and api.power is not None and api.power.can_write:
         ctx.create_release(api, f"v{version}", sha, f"## v{version}")
-    outputs = {
-        "released": "true",
-        "version": str(version),
-        "tag": f"v{version}",
-        "new_release_published": "true",
-        "new_release_version": str(version),
-    }
+    outputs = {"released": "true", "version": str(version), "tag": f"v{version}",
+               "new_release_published": "true", "new_release_version": str(version)}
     return StepOutcome("success", (*log, f"Pushed v{version}"), outputs)

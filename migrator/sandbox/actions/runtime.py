@@ -76,14 +76,8 @@ class JobContext:
             release = self.repo.releases[event.release_id]
             payload = {"release": {"tag_name": release.tag_name, "name": release.name, "id": release.id}}
         if event.pull_number is not None:
-            payload = {
-                "pull_request": {
-                    "number": event.pull_number,
-                    "head": {"ref": event.head_ref, "sha": event.sha},
-                    "base": {"ref": event.base_ref},
-                },
-                "number": event.pull_number,
-            }
+            payload = {"pull_request": {"number": event.pull_number, "head": {"ref": event.head_ref, "sha": event.sha},
+                                        "base": {"ref": event.base_ref}}, "number": event.pull_number}
         return {
             "event_name": event.name,
             "head_ref": event.head_ref or "",
@@ -172,9 +166,8 @@ class JobContext:
         # GitHub docs, "Events that trigger workflows: release": publishing a release (not a prerelease)
         # is three activities, created, published and released.
         for action in ("created", "published", "released"):
-            self.events.append(
-                self._event("release", f"refs/tags/{tag}", sha, credential, action=action, release_id=release.id)
-            )
+            self.events.append(self._event("release", f"refs/tags/{tag}", sha, credential, action=action,
+                                           release_id=release.id))
         return release
 
     def push_image(self, image: str, tag: str) -> None:

@@ -28,15 +28,11 @@ from migrator.sandbox.actions.expressions import interpolate
 from migrator.sandbox.actions.runtime import JobContext, StepOutcome, Workspace
 from migrator.sandbox.store import HEADS
 
-SEMANTIC_RELEASE = re.compile(
-    r"(?:^|[\s;&|(])(?:npx|yarn|pnpm(?:\s+exec)?|pnpx|bunx|npm\s+exec)\s+(?:--\S+\s+)*"
-    r"(?:-p\s+\S+\s+)*semantic-release(?:@\S+)?(?P<args>[^\n;&|]*)"
-)
+SEMANTIC_RELEASE = re.compile(r"(?:^|[\s;&|(])(?:npx|yarn|pnpm(?:\s+exec)?|pnpx|bunx|npm\s+exec)\s+(?:--\S+\s+)*"
+                              r"(?:-p\s+\S+\s+)*semantic-release(?:@\S+)?(?P<args>[^\n;&|]*)")
 BARE_SEMANTIC_RELEASE = re.compile(r"(?:^|[\s;&|(])semantic-release(?P<args>(?:\s+[^\n;&|]*)?)$")
-PYTHON_SEMANTIC_RELEASE = re.compile(
-    r"(?:^|[\s;&|(])(?:semantic-release|python3?\s+-m\s+semantic_release)"
-    r"(?:\s+--?\S+)*\s+(?P<cmd>version|publish)(?P<args>[^\n;&|]*)"
-)
+PYTHON_SEMANTIC_RELEASE = re.compile(r"(?:^|[\s;&|(])(?:semantic-release|python3?\s+-m\s+semantic_release)"
+                                     r"(?:\s+--?\S+)*\s+(?P<cmd>version|publish)(?P<args>[^\n;&|]*)")
 # A script of one workspace package (yarn/npm/pnpm docs: "workspace", "--workspace", "--filter"):
 WORKSPACE_RUN = re.compile(
     r"(?:^|[\s;&|(])(?:yarn\s+workspace\s+(?P<yarn>\S+)\s+(?:run\s+)?(?P<yname>[\w:.-]+)"
@@ -56,9 +52,8 @@ def run_step(ctx: JobContext, step: Step, env: dict[str, str]) -> StepOutcome:
     if action == "python-semantic-release/python-semantic-release":
         token = inputs.get("github_token", "")
         psr_env = {**env, "GH_TOKEN": token} if token else env
-        return release.python_semantic_release(
-            ctx, psr_env, push=inputs.get("push", "true") != "false", dry_run=_true(inputs.get("no_operation_mode"))
-        )
+        return release.python_semantic_release(ctx, psr_env, push=inputs.get("push", "true") != "false",
+                                               dry_run=_true(inputs.get("no_operation_mode")))
     if action == "docker/metadata-action":
         return _metadata(ctx, inputs)
     if action == "docker/build-push-action":
@@ -89,12 +84,8 @@ def _checkout(ctx: JobContext, inputs: dict[str, str]) -> StepOutcome:
         origin = f"git@github.com:{ctx.repo.full_name}.git"
     if token is None and not inputs.get("ssh-key"):
         return StepOutcome("failure", ("Error: Input required and not supplied: token",))
-    ctx.workspace = Workspace(
-        checked_out=True,
-        origin=origin,
-        extraheader=token if persist and not inputs.get("ssh-key") else None,
-        ssh=ssh if persist else None,
-    )
+    ctx.workspace = Workspace(checked_out=True, origin=origin, extraheader=token if persist and not inputs.get(
+        "ssh-key") else None, ssh=ssh if persist else None)
     log = [f"Syncing repository: {ctx.repo.full_name}", f"Checking out the ref {ctx.event.ref}"]
     if ctx.workspace.extraheader is not None:
         log.append("git config --local http.https://github.com/.extraheader AUTHORIZATION: basic ***")
@@ -125,9 +116,8 @@ def _expand_shell(line: str, env: dict[str, str]) -> str:
 def _command(ctx: JobContext, line: str, env: dict[str, str]) -> StepOutcome:
     if match := PYTHON_SEMANTIC_RELEASE.search(line):
         args = match["args"]
-        return release.python_semantic_release(
-            ctx, env, push="--no-push" not in args, dry_run="--noop" in line or "--dry-run" in line
-        )
+        return release.python_semantic_release(ctx, env, push="--no-push" not in args,
+                                               dry_run="--noop" in line or "--dry-run" in line)
     if match := SEMANTIC_RELEASE.search(line) or BARE_SEMANTIC_RELEASE.search(line):
         args = match["args"]
         return release.semantic_release(ctx, env, dry_run=bool(re.search(r"(?:^|\s)(?:--dry-run|-d)\b", args)))
@@ -216,10 +206,7 @@ def _metadata(ctx: JobContext, inputs: dict[str, str]) -> StepOutcome:
 def _meta_tags(ctx: JobContext, spec: str, latest: bool) -> list[str]:
     event, found = ctx.event, []
     lines = [s.strip() for s in spec.splitlines() if s.strip()] or [
-        "type=ref,event=branch",
-        "type=ref,event=tag",
-        "type=ref,event=pr",
-    ]
+        "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr"]
     semver = None
     if event.is_tag and (match := re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(-\S+)?", event.ref_name)):
         semver = match
@@ -238,12 +225,8 @@ def _meta_tags(ctx: JobContext, spec: str, latest: bool) -> list[str]:
         elif kind == "semver" and semver is not None:
             pattern = attrs.get("pattern", "{{version}}")
             version = f"{semver[1]}.{semver[2]}.{semver[3]}{semver[4] or ''}"
-            found.append(
-                pattern.replace("{{version}}", version)
-                .replace("{{major}}", semver[1])
-                .replace("{{minor}}", semver[2])
-                .replace("{{patch}}", semver[3])
-            )
+            found.append(pattern.replace("{{version}}", version).replace("{{major}}", semver[1])
+                         .replace("{{minor}}", semver[2]).replace("{{patch}}", semver[3]))
             found += ["latest"] if latest and not semver[4] else []
         elif kind == "sha":
             found.append(f"sha-{event.sha[:7]}")
@@ -256,7 +239,8 @@ def _build_push(ctx: JobContext, inputs: dict[str, str]) -> StepOutcome:
     log = []
     for reference in [t.strip() for t in re.split(r"[\n,]", inputs.get("tags", "")) if t.strip()]:
         last = reference.rsplit("/", 1)[-1]
-        image, tag = reference.rsplit(":", 1) if ":" in last else (reference, "latest")
+        image, tag = (reference.rsplit(":", 1) if ":" in last else (reference, "latest"))
         ctx.push_image(image, tag)
         log.append(f"pushing {image}:{tag}")
     return StepOutcome("success", tuple(log))
+

@@ -70,11 +70,8 @@ def starts(workflow: Workflow, event: Event) -> bool:
     types = filters.get("types")
     if event.name in ("pull_request", "pull_request_target"):
         wanted = _names(types) if types else PULL_REQUEST_TYPES
-        return (
-            (event.action or "") in wanted
-            and _branch_filter(filters, "branches", event.base_ref or "")
-            and _paths_match(filters, event.changed)
-        )
+        return ((event.action or "") in wanted and _branch_filter(filters, "branches", event.base_ref or "")
+                and _paths_match(filters, event.changed))
     return not types or (event.action or "") in _names(types)
 
 

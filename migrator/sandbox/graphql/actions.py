@@ -19,13 +19,8 @@ from migrator.sandbox.graphql.schema import Json
 from migrator.sandbox.shapes import iso
 from migrator.sandbox.store import HEADS, Repo, node_id
 
-ACTIONS_APP = {
-    "id": node_id("App", "github-actions"),
-    "databaseId": 15368,
-    "name": "GitHub Actions",
-    "slug": "github-actions",
-    "url": "https://github.com/apps/github-actions",
-}
+ACTIONS_APP = {"id": node_id("App", "github-actions"), "databaseId": 15368, "name": "GitHub Actions",
+               "slug": "github-actions", "url": "https://github.com/apps/github-actions"}
 
 
 def commit_suites(repo: Repo, sha: str) -> list[WorkflowRun]:
@@ -89,12 +84,9 @@ class WorkflowRunNode:
         self.createdAt, self.updatedAt = iso(run.created_at), iso(run.updated_at)
         self.resourcePath = f"/{repo.full_name}/actions/runs/{run.id}"
         self.url = f"{ctx.base}{self.resourcePath}"
-        self.file = {
-            "path": run.path,
-            "id": node_id("WorkflowRunFile", f"{repo.full_name}:{run.id}"),
-            "resourcePath": f"/{repo.full_name}/blob/{run.head_sha}/{run.path}",
-            "url": f"{ctx.base}/{repo.full_name}/blob/{run.head_sha}/{run.path}",
-        }
+        self.file = {"path": run.path, "id": node_id("WorkflowRunFile", f"{repo.full_name}:{run.id}"),
+                     "resourcePath": f"/{repo.full_name}/blob/{run.head_sha}/{run.path}",
+                     "url": f"{ctx.base}/{repo.full_name}/blob/{run.head_sha}/{run.path}"}
 
     def checkSuite(self, info: Info) -> CheckSuiteNode:
         return CheckSuiteNode(self.ctx, self.repo, self.run)
@@ -167,7 +159,5 @@ def release_connection(ctx: GqlContext, repo: Repo, info: Info, args: Json) -> J
     key = (lambda r: r.name.lower()) if order.get("field") == "NAME" else (lambda r: (r.created_at, r.id))
     items = sorted(repo.releases.values(), key=key, reverse=order.get("direction") == "DESC")
     newest = latest(repo)
-    return map_nodes(
-        connection(info, items, args),
-        lambda r: ReleaseNode(ctx, repo, r, latest=newest is not None and r.id == newest.id),
-    )
+    return map_nodes(connection(info, items, args),
+                     lambda r: ReleaseNode(ctx, repo, r, latest=newest is not None and r.id == newest.id))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 Info: TypeAlias = "GraphQLResolveInfo[Any]"
 
 
+
 # ---------------------------------------------------------------- context and connections
 
 
@@ -89,6 +90,8 @@ def connection(info: Info, items: Sequence[Any], args: Json) -> Json:
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
     }
+
+
 
 
 def map_nodes(result: Json, wrap: Callable[[Any], Any]) -> Json:

@@ -78,6 +78,8 @@ def _repo_filter(repo: Repo, args: Json) -> bool:
     return all(checks)
 
 
+
+
 class TeamNode:
     typename = "Team"
 

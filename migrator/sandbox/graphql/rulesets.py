@@ -42,8 +42,7 @@ class RulesetNode:
             "refName": {"include": list(ruleset.include), "exclude": list(ruleset.exclude)},
             "repositoryName": (
                 {"include": list(ruleset.repo_include), "exclude": list(ruleset.repo_exclude), "protected": False}
-                if ruleset.source_type == "Organization"
-                else None
+                if ruleset.source_type == "Organization" else None
             ),
             "repositoryId": None,
             "repositoryProperty": None,
@@ -102,21 +101,11 @@ def _actor(ruleset: RulesetNode, actor: rulesets.BypassActor) -> Json:
     if actor.actor_type == "Integration" and actor.actor_id is not None:
         app = ruleset.ctx.store.apps.get(actor.actor_id)
         slug = app.slug if app else f"app-{actor.actor_id}"
-        bound = Typed(
-            "App",
-            databaseId=actor.actor_id,
-            slug=slug,
-            name=app.name if app else slug,
-            id=node_id("App", str(actor.actor_id)),
-        )
+        bound = Typed("App", databaseId=actor.actor_id, slug=slug, name=app.name if app else slug,
+                      id=node_id("App", str(actor.actor_id)))
     elif actor.actor_type == "Team" and actor.actor_id is not None:
-        bound = Typed(
-            "Team",
-            databaseId=actor.actor_id,
-            id=node_id("Team", str(actor.actor_id)),
-            slug=f"team-{actor.actor_id}",
-            name=f"team-{actor.actor_id}",
-        )
+        bound = Typed("Team", databaseId=actor.actor_id, id=node_id("Team", str(actor.actor_id)),
+                      slug=f"team-{actor.actor_id}", name=f"team-{actor.actor_id}")
     role = actor.actor_id if actor.actor_type == "RepositoryRole" else None
     return {
         "id": node_id("RepositoryRulesetBypassActor", f"{ruleset.ruleset.id}:{actor.actor_type}:{actor.actor_id}"),

@@ -118,9 +118,7 @@ def installation_repositories(ctx: Ctx, g: dict[str, str]) -> Response:
     org = ctx.store.org(installation.account)
     repos = list(org.repos.values()) if org else []
     response = paginate(
-        ctx,
-        repos,
-        lambda r: shapes.repository(ctx.base, ctx.store, r, full=False, admin=ctx.power.is_admin),
+        ctx, repos, lambda r: shapes.repository(ctx.base, ctx.store, r, full=False, admin=ctx.power.is_admin),
         key="repositories",
     )
     response.body["repository_selection"] = "all"

@@ -10,9 +10,7 @@ from migrator.sandbox.store import Org, Repo
 
 RULESETS_DOCS = "https://docs.github.com/rest/repos/rules#get-a-repository-ruleset"
 ORG_RULESETS_DOCS = "https://docs.github.com/rest/orgs/rules#get-all-organization-repository-rulesets"
-SELECTED_DOCS = (
-    "https://docs.github.com/rest/actions/permissions#get-allowed-actions-and-reusable-workflows-for-an-organization"
-)
+SELECTED_DOCS = "https://docs.github.com/rest/actions/permissions#get-allowed-actions-and-reusable-workflows-for-an-organization"
 
 
 def _org(ctx: Ctx, g: dict[str, str]) -> Org:
