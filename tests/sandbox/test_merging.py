@@ -24,7 +24,8 @@ AUTHOR = "tok-author"  # an admin, whose PRs these are
 WRITER = "tok-writer"
 REVIEWER = "tok-reviewer"
 SECOND = "tok-second"
-FILES = {"README.md": "# app\n", "src/a.txt": "a\n", "src/b.txt": "b\n"}
+PUSH_CI = "name: ci\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ok\n"
+FILES = {"README.md": "# app\n", "src/a.txt": "a\n", "src/b.txt": "b\n", ".github/workflows/ci.yml": PUSH_CI}
 RULESET = {
     "name": "reviewed main",
     "target": "branch",
@@ -125,6 +126,11 @@ def facts(sandbox: Sandbox, repo: str, number: int, token: str = AUTHOR) -> dict
     return dict(graphql(sandbox, PULL_QUERY, token, n=repo, k=number)["repository"])
 
 
+def push_runs_of(sandbox: Sandbox, repo: str, sha: str) -> list[tuple[str, str]]:
+    runs = ok(sandbox, "GET", f"/repos/acme/{repo}/actions/runs?head_sha={sha}")["workflow_runs"]
+    return [(run["event"], run["actor"]["login"]) for run in runs]
+
+
 def review(sandbox: Sandbox, repo: str, number: int, event: str, token: str = REVIEWER, body: str = "") -> Any:
     return call(
         sandbox, "POST", f"/repos/acme/{repo}/pulls/{number}/reviews", {"event": event, "body": body}, token=token
@@ -187,6 +193,7 @@ def test_a_merge_honours_required_checks_reviews_methods_and_the_head(sandbox: S
     assert merged["merged"] and merged["message"] == "Pull Request successfully merged"
     main = ok(sandbox, "GET", "/repos/acme/checked/git/ref/heads/main")["object"]["sha"]
     assert main == merged["sha"]
+    assert push_runs_of(sandbox, "checked", main) == [("push", "writer")]  # the merge is a push by the merger
     assert ok(sandbox, "GET", f"/repos/acme/checked/git/commits/{main}")["parents"][1]["sha"] == head
 
     reviewed = open_pull(sandbox, "reviewed")
@@ -244,6 +251,7 @@ def test_auto_merge_waits_for_the_approval_then_merges_as_who_enabled_it(sandbox
     assert rest["merged"] and rest["auto_merge"] is None
     main = ok(sandbox, "GET", "/repos/acme/reviewed/git/ref/heads/main")["object"]["sha"]
     assert main == rest["merge_commit_sha"]
+    assert push_runs_of(sandbox, "reviewed", main) == [("push", "writer")]  # a push by who enabled auto-merge
 
     clean = open_pull(sandbox, "app")  # app does not allow auto-merge; a clean PR is merged, not auto-merged
     node = facts(sandbox, "app", clean)["pullRequest"]["id"]
