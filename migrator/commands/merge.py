@@ -33,11 +33,12 @@ from migrator.commands.verify import parse_duration
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.github.merging import METHOD_ORDER, MergeClient
 from migrator.merge.decide import MergeOptions
-from migrator.merge.executor import MergeOutcome, PullMerge, merge_history
+from migrator.merge.executor import MergeOutcome, PullMerge, merge_history, read_for_merge
 from migrator.merge.waves import WaveVerdict, judge_wave, wait_for_wave, waves
 from migrator.model import is_workflow_path
 from migrator.permissions import refuse_unless_able
 from migrator.plan.model import Plan
+from migrator.plan.shard import Shard
 from migrator.progress import Progress
 from migrator.verify import render
 from migrator.verify.model import Judgement
@@ -45,6 +46,8 @@ from migrator.verify.reading import IMAGE_SOURCES, read_facts, targets, verdicts
 
 if TYPE_CHECKING:
     from migrator.github import GitHubClient
+
+Pull = tuple[str, int, str]  # repository, pull request number, base branch
 
 EXAMPLES = """\
   $ migrator merge --dry-run                   # which PRs of the last apply would merge, and why not the others
@@ -115,15 +118,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = loaded.plan
         announce_edits(loaded)
-        bases = {r.name: r.base_branch for r in plan.repos}
-        pulls = [
-            (r.name, int(journal.repos[r.name].pr_number or 0), bases[r.name])
-            for r in plan.repos
-            if r.name in journal.repos
-            and journal.repos[r.name].pr_number
-            and (shard is None or shard.contains(r.name))
-            and (not args.repo or matches(r.name, args.repo))
-        ]
+        pulls = _selected(args, plan, journal, shard)
         if not pulls:
             raise UsageError(f"the journal of {loaded.path} shows no pull request to merge in this selection")
         left = max(len(pulls) - args.limit, 0) if args.limit else 0
@@ -145,18 +140,14 @@ def run(args: argparse.Namespace) -> int:
             pacer.on_wait = lambda seconds: progress.note(wait_note(seconds))
             try:
                 for number, group in enumerate(groups, 1):
-                    facts = port.merge_facts(group)
-                    for item in facts:
+                    for item in read_for_merge(port, group, sleep=_sleep):
                         progress(len(outcomes), len(pulls), item.repo)
                         step = PullMerge(item, port, journal, pacer, options, history, dry_run=args.dry_run)
                         outcomes.append(step.run())
-                    if not args.verify or args.dry_run:
-                        continue
-                    stop = _verify_wave(args, client=client, plan=plan, journal=journal, group=group, number=number)
-                    print(f"merge --verify: {stop.reason}", file=sys.stderr)
-                    if not stop.go_on:
+                    stop = _after_wave(args, client=client, plan=plan, journal=journal, group=group, number=number)
+                    if stop is not None and not stop.go_on:
                         break
-                    stop = None  # the last wave verified too: the whole selection works
+                    stop = None  # verified (or not asked to verify): the next wave goes
             except KeyboardInterrupt:
                 raise interrupted("merge", loaded.path, [p[0] for p in pulls], len(outcomes)) from None
     finally:
@@ -168,13 +159,45 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
+def _selected(args: argparse.Namespace, plan: Plan, journal: Journal, shard: Shard | None) -> list[Pull]:
+    """(repository, PR number, base branch) of every PR the journal shows, in plan order, as `--repo` narrows."""
+    found = []
+    for repo in plan.repos:
+        state = journal.repos.get(repo.name)
+        if state is None or not state.pr_number or (shard is not None and not shard.contains(repo.name)):
+            continue
+        if not args.repo or matches(repo.name, args.repo):
+            found.append((repo.name, int(state.pr_number), repo.base_branch))
+    return found
+
+
+def _after_wave(
+    args: argparse.Namespace,
+    *,
+    client: GitHubClient,
+    plan: Plan,
+    journal: Journal,
+    group: list[Pull],
+    number: int,
+) -> WaveVerdict | None:
+    """With --verify, whether the wave's releases work (None without it)."""
+    if not args.verify:
+        return None
+    if args.dry_run:  # nothing merged, so nothing to verify: every wave is shown as decided
+        print(f"merge --verify: dry run: wave {number} is not verified", file=sys.stderr)
+        return None
+    verdict = _verify_wave(args, client=client, plan=plan, journal=journal, group=group, number=number)
+    print(f"merge --verify: {verdict.reason}", file=sys.stderr)
+    return verdict
+
+
 def _verify_wave(
     args: argparse.Namespace,
     *,
     client: GitHubClient,
     plan: Plan,
     journal: Journal,
-    group: list[tuple[str, int, str]],
+    group: list[Pull],
     number: int,
 ) -> WaveVerdict:
     names = {name for name, _, _ in group}

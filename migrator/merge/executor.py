@@ -25,6 +25,7 @@ from migrator.merge.decide import OK_STATUSES, Action, Decision, MergeOptions, S
 
 OP = "merge"
 CLEAN_STATUS = "clean status"  # GitHub's refusal of auto-merge on a PR that can be merged right now
+UNKNOWN_WAIT = 2.0  # seconds before reading a pull request with UNKNOWN mergeability again (then 4, 6)
 
 
 class MergePort(Protocol):
@@ -50,6 +51,23 @@ class MergeOutcome:
     @property
     def ok(self) -> bool:
         return self.status in OK_STATUSES
+
+
+def read_for_merge(
+    port: MergePort, pulls: list[tuple[str, int, str]], *, sleep: Callable[[float], None], rounds: int = 3
+) -> list[MergeFacts]:
+    """The bulk read, with the pull requests whose mergeability GitHub had not computed yet (`UNKNOWN`: it starts
+    computing when asked) read again a few times, a little later, before anything is decided about them."""
+    facts = port.merge_facts(pulls)
+    for attempt in range(rounds):
+        unknown = [i for i, f in enumerate(facts) if f.state == "open" and f.mergeable == "UNKNOWN"]
+        if not unknown:
+            break
+        sleep(UNKNOWN_WAIT * (attempt + 1))
+        again = port.merge_facts([pulls[i] for i in unknown])
+        for index, fresh in zip(unknown, again, strict=True):
+            facts[index] = fresh
+    return facts
 
 
 def merge_history(journals: Iterable[Path]) -> dict[str, set[str]]:
