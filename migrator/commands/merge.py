@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         plan = loaded.plan
         announce_edits(loaded)
         pulls = _selected(args, plan, journal, shard)
+        _note_unfinished(args, plan, journal, loaded.path)
         if not pulls:
             raise UsageError(f"the journal of {loaded.path} shows no pull request to merge in this selection")
         left = max(len(pulls) - args.limit, 0) if args.limit else 0
@@ -169,6 +170,24 @@ def _selected(args: argparse.Namespace, plan: Plan, journal: Journal, shard: Sha
         if not args.repo or matches(repo.name, args.repo):
             found.append((repo.name, int(state.pr_number), repo.base_branch))
     return found
+
+
+def _note_unfinished(args: argparse.Namespace, plan: Plan, journal: Journal, path: Path) -> None:
+    """Repositories apply set out to open a PR in but whose PR the journal does not hold: apply must finish first."""
+    unfinished = [
+        r.name
+        for r in plan.repos
+        if (state := journal.repos.get(r.name)) is not None
+        and state.apply_begun
+        and not state.pr_number
+        and (not args.repo or matches(r.name, args.repo))
+    ]
+    if unfinished:
+        print(
+            f"merge: {len(unfinished)} repositories have no pull request in the journal yet ({', '.join(unfinished)}); "
+            f"re-run `migrator apply {path}` to finish them",
+            file=sys.stderr,
+        )
 
 
 def _after_wave(

@@ -274,3 +274,25 @@ def test_bad_input_is_one_line_before_any_request(
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["merge", str(path), "--api-url", sandbox.url, "--repo", "nope"]) == 2
     assert "no pull request to merge" in capsys.readouterr().err
+
+
+def test_a_repository_apply_did_not_finish_is_named_with_the_command_that_finishes_it(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "plan.json"
+    api = ["--api-url", sandbox.url]
+    assert main(["plan", "--org", "acme", "--out", str(path), "--repo", "open", "--repo", "green", *api]) == 0
+    sandbox.add_fault(
+        {
+            "match": {"method": "POST", "path_regex": "/repos/acme/open/pulls$"},
+            "response": {"status": 502},
+            "times": None,
+        }
+    )
+    assert main(["apply", str(path), "--min-interval", "0", *api]) == 1
+    sandbox.app.faults.clear()
+    capsys.readouterr()
+    assert main(["merge", str(path), "--min-interval", "0", *api]) == 1  # green's required check never ran
+    err = capsys.readouterr().err
+    assert "1 repositories have no pull request in the journal yet (acme/open)" in err
+    assert f"re-run `migrator apply {path}` to finish them" in err
