@@ -97,14 +97,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--poll-interval", type=float, default=30.0, metavar="SECONDS", help="seconds between verify polls (30)"
     )
     waves_group.add_argument("--image-source", choices=IMAGE_SOURCES, default="jobs", help="as `verify --image-source`")
-    parser.add_argument(
+    pace = parser.add_argument_group("pacing of merges (GitHub: ~80 content-creating writes a minute, ~500 an hour)")
+    defaults = PaceSettings()
+    pace.add_argument(
+        "--per-minute", type=int, default=defaults.per_minute, help=f"at most so many a minute ({defaults.per_minute})"
+    )
+    pace.add_argument(
+        "--per-hour", type=int, default=defaults.per_hour, help=f"at most this many an hour ({defaults.per_hour})"
+    )
+    pace.add_argument(
         "--min-interval",
         type=float,
-        default=PaceSettings().min_interval,
+        default=defaults.min_interval,
         metavar="SECONDS",
-        help="at least this long between merges",
+        help=f"at least this long between two ({defaults.min_interval:g})",
     )
-    add_max_wait_argument(parser)
+    add_max_wait_argument(pace)
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -129,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
             workflows = any(is_workflow_path(c.path) for r in plan.repos for c in r.changes)
             refuse_unless_able(client.token_info(), plan.token, command="merge", workflows=workflows)
         port = MergeClient(client.transport)
-        pacer = Pacer(PaceSettings(min_interval=args.min_interval), max_wait=args.max_wait)
+        settings = PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval)
+        pacer = Pacer(settings, max_wait=args.max_wait)
         remember_recent_writes(pacer, journal)
         options = MergeOptions(method=args.method, auto=args.auto, admin=args.admin)
         history = merge_history(plan_journals(loaded.path))
