@@ -95,8 +95,8 @@ def run(repos: int) -> None:
     print(f"naive REST reads per PR      {naive_reads / repos:.3f}  ({naive_reads} requests)")
     print(f"naive / migrator             {naive_reads / max(reads, 1):.0f}x")
     print(
-        f"merge writes per merged PR   {writes / repos:.2f}  (exit {code}; {merge_seconds:.1f} s unpaced, the sandbox's "
-        "Actions model running each merge's push workflows included)"
+        f"merge writes per merged PR   {writes / repos:.2f}  (exit {code}; {merge_seconds:.1f} s unpaced, the sandbox's"
+        " Actions model running each merge's push workflows included)"
     )
 
 
