@@ -17,6 +17,7 @@ from migrator.commands.common import (
     matches,
     open_applied,
 )
+from migrator.commands.jobs import add_jobs_argument, use_jobs
 from migrator.errors import EXIT_OK, UsageError
 from migrator.progress import Progress
 from migrator.verify.reading import release_column
@@ -36,6 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", dest="output_format", help="a table, or JSON"
     )
+    add_jobs_argument(parser)
     add_plan_guard_arguments(parser, shardable=False)
     add_connection_arguments(parser)
 
@@ -55,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     releases: dict[str, str] = {}
     if pulls:
         client = connect_from(args, api_url=plan.api_url)
+        use_jobs(client, args)
         with Progress("reading pull requests") as progress:
             statuses = client.pull_statuses(pulls, progress=progress)
         releases = release_column(client, plan, journal, {s.repo for s in statuses if _is_fix(s, repos)})

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from migrator.github import queries
-from migrator.github.transport import Transport
+from migrator.github.paging import ordered_map
+from migrator.github.transport import GraphQLAnswer, Transport
 from migrator.verify.model import CheckFact, ImagePush, ReleaseFact, RepoFacts, RunFact
 
 Json = dict[str, Any]
@@ -38,20 +39,23 @@ class VerifyMethods:
     ) -> list[RepoFacts]:
         """In input order; a repository GitHub does not show comes back with PR state "unknown"."""
         found: list[RepoFacts] = []
-        for start in range(0, len(targets), VERIFY_BATCH):
+        batches = [targets[start : start + VERIFY_BATCH] for start in range(0, len(targets), VERIFY_BATCH)]
+        answers = ordered_map(self._verify_batch, batches, jobs=self.transport.gate.concurrency)
+        for batch, answer in zip(batches, answers, strict=True):
             if progress:
-                progress(start, len(targets), targets[start].repo)
-            batch = targets[start : start + VERIFY_BATCH]
-            answer = self.transport.graphql(
-                queries.verify_repositories(len(batch)),
-                _variables(batch),
-                step="verify",
-                what=f"reading the releases of {len(batch)} repositories",
-            )
+                progress(len(found), len(targets), batch[0].repo)
             found.extend(parse_facts(t, answer.data.get(f"r{i}")) for i, t in enumerate(batch))
         if progress and targets:
             progress(len(targets), len(targets), targets[-1].repo)
         return found
+
+    def _verify_batch(self, batch: Sequence[VerifyTarget]) -> GraphQLAnswer:
+        return self.transport.graphql(
+            queries.verify_repositories(len(batch)),
+            _variables(batch),
+            step="verify",
+            what=f"reading the releases of {len(batch)} repositories",
+        )
 
     def sandbox_image_pushes(self) -> dict[str, tuple[ImagePush, ...]]:
         """Sandbox only: its registry model (`GET /_sandbox/registry`), one request for every repository."""

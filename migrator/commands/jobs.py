@@ -1,0 +1,38 @@
+"""`--jobs N`: how many GraphQL reads `plan`, `status` and `verify` keep in flight (writes stay one at a time)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Protocol
+
+DEFAULT_JOBS = 4
+MAX_JOBS = 100  # GitHub's limit on concurrent requests
+
+
+class _Concurrent(Protocol):
+    def set_jobs(self, jobs: int) -> None: ...
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; use 1 to {MAX_JOBS} (GitHub's concurrency limit)")
+    return value
+
+
+def add_jobs_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"GraphQL pages read at once (default {DEFAULT_JOBS}, at most {MAX_JOBS}); the result is the same",
+    )
+
+
+def use_jobs(client: _Concurrent, args: argparse.Namespace) -> None:
+    client.set_jobs(getattr(args, "jobs", DEFAULT_JOBS))
