@@ -196,23 +196,29 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
                 )
                 return
         cursor: str | None = None
+        left = self._counts.get(org.lower())  # the last page asks only for what is left: fewer points
         while True:
-            answer = self._repository_page(org, cursor, page)
+            answer = self._repository_page(org, cursor, page, left)
             connection = _organization(answer, org)["repositories"]
             field_errors = _field_errors(answer.errors)
-            for index, node in enumerate(connection["nodes"] or ()):
+            nodes = connection["nodes"] or ()
+            for index, node in enumerate(nodes):
                 if isinstance(node, dict):
                     yield self._record(node, field_errors.get(index, {}))
+            left = None if left is None else left - len(nodes)
             info = connection["pageInfo"]
             if not info["hasNextPage"]:
                 return
             cursor = info["endCursor"]
 
-    def _repository_page(self, org: str, cursor: str | None, page: PageSize) -> GraphQLAnswer:
+    def _repository_page(self, org: str, cursor: str | None, page: PageSize, left: int | None) -> GraphQLAnswer:
+        def first(size: int) -> int:
+            return min(size, left) if left is not None and left > 0 else size
+
         answer, _ = self._adaptive(
             org,
             page,
-            lambda size: (queries.REPOSITORIES, {"login": org, "first": size, "after": cursor}),
+            lambda size: (queries.REPOSITORIES, {"login": org, "first": first(size), "after": cursor}),
             what=f"listing the repositories of {org}",
         )
         return answer

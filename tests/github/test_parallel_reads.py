@@ -260,3 +260,17 @@ def test_a_repository_deleted_while_reading_is_not_read_twice() -> None:
     names, _ = _chained(org, 47)
     assert len(names) == len(set(names))
     assert set(org.names) <= set(names)
+
+
+def test_the_chained_page_query_is_valid_and_costs_what_the_serial_page_does() -> None:
+    from graphql import parse
+
+    from migrator.github import listing, queries
+    from migrator.sandbox.graphql import query_cost, validate_document
+
+    assert validate_document(listing.CHAINED) == []
+    chained, serial = parse(listing.CHAINED), parse(queries.REPOSITORIES)
+    for first in (1, 7, 50):
+        variables = {"login": ORG, "first": first, "after": None, "direction": "DESC"}
+        cost = query_cost(chained, chained.definitions[0], variables).points  # type: ignore[arg-type]
+        assert cost == query_cost(serial, serial.definitions[0], variables).points  # type: ignore[arg-type]
