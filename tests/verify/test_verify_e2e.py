@@ -73,7 +73,8 @@ def test_status_shows_the_release_verdict_of_each_merged_fix(
     assert main(["status", str(plan), "--api-url", sandbox.url]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "release" in lines[0].split()
-    row = {line.split()[0].split("/")[1]: line.split() for line in lines[1:]}
+    assert lines[-1].startswith("campaign: ")  # the summary line
+    row = {line.split()[0].split("/")[1]: line.split() for line in lines[1:-1]}
     assert (row["good"][2], row["good"][5]) == ("merged", "verified")
     assert row["guarded"][5] == "broken"
     assert row["slow"][5] == "pending"
