@@ -53,7 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--image-source",
         choices=IMAGE_SOURCES,
         default="jobs",
-        help="image pushes from the runs' jobs (GitHub), or from the sandbox's registry model",
+        help="image pushes from the runs' jobs (GHCR asked only where two runs built one image), from the jobs and "
+        "GHCR for every released image (one request each), or from the sandbox's registry model",
     )
     add_jobs_argument(parser)
     add_plan_guard_arguments(parser, shardable=False)
