@@ -95,4 +95,5 @@ def test_workflow_files_and_package_versions_are_parsed() -> None:
     assert _workflow_files(None) == ()
     version = _package_version({"name": "sha256:ab", "created_at": "2026-12-02T11:00:00Z",
                                 "metadata": {"package_type": "container", "container": {"tags": ["1.0.0", "latest"]}}})
-    assert (version.digest, version.tags, version.created_at) == ("sha256:ab", ("1.0.0", "latest"), "2026-12-02T11:00:00Z")
+    assert (version.digest, version.tags) == ("sha256:ab", ("1.0.0", "latest"))
+    assert version.created_at == "2026-12-02T11:00:00Z"
