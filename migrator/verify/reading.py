@@ -81,3 +81,13 @@ def release_column(client: GitHubClient, plan: Plan, journal: Journal, merged: s
     if not wanted:
         return {}
     return {j.repo: j.verdict.value for j in verdicts(client.verify_facts(wanted))}
+
+
+def broken_by_change(client: GitHubClient, plan: Plan, journal: Journal, names: set[str]) -> set[str]:
+    """The repositories among `names` whose release the change broke (`Judgement.caused_by_fix`), for
+    `rollback --broken`: one bulk read, as `verify` makes."""
+    from migrator.verify.model import Verdict
+
+    wanted = targets(plan, journal, lambda name: name in names)
+    judged = verdicts(read_facts(client, wanted)) if wanted else []
+    return {j.repo for j in judged if j.verdict is Verdict.BROKEN and j.caused_by_fix}

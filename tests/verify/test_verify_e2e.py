@@ -111,3 +111,14 @@ def test_a_token_that_cannot_read_packages_leaves_the_registry_out_of_the_verdic
     (row,) = json.loads(capsys.readouterr().out)["repositories"]
     assert any("cannot tell" in line for line in row["evidence"])
     assert not row["summary"].startswith("race: ")
+
+
+def test_rollback_broken_selects_exactly_what_verify_finds_broken_by_the_change(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = campaign(sandbox, clock, tmp_path)
+    clock.advance(600)
+    capsys.readouterr()
+    assert main(["rollback", str(plan), "--broken", "--dry-run", "--format", "json", "--api-url", sandbox.url]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [o["repo"] for o in answer["repos"]] == ["acme/racy"]  # guarded and weak are broken despite it
