@@ -9,7 +9,8 @@ make it concurrent anyway, without a single extra request:
   connection, no more points in practice). A page's answer thus says where the page after next begins, so each
   chain keeps two pages in flight: four with both chains.
 
-Pages are handed on in the order they were asked for (deterministic, whatever answers first). If the org changed
+Pages are launched as soon as the page that says where they begin has been read (not when the consumer gets to
+it), and handed on in the order they were asked for. If the org changed
 while it was read (the chains do not meet exactly, or a page does not end where the next one begins), the names
 are listed once more (100 a request) and what was missed is read by name: correct, at a few extra requests,
 only then.
@@ -18,10 +19,12 @@ only then.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from migrator.github.queries import REPOSITORY_FIELDS
 from migrator.github.types import RepoRecord
@@ -123,6 +126,67 @@ def halves(total: int, segment: int) -> tuple[int, int]:
     return ascending, total - ascending
 
 
+class _Dispatcher:
+    """Launches segments as soon as a finished one tells where the next begin (from the worker thread that finished
+    it), not when the consumer gets to it: the consumer's rule checks never hold a page back. At most `jobs` pages
+    are in flight, and at most `jobs` more wait, read, for the consumer."""
+
+    def __init__(self, read: ReadSegment, chains: tuple[Chain, Chain], *, segment: int, jobs: int) -> None:
+        self._read = read
+        self._chains = chains
+        self._segment = segment
+        self._jobs = jobs
+        self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="migrator-list")
+        self._context = contextvars.copy_context()  # the caller's: structlog's bound variables go along
+        self._lock = threading.Lock()
+        self._flying = 0
+        self._stopped = False
+        self.order: deque[tuple[threading.Event, Future[SegmentRead]]] = deque()  # in the order asked; the event:
+        # its callback (learn, launch what it made known) is done
+
+    def launch(self) -> None:
+        launched = []
+        with self._lock:
+            progressed = True
+            while progressed and not self._stopped:
+                progressed = False
+                for chain in self._chains:
+                    if self._flying >= self._jobs or len(self.order) >= 2 * self._jobs:
+                        break
+                    planned = chain.next_segment(self._segment)
+                    if planned is None:
+                        continue
+                    start, size, cursor = planned
+                    ask = SegmentAsk(chain.direction, cursor, start, size)
+                    future = self._pool.submit(self._context.copy().run, self._read, ask)
+                    ready = threading.Event()
+                    self._flying += 1
+                    self.order.append((ready, future))
+                    launched.append((chain, start, size, ready, future))
+                    progressed = True
+        for chain, start, size, ready, future in launched:  # outside the lock: a finished future calls back at once
+            future.add_done_callback(partial(self._finished, chain, start, size, ready))
+
+    def _finished(
+        self, chain: Chain, start: int, size: int, ready: threading.Event, future: Future[SegmentRead]
+    ) -> None:
+        try:
+            with self._lock:
+                self._flying -= 1
+                if future.cancelled() or future.exception() is not None:
+                    self._stopped = True  # the consumer raises it when its turn comes
+                    return
+                chain.learn(start, size, future.result())
+            self.launch()
+        finally:
+            ready.set()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stopped = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def chained_read(
     read: ReadSegment,
     *,
@@ -131,43 +195,27 @@ def chained_read(
     jobs: int,
     fill_gaps: Callable[[set[str]], Iterator[RepoRecord]],
 ) -> Iterator[RepoRecord]:
-    """Every repository once, up to `jobs` pages in flight; `fill_gaps(seen)` reads what a changing org hid."""
+    """Every repository once, up to `jobs` pages in flight; `fill_gaps(seen)` reads what a changing org hid. Pages
+    are handed on in the order they were asked for."""
     ascending, descending = halves(total, segment)
     chains = (Chain("ASC", ascending), Chain("DESC", descending))
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="migrator-list")
-    window: deque[tuple[Chain, int, int, Future[SegmentRead]]] = deque()
+    dispatcher = _Dispatcher(read, chains, segment=segment, jobs=jobs)
     seen: set[str] = set()
-
-    def top_up() -> None:
-        progressed = True
-        while progressed and len(window) < jobs:
-            progressed = False
-            for chain in chains:
-                if len(window) >= jobs:
-                    break
-                planned = chain.next_segment(segment)
-                if planned is None:
-                    continue
-                start, size, cursor = planned
-                run = contextvars.copy_context().run
-                ask = SegmentAsk(chain.direction, cursor, start, size)
-                window.append((chain, start, size, pool.submit(run, read, ask)))
-                progressed = True
-
     try:
-        top_up()
-        while window:
-            chain, start, size, future = window.popleft()
+        dispatcher.launch()
+        while dispatcher.order:
+            ready, future = dispatcher.order[0]
+            ready.wait()
             got = future.result()
-            chain.learn(start, size, got)
-            top_up()  # before the records go to the (slower) consumer
+            dispatcher.order.popleft()
+            dispatcher.launch()  # room for one more read page
             for record in got.records:
                 key = record.full_name.lower()
                 if key not in seen:
                     seen.add(key)
                     yield record
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        dispatcher.close()
     if not _met(chains):
         get_logger(step="list").warning(
             "github.listing_changed", detail="the org changed while it was read; listing its names again"
