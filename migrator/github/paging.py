@@ -59,7 +59,9 @@ class ReadGate:
     - when the primary budget left (GraphQL `rateLimit.remaining`) would not pay for every request in flight
       (`note_budget`), requests go one at a time, so that one request, not all of them, meets the limit.
 
-    Waits go through `sleep` and `clock`, the retry policy's, so tests run on a fake clock.
+    Waits go through `sleep` and `clock`, the retry policy's, so tests run on a fake clock. With one request at a
+    time (`concurrency` 1, the writers' and every serial read's) the gate only counts: the one thread already waits
+    what GitHub asks, as it always did.
     """
 
     def __init__(self, concurrency: int = 1) -> None:
@@ -74,6 +76,8 @@ class ReadGate:
         self.peak = 0  # the most requests in flight at once, for tests and benches
 
     def hold(self, seconds: float, *, clock: Callable[[], float]) -> None:
+        if self.concurrency == 1:
+            return
         with self._lock:
             self._until = max(self._until, clock() + seconds)
 
@@ -104,6 +108,8 @@ class ReadGate:
 
     def _wait(self, resource: str, points: int, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
         """One wait at most (never a loop: a fake clock that does not move must not hang a test)."""
+        if self.concurrency == 1:
+            return
         budget = GRAPHQL_POINTS_PER_MINUTE if resource == "graphql" else REST_POINTS_PER_MINUTE
         with self._lock:
             now = clock()

@@ -158,6 +158,15 @@ def test_the_gate_keeps_graphql_inside_its_points_a_minute() -> None:
     assert clock.slept == [60.0]  # the oldest point leaves the window
 
 
+def test_one_request_at_a_time_is_left_to_githubs_answers_as_before() -> None:
+    gate, clock = ReadGate(1), Clock()
+    gate.hold(30, clock=clock)
+    for _ in range(GRAPHQL_POINTS_PER_MINUTE + 1):
+        with gate.slot("graphql", 1, clock=clock, sleep=clock.sleep):
+            pass
+    assert clock.slept == []
+
+
 def test_a_hold_pauses_the_next_request_of_any_thread() -> None:
     gate, clock = ReadGate(4), Clock()
     gate.hold(30, clock=clock)
