@@ -283,3 +283,18 @@ def test_the_chained_page_query_is_valid_and_costs_what_the_serial_page_does() -
         variables = {"login": ORG, "first": first, "after": None, "direction": "DESC"}
         cost = query_cost(chained, chained.definitions[0], variables).points  # type: ignore[arg-type]
         assert cost == query_cost(serial, serial.definitions[0], variables).points  # type: ignore[arg-type]
+
+
+def test_the_chained_page_declares_every_variable_the_serial_page_does() -> None:
+    """If the page query's fields ever need a variable (say, the campaign's branch), the chained page needs it
+    too, and `GitHubClient._read_segment` must pass it as `_repository_page` does."""
+    from graphql import OperationDefinitionNode, parse
+
+    from migrator.github import listing, queries
+
+    def declared(document: str) -> set[str]:
+        operation = parse(document).definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        return {v.variable.name.value for v in operation.variable_definitions or ()}
+
+    assert declared(listing.CHAINED) == declared(queries.REPOSITORIES) | {"direction"}
