@@ -204,7 +204,8 @@ def jobs_bench(args: argparse.Namespace) -> None:
     print(
         "ideal = GraphQL pages x latency / jobs. 'other' requests (token, Actions policy, org secrets, the count) "
         "come one at a time before the pages; '+other' compares with ideal + other x latency. cpu: seconds of CPU "
-        f"of the plan process and of the sandbox (which answers every page in Python), on {os.cpu_count()} cores."
+        f"of the plan process and of the sandbox (which answers every page in Python), on {os.cpu_count()} cores "
+        f"(load average now {os.getloadavg()[0]:.1f})."
     )
     print(
         f"speed-up --jobs {args.jobs} over --jobs 1: {runs[1]['seconds'] / runs[args.jobs]['seconds']:.2f}x; "
