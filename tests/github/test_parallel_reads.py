@@ -298,3 +298,13 @@ def test_the_chained_page_declares_every_variable_the_serial_page_does() -> None
         return {v.variable.name.value for v in operation.variable_definitions or ()}
 
     assert declared(listing.CHAINED) == declared(queries.REPOSITORIES) | {"direction"}
+
+
+def test_pages_keep_coming_while_the_consumer_is_busy_with_the_first() -> None:
+    org = Org([f"r{i:03d}" for i in range(200)])
+    read_ahead = threading.Event()
+    org.change = lambda reads: read_ahead.set() if reads >= 8 else None
+    records = chained_read(org.read, total=200, segment=5, jobs=4, fill_gaps=lambda seen: iter(()))
+    first = next(records)  # the consumer takes one record, then is busy with it
+    assert read_ahead.wait(timeout=20)  # a deadlock guard: pages were launched without the consumer asking
+    assert len({first.full_name, *(r.full_name for r in records)}) == 200
