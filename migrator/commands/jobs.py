@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Protocol
-
 DEFAULT_JOBS = 4
 MAX_JOBS = 100  # GitHub's limit on concurrent requests
-
-
-class _Concurrent(Protocol):
-    def set_jobs(self, jobs: int) -> None: ...
 
 
 def _jobs(text: str) -> int:
@@ -34,5 +28,8 @@ def add_jobs_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def use_jobs(client: _Concurrent, args: argparse.Namespace) -> None:
-    client.set_jobs(getattr(args, "jobs", DEFAULT_JOBS))
+def use_jobs(client: object, args: argparse.Namespace) -> None:
+    """Set the client's jobs; a reader without concurrency (a test's fake) reads one page at a time."""
+    set_jobs = getattr(client, "set_jobs", None)
+    if callable(set_jobs):
+        set_jobs(getattr(args, "jobs", DEFAULT_JOBS))
