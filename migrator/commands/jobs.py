@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 DEFAULT_JOBS = 4
 MAX_JOBS = 100  # GitHub's limit on concurrent requests
 
