@@ -1,6 +1,10 @@
-"""Planning an org against the sandbox: migrator's bulk GraphQL scan vs a naive REST planner.
+"""Planning an org against the sandbox: migrator's bulk GraphQL scan vs a naive REST planner, and `--jobs`.
 
     python bench/bench_plan.py [--repos 10000] [--small 2000] [--latency-ms 50] [--naive-repos 300]
+                               [--page-latency-ms 1000] [--jobs 4] [--only scan|jobs]
+
+The full run takes about ten minutes (most of it `--jobs 1` at 1 s a request: 200 s). A quick look at the same
+figures: `python bench/bench_plan.py --only jobs --repos 2000 --page-latency-ms 250`.
 
 Generates a synthetic org, serves it with `migrator sandbox --latency-ms 50`, then
 measures side by side in one run:
@@ -11,6 +15,12 @@ measures side by side in one run:
              first --naive-repos repos (it is slow by construction) and reported per repository
 
 and prints per-repository figures and the ratios.
+
+Then (`--only jobs` alone) the same org served with `--latency-ms 1000` (every request, REST too, waits 1 s:
+what a GitHub page of 50 repositories with their workflow texts takes), planned with `--jobs 1` and `--jobs 4`:
+wall time next to the ideal, pages x latency / jobs, where pages are the GraphQL listing pages; the requests
+outside those pages (token, Actions policy, org secrets, the count) are printed too, as they are sequential.
+No page is modelled lighter than another: the listing makes no names-only requests to model.
 """
 
 from __future__ import annotations
@@ -64,6 +74,10 @@ class Server:
     def stats(self) -> dict[str, Any]:
         return self.get("/_sandbox/stats")[0]  # type: ignore[no-any-return]
 
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
@@ -77,8 +91,9 @@ def generate(repos: int, out: Path) -> None:
     )
 
 
-def run_migrator(server: Server, out: Path) -> dict[str, float]:
+def run_migrator(server: Server, out: Path, jobs: int = 4) -> dict[str, float]:
     before = server.stats()
+    server_cpu = server.cpu_seconds()
     env = {**os.environ, "GITHUB_TOKEN": TOKEN}
     start = time.perf_counter()
     child = subprocess.Popen(
@@ -94,6 +109,10 @@ def run_migrator(server: Server, out: Path) -> dict[str, float]:
             server.url,
             "--out",
             str(out),
+            "--jobs",
+            str(jobs),
+            "--plan-id",
+            f"{ORG}-bench",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -111,6 +130,8 @@ def run_migrator(server: Server, out: Path) -> dict[str, float]:
         "graphql_requests": (after["graphql_queries"] - before["graphql_queries"]),
         "points": after["graphql_points"] - before["graphql_points"],
         "peak_mib": usage.ru_maxrss / 1024,
+        "client_cpu": usage.ru_utime + usage.ru_stime,
+        "server_cpu": server.cpu_seconds() - server_cpu,
         "repos_with_changes": len(plan["repos"]),
     }
 
@@ -144,7 +165,61 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=2_000, help="a smaller org for the memory comparison")
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--naive-repos", type=int, default=300)
+    parser.add_argument("--page-latency-ms", type=int, default=1000, help="latency per request for the --jobs runs")
+    parser.add_argument("--jobs", type=int, default=4, help="compared with --jobs 1")
+    parser.add_argument("--only", choices=("scan", "jobs"), help="run one half of the bench")
     args = parser.parse_args()
+    if args.only != "jobs":
+        scan_bench(args)
+    if args.only != "scan":
+        jobs_bench(args)
+    return 0
+
+
+def jobs_bench(args: argparse.Namespace) -> None:
+    latency = args.page_latency_ms / 1000
+    with tempfile.TemporaryDirectory(prefix="migrator-bench-jobs-") as tmp:
+        seed = Path(tmp) / "seed"
+        generate(args.repos, seed)
+        server = Server(seed, args.page_latency_ms)
+        try:
+            runs = {jobs: run_migrator(server, Path(tmp) / f"plan-{jobs}.json", jobs) for jobs in (1, args.jobs)}
+            same = _comparable(Path(tmp) / "plan-1.json") == _comparable(Path(tmp) / f"plan-{args.jobs}.json")
+        finally:
+            server.close()
+    print(f"\n--jobs at {args.repos:,} repositories, {args.page_latency_ms} ms added latency on every request")
+    print(
+        f"{'':<10} {'requests':>9} {'req/repo':>9} {'GQL pages':>10} {'other':>6} {'seconds':>8} {'ideal s':>8} "
+        f"{'vs ideal':>9} {'+other':>7} {'cpu plan':>9} {'sandbox':>8}"
+    )
+    for jobs, run in runs.items():
+        pages = run["graphql_requests"] - 1  # all but the count
+        other = run["requests"] - pages
+        ideal = pages * latency / jobs
+        print(
+            f"{'--jobs ' + str(jobs):<10} {run['requests']:>9,.0f} {run['requests'] / args.repos:>9.4f} "
+            f"{pages:>10,.0f} {other:>6,.0f} {run['seconds']:>8.1f} {ideal:>8.1f} {run['seconds'] / ideal:>8.2f}x "
+            f"{run['seconds'] / (ideal + other * latency):>6.2f}x {run['client_cpu']:>9.1f} {run['server_cpu']:>8.1f}"
+        )
+    print(
+        "ideal = GraphQL pages x latency / jobs. 'other' requests (token, Actions policy, org secrets, the count) "
+        "come one at a time before the pages; '+other' compares with ideal + other x latency. cpu: seconds of CPU "
+        f"of the plan process and of the sandbox (which answers every page in Python), on {os.cpu_count()} cores "
+        f"(load average now {os.getloadavg()[0]:.1f})."
+    )
+    print(
+        f"speed-up --jobs {args.jobs} over --jobs 1: {runs[1]['seconds'] / runs[args.jobs]['seconds']:.2f}x; "
+        f"plans identical (but for created_at and its digest): {'yes' if same else 'NO'}"
+    )
+
+
+def _comparable(plan: Path) -> dict[str, Any]:
+    """A plan without what differs between two runs by design: when it was made, and the digest over that."""
+    data: dict[str, Any] = json.loads(plan.read_text())
+    return {k: v for k, v in data.items() if k not in {"created_at", "digest"}}
+
+
+def scan_bench(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="migrator-bench-plan-") as tmp:
         results: dict[int, dict[str, float]] = {}
         naive: dict[str, float] = {}
@@ -185,7 +260,6 @@ def main() -> int:
         f"peak memory: {small['peak_mib']:.1f} MiB at {args.small:,} repos, {big['peak_mib']:.1f} MiB at "
         f"{args.repos:,} ({big['peak_mib'] / small['peak_mib']:.2f}x for {args.repos / args.small:.0f}x the repos)"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
 from migrator.apply.journal import plan_journals
 from migrator.commands.check import valid_secret_name
 from migrator.commands.common import add_connection_arguments, announce_edits, command_parser_options, connect_from
+from migrator.commands.jobs import add_jobs_argument, use_jobs
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.log import get_logger
 from migrator.paths import readable_file, writable_file
@@ -65,6 +66,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules")
     rules.add_argument("--pat-secret", metavar="NAME", help="the org's release PAT secret, when files name none")
     rules.add_argument("--docker-glob", action="append", metavar="GLOB", help="names of possible duplicate workflows")
+    add_jobs_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         include_disabled=args.include_disabled,
     )
     reader = connect_from(args)
+    use_jobs(reader, args)
     log = get_logger(step="plan")
     with Progress("scanning", extra=lambda: f"{reader.usage.requests} requests") as progress:
         plan = scan(

@@ -31,6 +31,7 @@ EXAMPLES = """\
   $ migrator rollback --dry-run               # what rollback would undo; writes nothing
   $ migrator rollback                         # the last apply, after a confirmation on a terminal
   $ migrator rollback plan.json --repo api --yes
+  $ migrator rollback --broken --dry-run      # only what `verify` finds broken by the change
 """
 
 
@@ -40,6 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument("--include-review", action="store_true", help="the apply included review changes")
+    parser.add_argument(
+        "--broken", action="store_true", help="only the repositories `verify` finds broken by the change (reads first)"
+    )
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation on a terminal")
     parser.add_argument(
         "--dry-run", action="store_true", help="read GitHub and say what rollback would do; write nothing"
@@ -70,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
     pacer = Pacer(PaceSettings(min_interval=args.min_interval), max_wait=args.max_wait)
     client = cap_waits(connect_from(args, api_url=plan.api_url), args.max_wait)
+    if args.broken:
+        from migrator.verify.reading import broken_by_change
+
+        touched = [r for r in touched if r.name in broken_by_change(client, plan, journal, {r.name for r in touched})]
+        if not touched:
+            print("rollback: verify finds no repository broken by the change; nothing to roll back", file=sys.stderr)
+            return EXIT_OK
     if not args.dry_run:
         refuse_unless_able(client.token_info(), plan.token, command="rollback", workflows=False)
     if not args.dry_run and not confirmed(args, len(touched)):

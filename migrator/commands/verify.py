@@ -15,6 +15,7 @@ from migrator.commands.common import (
     matches,
     open_applied,
 )
+from migrator.commands.jobs import add_jobs_argument, use_jobs
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.progress import Progress
 from migrator.verify import render
@@ -52,8 +53,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--image-source",
         choices=IMAGE_SOURCES,
         default="jobs",
-        help="image pushes from the runs' jobs (GitHub), or from the sandbox's registry model",
+        help="image pushes from the runs' jobs (GHCR asked only where two runs built one image), from the jobs and "
+        "GHCR for every released image (one request each), or from the sandbox's registry model",
     )
+    add_jobs_argument(parser)
     add_plan_guard_arguments(parser, shardable=False)
     add_connection_arguments(parser)
 
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     judgements: list[Judgement] = []
     if wanted:
         client = connect_from(args, api_url=loaded.plan.api_url)
+        use_jobs(client, args)
         deadline = time.monotonic() + (args.wait or 0)
         while True:
             with Progress("reading releases") as progress:

@@ -18,7 +18,7 @@ from github import Github, GithubException
 from requests.utils import parse_header_links
 
 from migrator.errors import InputError, RemoteError
-from migrator.github import queries
+from migrator.github import listing, queries
 from migrator.github.auth import (
     AppCredentials,
     Credentials,
@@ -26,7 +26,7 @@ from migrator.github.auth import (
     InstallationAuth,
     resolve_credentials,
 )
-from migrator.github.paging import PageSize
+from migrator.github.paging import MAX_CONCURRENT, PageSize, ReadGate, ordered_map
 from migrator.github.records import (
     SKIP_MISMATCH,
     BlobRef,
@@ -59,6 +59,7 @@ class ClientSettings:
     grow_after: int = 3
     per_page: int = 100  # REST list pages
     timeout: int = 30  # seconds per HTTP request
+    jobs: int = 1  # reads in flight at once (`--jobs`); writes are always one at a time
     max_blob_bytes: int = 1_000_000  # larger files are skipped, not read
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # PyGithub's client-side throttles stay off: the executor's Pacer paces content-creating writes.
@@ -89,6 +90,8 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
         self.transport = Transport(
             self._github.requester, urls, self.usage, self.settings.retry, credential_source=credentials.source
         )
+        self._counts: dict[str, int] = {}
+        self.set_jobs(self.settings.jobs)
 
     def __repr__(self) -> str:
         return f"GitHubClient({self.urls.rest!r}, {self._credentials!r})"
@@ -97,6 +100,12 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
     def api_url(self) -> str:
         """The REST base URL (GraphQL is at `urls.graphql`)."""
         return self.urls.rest
+
+    def set_jobs(self, jobs: int) -> None:
+        """Up to `jobs` reads in flight (1 to GitHub's 100); every request, from any thread, passes one gate."""
+        jobs = max(1, min(MAX_CONCURRENT, int(jobs)))
+        self.settings = replace(self.settings, jobs=jobs)
+        self.transport.gate = ReadGate(jobs)
 
     def close(self) -> None:
         self._github.close()
@@ -166,32 +175,89 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
         answer = self.transport.graphql(
             queries.REPOSITORY_COUNT, {"login": org}, what=f"counting the repositories of {org}", step="count"
         )
-        return int(_organization(answer, org)["repositories"]["totalCount"])
+        count = int(_organization(answer, org)["repositories"]["totalCount"])
+        self._counts[org.lower()] = count
+        return count
 
     def repositories(self, org: str) -> Iterator[RepoRecord]:
-        """Every repository of `org`, by name. Streams: nothing is kept once yielded."""
+        """Every repository of `org`. Streams: nothing is kept once yielded. With `jobs` > 1, pages are read
+        concurrently from both ends of the name order (`listing`), at the same request count."""
         page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
+        if self.settings.jobs > 1:
+            total = self._counts.get(org.lower())
+            total = self.count_repositories(org) if total is None else total
+            if total > self.settings.page_size:
+                yield from listing.chained_read(
+                    partial(self._read_segment, org, page),
+                    total=total,
+                    segment=self.settings.page_size,
+                    jobs=self.settings.jobs,
+                    fill_gaps=partial(self._missed, org),
+                )
+                return
         cursor: str | None = None
+        left = self._counts.get(org.lower())  # the last page asks only for what is left: fewer points
         while True:
-            answer = self._repository_page(org, cursor, page)
+            answer = self._repository_page(org, cursor, page, left)
             connection = _organization(answer, org)["repositories"]
             field_errors = _field_errors(answer.errors)
-            for index, node in enumerate(connection["nodes"] or ()):
+            nodes = connection["nodes"] or ()
+            for index, node in enumerate(nodes):
                 if isinstance(node, dict):
                     yield self._record(node, field_errors.get(index, {}))
+            left = None if left is None else left - len(nodes)
             info = connection["pageInfo"]
             if not info["hasNextPage"]:
                 return
             cursor = info["endCursor"]
 
-    def _repository_page(self, org: str, cursor: str | None, page: PageSize) -> GraphQLAnswer:
+    def _repository_page(self, org: str, cursor: str | None, page: PageSize, left: int | None) -> GraphQLAnswer:
+        def first(size: int) -> int:
+            return min(size, left) if left is not None and left > 0 else size
+
         answer, _ = self._adaptive(
             org,
             page,
-            lambda size: (queries.REPOSITORIES, {"login": org, "first": size, "after": cursor}),
+            lambda size: (queries.REPOSITORIES, {"login": org, "first": first(size), "after": cursor}),
             what=f"listing the repositories of {org}",
         )
         return answer
+
+    def _read_segment(self, org: str, page: PageSize, ask: listing.SegmentAsk) -> listing.SegmentRead:
+        """`ask.size` repositories after its cursor in one direction, in smaller pieces while GitHub times out."""
+        records: list[RepoRecord] = []
+        edges: dict[int, listing.Edge] = {}
+        read, last, cursor, start, size = 0, None, ask.cursor, ask.start, ask.size
+        while read < size:
+            variables = {"login": org, "after": cursor, "direction": ask.direction}
+            answer, _ = self._adaptive(
+                org,
+                page,
+                partial(_chained_query, variables, size - read),
+                what=f"listing the repositories of {org}",
+            )
+            organization = _organization(answer, org)
+            for offset, edge in enumerate((organization.get("ahead") or {}).get("edges") or ()):
+                node = edge.get("node") if isinstance(edge, dict) else None
+                if isinstance(node, dict) and isinstance(edge.get("cursor"), str):
+                    edges.setdefault(start + read + offset, listing.Edge(edge["cursor"], str(node["nameWithOwner"])))
+            connection = organization["repositories"]
+            nodes = connection["nodes"] or []
+            field_errors = _field_errors(answer.errors)
+            for index, node in enumerate(nodes):
+                if isinstance(node, dict):
+                    records.append(self._record(node, field_errors.get(index, {})))
+                    last = str(node.get("nameWithOwner"))
+            read += len(nodes)
+            info = connection["pageInfo"]
+            if not nodes or not info["hasNextPage"]:
+                break
+            cursor = info["endCursor"]
+        return listing.SegmentRead(tuple(records), read, last, edges)
+
+    def _missed(self, org: str, seen: set[str]) -> Iterator[RepoRecord]:
+        missed = [item for item in self.repository_names(org) if item.full_name.lower() not in seen]
+        yield from self.repositories_named(org, missed)
 
     def _adaptive(
         self, org: str, page: PageSize, build: Callable[[int], tuple[str, Json]], *, what: str
@@ -205,7 +271,7 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
             try:
                 answer = self.transport.graphql(query, variables, step="list", what=what, shrinkable=page.can_shrink)
             except PageTooSlow as slow:
-                self.usage.retries += 1
+                self.transport.count_retry()
                 page.shrink()
                 logger.warning("github.page_shrunk", org=org, reason=slow.failure.describe, page_size=page.size)
                 continue
@@ -236,8 +302,15 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
             cursor = info["endCursor"]
 
     def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
-        """Read by name, a page at a time. What changed since the listing comes back `vanished`."""
+        """Read by name, a page at a time (`jobs` pages in flight), in input order. What changed since the listing
+        comes back `vanished`."""
         page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
+        if self.settings.jobs > 1:
+            size = self.settings.page_size
+            segments = [listed[start : start + size] for start in range(0, len(listed), size)]
+            for records in ordered_map(partial(self._named_segment, org, page), segments, jobs=self.settings.jobs):
+                yield from records
+            return
         start = 0
         while start < len(listed):
             rest = listed[start:]
@@ -245,19 +318,34 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
                 org, page, partial(_named_query, org, rest), what=f"reading repositories of {org}"
             )
             batch = rest[:size]
-            field_errors = _alias_field_errors(answer.errors)
-            for index, item in enumerate(batch):
-                node = answer.data.get(f"r{index}")
-                if not isinstance(node, dict):
-                    yield _vanished(item, "deleted or renamed while the plan was read; re-run `migrator plan`")
-                    continue
-                record = self._record(node, field_errors.get(index, {}))
-                if item.default_branch and record.default_branch is None:
-                    why = f"its default branch {item.default_branch} was deleted while the plan was read"
-                    yield _vanished(item, why + "; re-run `migrator plan`")
-                    continue
-                yield record
+            yield from self._named_records(answer, batch)
             start += len(batch)
+
+    def _named_segment(self, org: str, page: PageSize, segment: Sequence[ListedRepo]) -> list[RepoRecord]:
+        records: list[RepoRecord] = []
+        start = 0
+        while start < len(segment):
+            rest = segment[start:]
+            answer, size = self._adaptive(
+                org, page, partial(_named_query, org, rest), what=f"reading repositories of {org}"
+            )
+            records.extend(self._named_records(answer, rest[:size]))
+            start += len(rest[:size])
+        return records
+
+    def _named_records(self, answer: GraphQLAnswer, batch: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+        field_errors = _alias_field_errors(answer.errors)
+        for index, item in enumerate(batch):
+            node = answer.data.get(f"r{index}")
+            if not isinstance(node, dict):
+                yield _vanished(item, "deleted or renamed while the plan was read; re-run `migrator plan`")
+                continue
+            record = self._record(node, field_errors.get(index, {}))
+            if item.default_branch and record.default_branch is None:
+                why = f"its default branch {item.default_branch} was deleted while the plan was read"
+                yield _vanished(item, why + "; re-run `migrator plan`")
+                continue
+            yield record
 
     def _record(self, node: Json, field_errors: dict[str, str]) -> RepoRecord:
         parsed = parse_repository(node, max_bytes=self.settings.max_blob_bytes, field_errors=field_errors)
@@ -415,6 +503,10 @@ def _named_query(org: str, listed: Sequence[ListedRepo], size: int) -> tuple[str
     batch = listed[:size]
     names = {f"n{i}": item.full_name.split("/", 1)[1] for i, item in enumerate(batch)}
     return queries.repositories_named(len(batch)), {"owner": org, **names}
+
+
+def _chained_query(variables: Json, wanted: int, size: int) -> tuple[str, Json]:
+    return listing.CHAINED, {**variables, "first": min(size, wanted)}
 
 
 def _vanished(item: ListedRepo, why: str) -> RepoRecord:

@@ -7,7 +7,8 @@ from typing import Any
 
 from migrator.apply.ports import CheckState, PullStatus
 from migrator.github import queries
-from migrator.github.transport import Transport
+from migrator.github.paging import ordered_map
+from migrator.github.transport import GraphQLAnswer, Transport
 
 Json = dict[str, Any]
 BATCH = 25  # pull requests per query: 2 connections each, so well under one point
@@ -24,18 +25,21 @@ class StatusMethods:
     ) -> list[PullStatus]:
         """In input order. A pull request GitHub does not show comes back with state "unknown"."""
         found: list[PullStatus] = []
-        for start in range(0, len(pulls), BATCH):
+        batches = [pulls[start : start + BATCH] for start in range(0, len(pulls), BATCH)]
+        answers = ordered_map(self._status_batch, batches, jobs=self.transport.gate.concurrency)
+        for batch, answer in zip(batches, answers, strict=True):
             if progress:
-                progress(start, len(pulls), pulls[start][0])
-            batch = pulls[start : start + BATCH]
-            answer = self.transport.graphql(
-                queries.pull_statuses(len(batch)),
-                _variables(batch),
-                step="status",
-                what=f"reading {len(batch)} pull requests",
-            )
+                progress(len(found), len(pulls), batch[0][0])
             found.extend(parse_status(repo, number, answer.data.get(f"r{i}")) for i, (repo, number) in enumerate(batch))
         return found
+
+    def _status_batch(self, batch: Sequence[tuple[str, int]]) -> GraphQLAnswer:
+        return self.transport.graphql(
+            queries.pull_statuses(len(batch)),
+            _variables(batch),
+            step="status",
+            what=f"reading {len(batch)} pull requests",
+        )
 
 
 def _variables(batch: Sequence[tuple[str, int]]) -> Json:

@@ -9,6 +9,7 @@ a retry of the request's effect). Minting requests count in `usage.rest_requests
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from github import GithubException
 
 from migrator.errors import AuthError, MigratorError, RemoteError
 from migrator.github.auth import InstallationAuth
+from migrator.github.paging import ReadGate
 from migrator.github.retry import ApiFailure, Failure, FailureKind, RetryPolicy, classify, exhausted, retry_read
 from migrator.github.types import Usage
 from migrator.github.urls import ApiUrls
@@ -88,6 +90,10 @@ class Transport:
         self, requester: Any, urls: ApiUrls, usage: Usage, policy: RetryPolicy, *, credential_source: str
     ) -> None:
         self._requester = requester
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._counting = threading.Lock()
+        self.gate = ReadGate()  # `GitHubClient.set_jobs` widens it for concurrent reads
         self.urls = urls
         self.usage = usage
         self.policy = policy
@@ -98,19 +104,39 @@ class Transport:
             self._installation.before_mint = self._count_rest
 
     def _count_rest(self) -> None:
-        self.usage.rest_requests += 1
+        with self._counting:
+            self.usage.rest_requests += 1
 
     def _count_graphql(self) -> None:
-        self.usage.graphql_requests += 1
+        with self._counting:
+            self.usage.graphql_requests += 1
 
-    def _authenticated(self, count: Callable[[], None], call: Callable[[], T]) -> T:
-        """`call()`, counted; if GitHub refuses an installation token (401), once more with a new token."""
+    def count_retry(self) -> None:
+        with self._counting:
+            self.usage.retries += 1
+
+    @property
+    def requester(self) -> Any:
+        """PyGithub's requester for this thread: one HTTP connection object must not serve two threads at once."""
+        if threading.get_ident() == self._owner:
+            return self._requester
+        mine = getattr(self._local, "requester", None)
+        if mine is None:
+            mine = self._local.requester = self._requester.withAuth(self._requester.auth)
+        return mine
+
+    def _authenticated(
+        self, count: Callable[[], None], call: Callable[[], T], *, resource: str = "rest", points: int = 1
+    ) -> T:
+        """`call()`, counted, through the gate; if GitHub refuses an installation token (401), once more with a
+        new token."""
         for attempt in (1, 2):
             try:
                 if self._installation is not None:  # mint first when due: a failed mint is not `call`
                     self._installation.refresh_if_due()
                 count()
-                return call()
+                with self.gate.slot(resource, points, clock=self.policy.clock, sleep=self.policy.pause):
+                    return call()
             except GithubException as error:
                 if attempt == 2 or self._installation is None or error.status != 401:
                     raise
@@ -137,7 +163,7 @@ class Transport:
         def attempt() -> tuple[Headers, Any]:
             headers, data = self._authenticated(
                 self._count_rest,
-                lambda: self._requester.requestJsonAndCheck("GET", url, parameters=dict(params or {})),
+                lambda: self.requester.requestJsonAndCheck("GET", url, parameters=dict(params or {})),
             )
             return _lowered(headers), data
 
@@ -195,12 +221,18 @@ class Transport:
         a body that is not GraphQL's JSON raises `Unreadable`."""
         payload = {"query": query, "variables": dict(variables)}
         headers, body = self._authenticated(
-            self._count_graphql, lambda: self._requester.requestJsonAndCheck("POST", self.urls.graphql, input=payload)
+            self._count_graphql,
+            lambda: self.requester.requestJsonAndCheck("POST", self.urls.graphql, input=payload),
+            resource="graphql",
+            points=5 if query.lstrip().startswith("mutation") else 1,
         )
         if not _graphql_shaped(body):
             raise Unreadable("the answer was not GraphQL's JSON")
         answer = GraphQLAnswer(_data(body), graphql_errors(body), _lowered(headers))
-        self.usage.graphql_points += _points(answer.data)
+        cost = _points(answer.data)
+        with self._counting:
+            self.usage.graphql_points += cost
+        self.gate.note_budget(_remaining(answer.data), cost)
         limited = next((e for e in answer.errors if e.type == "RATE_LIMITED"), None)
         if limited is not None:
             raise ApiFailure(403, limited.message, {**answer.headers, "x-ratelimit-remaining": "0"})
@@ -215,7 +247,8 @@ class Transport:
         installation token is answered by re-minting and sending again: GitHub did nothing)."""
         headers, data = self._authenticated(
             self._count_rest,
-            lambda: self._requester.requestJsonAndCheck(verb, url, input=None if body is None else dict(body)),
+            lambda: self.requester.requestJsonAndCheck(verb, url, input=None if body is None else dict(body)),
+            points=1 if verb in ("GET", "HEAD") else 5,
         )
         return _lowered(headers), data
 
@@ -238,7 +271,10 @@ class Transport:
         logger = get_logger(step=step, **_repo(repo))
 
         def on_retry(failure: Failure, wait: float, attempt_number: int) -> None:
-            self.usage.retries += 1
+            with self._counting:
+                self.usage.retries += 1
+            if failure.kind in (FailureKind.PRIMARY_LIMIT, FailureKind.SECONDARY_LIMIT):
+                self.gate.hold(wait, clock=self.policy.clock)  # GitHub asked every request to wait, not this one
             logger.warning(
                 "github.retry",
                 what=what,
@@ -286,6 +322,12 @@ def _graphql_shaped(body: Any) -> bool:
     if not isinstance(body, dict) or not ({"data", "errors"} & body.keys()):
         return False
     return body.get("data") is None or isinstance(body["data"], dict)
+
+
+def _remaining(data: Json) -> int | None:
+    limit = data.get("rateLimit")
+    remaining = limit.get("remaining") if isinstance(limit, dict) else None
+    return remaining if isinstance(remaining, int) else None
 
 
 def _points(data: Json) -> int:

@@ -1,8 +1,10 @@
 """`VerifyMethods.verify_facts`: what became of many merged fixes, a batch of repositories per GraphQL query.
 
 One query reads, per repository, the pull request (merge commit and time), the default branch's protection and
-newest commits with their workflow runs (check suites), and the newest releases and tags. Image pushes come from
-the runs' jobs (inferred), or, against the sandbox only, from its registry model (`sandbox_image_pushes`).
+newest commits with their workflow runs (check suites), the newest releases and tags, and the default branch's
+workflow files (their `on:` says what a release should start). Image pushes come from the runs' jobs (inferred),
+GHCR's package versions where they are evidence (`package_versions`), or, against the sandbox only, from its
+registry model (`sandbox_image_pushes`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,40 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from migrator.errors import AuthError
 from migrator.github import queries
-from migrator.github.transport import Transport
-from migrator.verify.model import CheckFact, ImagePush, ReleaseFact, RepoFacts, RunFact
+from migrator.github.paging import ordered_map
+from migrator.github.transport import GraphQLAnswer, Transport
+from migrator.verify.model import (
+    CheckFact,
+    ImagePush,
+    PackageVersion,
+    RegistryFact,
+    ReleaseFact,
+    RepoFacts,
+    RunFact,
+    WorkflowFile,
+)
 
 Json = dict[str, Any]
 VERIFY_BATCH = 25  # repositories per query: each reads ~30 commits' suites, well under GitHub's node limit
 IMAGE_JOB_WORDS = ("docker", "image", "container", "publish")
+REGISTRY = "ghcr.io"
+WORKFLOW_FILES = """
+    workflowFiles: object(expression: "HEAD:.github/workflows") {
+      ... on Tree { entries { name type object { ... on Blob { isTruncated text } } } } }"""
+
+
+def verify_query(count: int) -> str:
+    """`count` merged fixes in one query (`queries.VERIFY_FIELDS` and the workflow files): `r0`, `r1`, ... from
+    variables `$o0`, `$n0`, `$k0` (the PR number), ..."""
+    declared = ", ".join(f"$o{i}: String!, $n{i}: String!, $k{i}: Int!" for i in range(count))
+    fields = queries.VERIFY_FIELDS + WORKFLOW_FILES
+    blocks = "".join(
+        f"\n  r{i}: repository(owner: $o{i}, name: $n{i}) {{{fields.replace('{i}', str(i))}\n  }}" for i in range(count)
+    )
+    declared = f"({declared})" if declared else ""
+    return f"\nquery MigratorVerify{declared} {{{blocks}\n  rateLimit {{ cost remaining resetAt }}\n}}\n"
 
 
 @dataclass(frozen=True)
@@ -38,20 +67,45 @@ class VerifyMethods:
     ) -> list[RepoFacts]:
         """In input order; a repository GitHub does not show comes back with PR state "unknown"."""
         found: list[RepoFacts] = []
-        for start in range(0, len(targets), VERIFY_BATCH):
+        batches = [targets[start : start + VERIFY_BATCH] for start in range(0, len(targets), VERIFY_BATCH)]
+        answers = ordered_map(self._verify_batch, batches, jobs=self.transport.gate.concurrency)
+        for batch, answer in zip(batches, answers, strict=True):
             if progress:
-                progress(start, len(targets), targets[start].repo)
-            batch = targets[start : start + VERIFY_BATCH]
-            answer = self.transport.graphql(
-                queries.verify_repositories(len(batch)),
-                _variables(batch),
-                step="verify",
-                what=f"reading the releases of {len(batch)} repositories",
-            )
+                progress(len(found), len(targets), batch[0].repo)
             found.extend(parse_facts(t, answer.data.get(f"r{i}")) for i, t in enumerate(batch))
         if progress and targets:
             progress(len(targets), len(targets), targets[-1].repo)
         return found
+
+    def _verify_batch(self, batch: Sequence[VerifyTarget]) -> GraphQLAnswer:
+        return self.transport.graphql(
+            verify_query(len(batch)),
+            _variables(batch),
+            step="verify",
+            what=f"reading the releases of {len(batch)} repositories",
+        )
+
+    def package_versions(self, repo: str) -> RegistryFact:
+        """GHCR's versions of the repository's image (`ghcr.io/org/name`), newest first, one request. A 403 (the
+        token cannot read packages) or 404 (no such package, or not visible) means the registry cannot tell."""
+        org, _, name = repo.lower().partition("/")
+        package = f"{REGISTRY}/{org}/{name}"
+        url = f"/orgs/{quote(org, safe='')}/packages/container/{quote(name, safe='')}/versions"
+        try:
+            got = self.transport.rest_get(
+                url,
+                {"per_page": 100},
+                what=f"reading the package versions of {package}",
+                step="verify",
+                repo=repo,
+                unknown_on=frozenset({403, 404}),
+            )
+        except AuthError as error:
+            return RegistryFact(package, unreadable=str(error))
+        if got is None:
+            return RegistryFact(package, unreadable="the token cannot read this package, or there is none")
+        versions = tuple(_package_version(v) for v in got[1] or () if isinstance(v, dict))
+        return RegistryFact(package, versions=versions)
 
     def sandbox_image_pushes(self) -> dict[str, tuple[ImagePush, ...]]:
         """Sandbox only: its registry model (`GET /_sandbox/registry`), one request for every repository."""
@@ -83,12 +137,16 @@ def parse_facts(target: VerifyTarget, node: Any) -> RepoFacts:
     history = _nodes(_dict(_dict(branch.get("target")).get("history")))
     commits = _commits_since(merge, history)
     releases = _releases(_nodes(_dict(_dict(node).get("releases"))), str(pull.get("mergedAt") or ""))
-    suites = [merge, *(c for c in history if c.get("oid") in commits),
-              *(_dict(r.get("tagCommit")) for r in _nodes(_dict(_dict(node).get("releases"))))]
+    suites = [
+        merge,
+        *(c for c in history if c.get("oid") in commits),
+        *(_dict(r.get("tagCommit")) for r in _nodes(_dict(_dict(node).get("releases")))),
+    ]
     runs = _runs(suites)
     release_commits = {r.commit for r in releases if r.commit}
     tags = tuple(
-        str(t.get("name")) for t in _nodes(_dict(_dict(node).get("tags")))
+        str(t.get("name"))
+        for t in _nodes(_dict(_dict(node).get("tags")))
         if _dict(t.get("target")).get("oid") in set(commits) | release_commits
     )
     return RepoFacts(
@@ -106,6 +164,29 @@ def parse_facts(target: VerifyTarget, node: Any) -> RepoFacts:
         tags=tags,
         images=infer_image_pushes(target.repo, runs, releases),
         release_workflows=target.release_workflows,
+        workflows=_workflow_files(_dict(node).get("workflowFiles")),
+    )
+
+
+def _workflow_files(tree: Any) -> tuple[WorkflowFile, ...] | None:
+    """The default branch's `.github/workflows/*.yml|yaml` as text (none when there is no such folder)."""
+    if not isinstance(tree, dict):
+        return ()
+    found = []
+    for entry in tree.get("entries") or ():
+        blob = _dict(_dict(entry).get("object"))
+        name = str(_dict(entry).get("name") or "")
+        if name.endswith((".yml", ".yaml")) and isinstance(blob.get("text"), str) and not blob.get("isTruncated"):
+            found.append(WorkflowFile(f".github/workflows/{name}", blob["text"]))
+    return tuple(sorted(found, key=lambda w: w.path))
+
+
+def _package_version(node: Json) -> PackageVersion:
+    container = _dict(_dict(node.get("metadata")).get("container"))
+    return PackageVersion(
+        digest=str(node.get("name") or ""),
+        tags=tuple(str(t) for t in container.get("tags") or ()),
+        created_at=str(node.get("created_at") or ""),
     )
 
 

@@ -66,6 +66,34 @@ class ImagePush:
 
 
 @dataclass(frozen=True)
+class PackageVersion:
+    """One version of a container package in GHCR: a digest, the tags it holds now, when it was pushed."""
+
+    digest: str
+    tags: tuple[str, ...]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class RegistryFact:
+    """What GHCR says about a repository's image, asked only where it is evidence (a suspected race or a missing
+    image). `unreadable` says why the registry cannot tell (403: the token cannot read packages; 404: no such
+    package, or no access to it): then it is no evidence either way."""
+
+    package: str  # ghcr.io/acme/app
+    versions: tuple[PackageVersion, ...] = ()  # newest first
+    unreadable: str = ""
+
+
+@dataclass(frozen=True)
+class WorkflowFile:
+    """A workflow file of the default branch, as text: `verify` reads its `on:` to know what a release starts."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
 class RepoFacts:
     repo: str
     pr_number: int
@@ -81,6 +109,8 @@ class RepoFacts:
     tags: tuple[str, ...] = ()  # tags on those commits
     images: tuple[ImagePush, ...] = ()
     release_workflows: tuple[str, ...] = ()  # the plan's changed release workflow paths (may be empty)
+    workflows: tuple[WorkflowFile, ...] | None = None  # None: not read
+    registry: RegistryFact | None = None  # None: not asked
 
 
 @dataclass(frozen=True)

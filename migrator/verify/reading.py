@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from migrator.github.verify import VerifyTarget
 
 RELEASE_RULE = "token-mismatch"
-IMAGE_SOURCES = ("jobs", "sandbox")
+IMAGE_SOURCES = ("jobs", "packages", "sandbox")
 
 
 def targets(plan: Plan, journal: Journal, only: Callable[[str], bool] = lambda _: True) -> list[VerifyTarget]:
@@ -43,9 +43,19 @@ def read_facts(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[RepoFacts]:
     facts = client.verify_facts(wanted, progress=progress)
-    if image_source != "sandbox" or not any(f.pr_state == "merged" for f in facts):
-        return facts
-    return with_registry(facts, client.sandbox_image_pushes())
+    if image_source == "sandbox" and any(f.pr_state == "merged" for f in facts):
+        return with_registry(facts, client.sandbox_image_pushes())
+    return with_packages(client, facts, every_image=image_source == "packages")
+
+
+def with_packages(client: GitHubClient, facts: Sequence[RepoFacts], *, every_image: bool) -> list[RepoFacts]:
+    """GHCR's package versions, one request a repository, only where they are evidence (`expected.suspects`)."""
+    from migrator.verify.expected import suspects
+
+    return [
+        replace(fact, registry=client.package_versions(fact.repo)) if suspects(fact, every_image=every_image) else fact
+        for fact in facts
+    ]
 
 
 def with_registry(facts: Sequence[RepoFacts], pushes: Mapping[str, Sequence[object]]) -> list[RepoFacts]:
@@ -71,3 +81,13 @@ def release_column(client: GitHubClient, plan: Plan, journal: Journal, merged: s
     if not wanted:
         return {}
     return {j.repo: j.verdict.value for j in verdicts(client.verify_facts(wanted))}
+
+
+def broken_by_change(client: GitHubClient, plan: Plan, journal: Journal, names: set[str]) -> set[str]:
+    """The repositories among `names` whose release the change broke (`Judgement.caused_by_fix`), for
+    `rollback --broken`: one bulk read, as `verify` makes."""
+    from migrator.verify.model import Verdict
+
+    wanted = targets(plan, journal, lambda name: name in names)
+    judged = verdicts(read_facts(client, wanted)) if wanted else []
+    return {j.repo for j in judged if j.verdict is Verdict.BROKEN and j.caused_by_fix}

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from migrator.verify.expected import missing_workflows, registry_lines, registry_missing, registry_race
 from migrator.verify.model import CheckFact, ImagePush, Judgement, ReleaseFact, RepoFacts, RunFact, Verdict
 
 GITHUB_ACTIONS_BOT = "github-actions[bot]"
@@ -27,6 +28,11 @@ NO_POWER_STEP = (
     "or move to a GitHub App token (rule release-app-token)"
 )
 RACE_STEP = "delete the duplicate workflow (rule redundant-docker: enable its change in the plan) and release again"
+NOT_STARTED_STEP = (
+    "check that {names} is enabled (Actions tab) and that the release and its tag were made with the PAT or an App "
+    "token: a release or tag made with GITHUB_TOKEN starts no workflow"
+)
+MISSING_GRACE_SECONDS = 300  # GitHub may take minutes to start the runs a release sends
 
 
 def judge(facts: RepoFacts, now: datetime) -> Judgement:
@@ -77,11 +83,16 @@ def _released(base: Judgement, facts: RepoFacts, release: ReleaseFact, now: date
     races = _races(facts.images)
     by_github_token = release.author == GITHUB_ACTIONS_BOT
     failed = [r for r in runs if r.failed]
+    missing = missing_workflows(facts, release, release_runs)
     evidence = (
         *(f"run {r.url} ({r.workflow}, {r.event}): {r.conclusion}" for r in runs),
         f"tag {release.tag}; release {release.url} by {release.author or 'a bot (an App or the PAT of a bot)'}",
         *_image_lines(facts.images),
+        *registry_lines(facts.registry, release),
+        *(f"{_short(w)} runs on the release or its tag, but did not run for {release.tag}" for w in missing),
     )
+    if not races and (ref := registry_race(facts.registry, release, facts.images)):
+        races = {ref: [p for p in facts.images if p.reference.lower() == ref.lower()]}
     if races:
         ref, pushes = next(iter(races.items()))
         names = " and ".join(sorted({_short(p.workflow) for p in pushes}))
@@ -94,6 +105,16 @@ def _released(base: Judgement, facts: RepoFacts, release: ReleaseFact, now: date
                         decided_at=release.created_at, links=links)
     if failed:
         return _failed(base, facts, failed[0], evidence=evidence)
+    if absent := registry_missing(facts.registry, release, facts.images):
+        return _replace(base, Verdict.BROKEN, f"the image job ran but the registry holds no {absent}",
+                        evidence=evidence, next_step="read the image job's log: it built but pushed no such tag",
+                        decided_at=release.created_at, links=links)
+    if missing:
+        names = ", ".join(_short(w) for w in missing)
+        if (now - parse_time(release.created_at)).total_seconds() < MISSING_GRACE_SECONDS:
+            return _pending(base, f"{release.tag} is out; waiting for {names} to start")
+        return _replace(base, Verdict.BROKEN, f"{names} did not run for {release.tag}", evidence=evidence,
+                        next_step=NOT_STARTED_STEP.format(names=names), decided_at=release.created_at, links=links)
     return _replace(base, Verdict.VERIFIED, f"released {release.tag}" + _by(release), evidence=evidence,
                     decided_at=release.created_at, links=links)
 

@@ -65,3 +65,35 @@ def test_a_query_of_25_repositories_costs_at_most_40_points() -> None:
     parsed = parse(queries.verify_repositories(VERIFY_BATCH))
     cost = query_cost(parsed, parsed.definitions[0], {})  # type: ignore[arg-type]
     assert cost.points <= 40 and cost.nodes < 500_000
+
+
+def test_the_sent_query_with_the_workflow_files_is_valid_and_costs_the_same() -> None:
+    from graphql import parse
+
+    from migrator.github import queries
+    from migrator.github.verify import VERIFY_BATCH, verify_query
+    from migrator.sandbox.graphql import query_cost, validate_document
+
+    for size in (1, 3, VERIFY_BATCH):
+        assert validate_document(verify_query(size)) == []
+    ours, theirs = parse(verify_query(VERIFY_BATCH)), parse(queries.verify_repositories(VERIFY_BATCH))
+    cost = query_cost(ours, ours.definitions[0], {})  # type: ignore[arg-type]
+    assert cost.points == query_cost(theirs, theirs.definitions[0], {}).points  # type: ignore[arg-type]
+
+
+def test_workflow_files_and_package_versions_are_parsed() -> None:
+    from migrator.github.verify import _package_version, _workflow_files
+
+    tree = {"entries": [
+        {"name": "release.yml", "type": "blob", "object": {"isTruncated": False, "text": "on: push\n"}},
+        {"name": "big.yml", "type": "blob", "object": {"isTruncated": True, "text": "on:"}},
+        {"name": "notes.md", "type": "blob", "object": {"isTruncated": False, "text": "x"}},
+        {"name": "nested", "type": "tree", "object": {}},
+    ]}
+    (only,) = _workflow_files(tree) or ()
+    assert (only.path, only.text) == (".github/workflows/release.yml", "on: push\n")
+    assert _workflow_files(None) == ()
+    version = _package_version({"name": "sha256:ab", "created_at": "2026-12-02T11:00:00Z",
+                                "metadata": {"package_type": "container", "container": {"tags": ["1.0.0", "latest"]}}})
+    assert (version.digest, version.tags) == ("sha256:ab", ("1.0.0", "latest"))
+    assert version.created_at == "2026-12-02T11:00:00Z"

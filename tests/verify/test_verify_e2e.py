@@ -73,8 +73,52 @@ def test_status_shows_the_release_verdict_of_each_merged_fix(
     assert main(["status", str(plan), "--api-url", sandbox.url]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "release" in lines[0].split()
-    row = {line.split()[0].split("/")[1]: line.split() for line in lines[1:]}
+    assert lines[-1].startswith("campaign: ")  # the summary line
+    row = {line.split()[0].split("/")[1]: line.split() for line in lines[1:-1]}
     assert (row["good"][2], row["good"][5]) == ("merged", "verified")
     assert row["guarded"][5] == "broken"
     assert row["slow"][5] == "pending"
     assert row["quiet"][5] == "not-released"
+
+
+def test_against_github_the_registry_is_asked_only_where_runs_built_one_image_twice(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = campaign(sandbox, clock, tmp_path)
+    clock.advance(600)  # every run done
+    sandbox.clear_requests()
+    capsys.readouterr()
+    assert main(["verify", str(plan), "--api-url", sandbox.url, "--format", "json"]) == 1
+    rows = by_repo(json.loads(capsys.readouterr().out))
+    asked = sorted(r.path.split("?")[0] for r in sandbox.requests() if "/packages/" in r.path)
+    # by their jobs, two runs built an image in good (a release job named like an image job) and in racy: one
+    # request each, and none for the repositories without a release
+    assert asked == ["/orgs/acme/packages/container/good/versions", "/orgs/acme/packages/container/racy/versions"]
+    assert rows["racy"]["verdict"] == "broken" and rows["racy"]["summary"].startswith("race: ")
+    assert any(line.startswith("registry ghcr.io/acme/racy: ") for line in rows["racy"]["evidence"])
+    assert rows["good"]["verdict"] == "verified"  # its second version holds `latest`: another tag, no race
+
+
+def test_a_token_that_cannot_read_packages_leaves_the_registry_out_of_the_verdict(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = campaign(sandbox, clock, tmp_path)
+    clock.advance(600)
+    sandbox.add_fault({"match": {"method": "GET", "path_regex": "/packages/container/"},
+                       "response": {"status": 403, "body": {"message": "Permission denied: read:packages"}}})
+    capsys.readouterr()
+    main(["verify", str(plan), "--api-url", sandbox.url, "--format", "json", "--repo", "racy"])
+    (row,) = json.loads(capsys.readouterr().out)["repositories"]
+    assert any("cannot tell" in line for line in row["evidence"])
+    assert not row["summary"].startswith("race: ")
+
+
+def test_rollback_broken_selects_exactly_what_verify_finds_broken_by_the_change(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = campaign(sandbox, clock, tmp_path)
+    clock.advance(600)
+    capsys.readouterr()
+    assert main(["rollback", str(plan), "--broken", "--dry-run", "--format", "json", "--api-url", sandbox.url]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [o["repo"] for o in answer["repos"]] == ["acme/racy"]  # guarded and weak are broken despite it

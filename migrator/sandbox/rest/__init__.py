@@ -13,6 +13,7 @@ from migrator.sandbox.rest import (
     contents,  # noqa: F401
     git,  # noqa: F401
     issues,  # noqa: F401  (before pulls: its GET …/issues/N falls back to a pull request's)
+    packages,  # noqa: F401
     pulls,  # noqa: F401
     releases,  # noqa: F401
     repos,  # noqa: F401
