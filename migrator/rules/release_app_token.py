@@ -1,0 +1,394 @@
+"""release-app-token (opt-in, always `review`): release with a GitHub App installation token, not a PAT or GITHUB_TOKEN.
+
+An App token is not tied to a person, expires within the hour, and the App can sit on a ruleset's bypass list
+(GITHUB_TOKEN's app cannot), which is what finally made the seed repository release under `enforce_admins`.
+For each semantic-release job that pushes with a PAT or GITHUB_TOKEN the fix, in minimal edits:
+
+- inserts, before the job's checkout, an `actions/create-github-app-token` step pinned by full commit SHA (with
+  its version as a comment), scoped to this repository (`owner`, `repositories`) and asking for the least
+  `permission-*` the release needs, and a step looking up the App bot's user id (`GET /users/<slug>[bot]`, as
+  the action's README shows, from its `app-slug` output);
+- points the checkout `token:`, any `x-access-token` remote URL and the release step's GITHUB_TOKEN/GH_TOKEN at
+  `steps.<id>.outputs.token` (a job- or workflow-level env is overridden on the release step: `steps` is not
+  available there);
+- makes the release commit's author and committer the App's bot (GIT_AUTHOR_* / GIT_COMMITTER_* env, which git
+  and semantic-release read).
+
+Permissions, from semantic-release's behaviour: `contents: write` always (the release commit, the tag and the
+GitHub release); `issues: write` and `pull-requests: write` while @semantic-release/github runs with its
+success or fail comments and release labels (its defaults); `packages: write` only when npm publishes to GitHub
+Packages. python-semantic-release needs only contents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from ruamel.yaml.nodes import MappingNode
+
+from migrator.analysis.context import RepoContext
+from migrator.analysis.tokens import (
+    CHECKOUT,
+    TOKEN_ENV_NAMES,
+    TOKEN_INPUTS,
+    ReleaseJob,
+    analyse,
+    live_access_token_sources,
+)
+from migrator.model import Finding, Fix, Safety, Severity, TextEdit
+from migrator.rules.base import Rule
+from migrator.workflow import document as d
+from migrator.workflow import expressions as ex
+from migrator.workflow.edit import expression_style, insert_entry, insert_nested_entry, scalar_span
+from migrator.workflow.insert import Lines, insert_step_before, replace_scalar, set_entries
+from migrator.workflow.model import Step
+
+RULE_ID = "release-app-token"
+ACTION = "actions/create-github-app-token"
+# v2.0.6 of actions/create-github-app-token. Provenance: this commit is what real workflows pin as `# v2.0.6`
+# (found with the code search over public repositories, e.g. PR-automation and release workflows pinning
+# `actions/create-github-app-token@df432ceedc7162793a195dd1713ff69aefc7379e # v2.0.6`). v2 takes the App's id
+# (or its client id, which GitHub accepts as the JWT issuer) as `app-id`; `client-id` is an input of v3 only.
+ACTION_SHA = "df432ceedc7162793a195dd1713ff69aefc7379e"
+ACTION_VERSION = "v2.0.6"
+PINNED_USES = f"{ACTION}@{ACTION_SHA} # {ACTION_VERSION}"
+DEFAULT_CLIENT_ID = "vars.RELEASE_APP_ID"
+DEFAULT_KEY_SECRET = "RELEASE_APP_PRIVATE_KEY"
+_PSR_ACTIONS = frozenset({"python-semantic-release/python-semantic-release", "relekang/python-semantic-release"})
+_GITHUB_PLUGIN = "@semantic-release/github"
+_PYTHON_RELEASE = re.compile(r"python3?\s+-m\s+semantic_release|semantic-release\s+(?:version|publish)")
+
+
+@dataclass(frozen=True)
+class AppSecrets:
+    client_id: str  # vars.NAME or secrets.NAME
+    key_secret: str
+    source: str | None  # the settings, or the App token step they were seen at; None when assumed
+
+
+def check(ctx: RepoContext) -> list[Finding]:
+    names = app_secrets(ctx)
+    findings = []
+    for job in analyse(ctx):
+        if job.app_token is not None or _pushes_over_ssh(job) or not job.job.steps:
+            continue
+        finding = _finding(ctx, job, names)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+_SSH_REMOTE = re.compile(r"git\s+remote\s+(?:set-url|add)\b[^\n]*(?:git@github\.com:|ssh://)")
+
+
+def _pushes_over_ssh(job: ReleaseJob) -> bool:
+    """A deploy key pushes the release (`ssh-key:` or an SSH remote): no token to move to an App."""
+    last = max(step.index for step in job.steps)
+    for step in job.job.steps[:last]:
+        if step.action() == CHECKOUT and _same_repo(step) and step.input("ssh-key") is not None:
+            return True
+        if step.run is not None and _SSH_REMOTE.search(step.run.value):
+            return True
+    return False
+
+
+def app_secrets(ctx: RepoContext) -> AppSecrets:
+    """The App's id and key: from the settings, else from an App token step the repository already has."""
+    settings = ctx.settings
+    seen_id, seen_key, where = _seen_app_inputs(ctx)
+    client_id = settings.app_client_id or seen_id
+    key = settings.app_key_secret or seen_key
+    source = "the settings" if settings.app_client_id and settings.app_key_secret else where
+    return AppSecrets(client_id or DEFAULT_CLIENT_ID, key or DEFAULT_KEY_SECRET, source=source)
+
+
+def _seen_app_inputs(ctx: RepoContext) -> tuple[str | None, str | None, str | None]:
+    for workflow in ctx.workflows_matching(re.compile(re.escape(ACTION))):
+        for job in workflow.jobs:
+            for step in job.steps:
+                if step.action() != ACTION:
+                    continue
+                raw_id = step.input_str("app-id") or step.input_str("client-id") or ""
+                inner = ex.whole_expression(raw_id)
+                key = ex.single_secret(step.input_str("private-key") or "")
+                if inner and re.fullmatch(r"\s*(?:vars|secrets)\.[A-Za-z_]\w*\s*", inner) and key:
+                    where = workflow.location(step.node)
+                    return inner.strip(), key, f"the App token step at {where.path}:{where.line}"
+    return None, None, None
+
+
+def _finding(ctx: RepoContext, job: ReleaseJob, names: AppSecrets) -> Finding | None:
+    doc = job.workflow.doc
+    release_index = min(step.index for step in job.steps)
+    before = [s for s in job.job.steps if s.index < release_index]
+    checkout = next((s for s in before if s.action() == CHECKOUT and _same_repo(s)), None)
+    anchor = checkout or job.job.steps[0]
+    step_id = _free_id(job, "app-token")
+    user_id = _free_id(job, "app-user")
+    token = expression_style(doc.text) % f"steps.{step_id}.outputs.token"
+    style = expression_style(doc.text)
+    block = _token_steps(ctx, style, names, step_id=step_id, user_id=user_id, perms=permissions(ctx, job))
+    inserted = insert_step_before(doc, anchor.node, block)
+    if inserted is None:
+        return None
+    edits: list[TextEdit] = [inserted]
+    pushed_with: set[str] = set()
+    persisted = checkout is not None and (checkout.input_str("persist-credentials") or "").strip("'\" ") != "false"
+    if checkout is not None and (persisted or checkout.input("token") is not None):
+        edit = _checkout_token(job, checkout, token)
+        if edit is None:
+            return None
+        edits.append(edit)
+        pushed_with.add(_describe(checkout.input_str("token")) or "GITHUB_TOKEN (persisted by checkout)")
+    for step in before:
+        if step.run is not None:
+            urls = _remote_urls(job, step, token, pushed_with)
+            if urls is None:
+                return None
+            edits.extend(urls)
+    for step in job.steps:
+        more = _release_step(job, step, token=token, step_id=step_id, user_id=user_id, pushed_with=pushed_with)
+        if more is None:
+            return None
+        edits.extend(more)
+    notes = [
+        "this changes who releases: the App's bot pushes the release commit and tag and creates the release",
+        f"the App must be installed on {ctx.snapshot.name} and may need to be on the bypass list of the "
+        "branch and tag rules",
+    ]
+    if names.source is None:
+        notes.append(
+            f"the App's id and key are assumed to be {names.client_id} and secrets.{names.key_secret}; name yours "
+            "with --app-client-id-secret and --app-key-secret"
+        )
+    elif names.source != "the settings":
+        notes.append(
+            f"the App's id and key ({names.client_id}, secrets.{names.key_secret}) are those of {names.source}; "
+            "make sure that App may push releases, or name another with --app-client-id-secret and --app-key-secret"
+        )
+    notes.extend(_left_over(job))
+    what = " and ".join(sorted(pushed_with)) or "GITHUB_TOKEN"
+    fix = Fix(
+        description=f"release job `{job.job.job_id}` mints a GitHub App token ({ACTION}@{ACTION_VERSION}) and "
+        "releases with it",
+        safety=Safety.REVIEW,
+        edits=tuple(edits),
+        notes=tuple(notes),
+        requires_secret=names.key_secret,
+    )
+    first = job.steps[0]
+    message = (
+        f"release job `{job.job.job_id}` releases with {what}; a GitHub App installation token is not tied to a "
+        "person, expires within the hour and can be on a ruleset's bypass list"
+    )
+    return Finding(RULE_ID, Severity.WARNING, job.workflow.location(first.node), message, (fix,), evidence=job.evidence)
+
+
+def _left_over(job: ReleaseJob) -> list[str]:
+    """Tokens the fix leaves set at job or workflow level for the other steps."""
+    out = []
+    for level, env in (("job", job.job.env), ("workflow", job.workflow.env)):
+        for name in TOKEN_ENV_NAMES:
+            value = d.scalar(d.get(env, name))
+            if value is not None and (secret := ex.single_secret(value)) and not ex.is_github_token(value):
+                out.append(
+                    f"{name} stays secrets.{secret} at {level} level for the other steps (the release step now "
+                    "overrides it); remove it once releases work with the App"
+                )
+    return out
+
+
+def _token_steps(
+    ctx: RepoContext, style: str, names: AppSecrets, *, step_id: str, user_id: str, perms: list[str]
+) -> list[Lines]:
+    owner, _, repo = ctx.snapshot.name.partition("/")
+    if not repo:  # a local checkout without a known owner: the run's own repository
+        owner, repo = style % "github.repository_owner", style % "github.event.repository.name"
+    mint: list[tuple[int, str]] = [
+        (0, "name: Create a GitHub App token for the release"),
+        (0, f"id: {step_id}"),
+        (0, f"uses: {PINNED_USES}"),
+        (0, "with:"),
+        (1, f"app-id: {style % names.client_id}"),
+        (1, f"private-key: {style % f'secrets.{names.key_secret}'}"),
+        (1, f"owner: {owner}"),
+        (1, f"repositories: {repo}"),
+        *((1, f"permission-{name}: write") for name in perms),
+    ]
+    lookup = [
+        (0, "name: Look up the App bot's user id (for the release commit's author)"),
+        (0, f"id: {user_id}"),
+        (0, "env:"),
+        (1, f"GH_TOKEN: {style % f'steps.{step_id}.outputs.token'}"),
+        (1, f"APP_SLUG: {style % f'steps.{step_id}.outputs.app-slug'}"),
+        (0, 'run: echo "user-id=$(gh api "/users/${APP_SLUG}[bot]" --jq .id)" >> "$GITHUB_OUTPUT"'),
+    ]
+    return [mint, lookup]
+
+
+def permissions(ctx: RepoContext, job: ReleaseJob) -> list[str]:
+    """The least `permission-*` inputs the release needs, in the action's order."""
+    if all(step.action() in _PSR_ACTIONS or _is_python_release(step) for step in job.steps):
+        return ["contents"]
+    config = _release_config(ctx)
+    perms = ["contents"]
+    if _github_plugin_comments(config):
+        perms += ["issues", "pull-requests"]
+    if _publishes_to_github_packages(ctx):
+        perms.append("packages")
+    return sorted(perms)
+
+
+def _is_python_release(step: Step) -> bool:
+    return step.run is not None and _PYTHON_RELEASE.search(step.run.value) is not None
+
+
+def _release_config(ctx: RepoContext) -> dict[str, object] | None:
+    """package.json's `release` key, or a JSON `.releaserc`; None when neither is known (defaults apply)."""
+    for path, key in (("package.json", "release"), (".releaserc", None), (".releaserc.json", None)):
+        file = ctx.snapshot.files.get(path)
+        if file is None:
+            continue
+        try:
+            data = json.loads(file.content)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        value = data.get(key) if key and isinstance(data, dict) else data
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _github_plugin_comments(config: dict[str, object] | None) -> bool:
+    """Whether @semantic-release/github comments on issues and pull requests (or labels them, or opens a
+    failure issue): its defaults do, so only a config that lists plugins without it, or turns all three off,
+    needs no issues/pull-requests permission."""
+    if config is None or "plugins" not in config:
+        return True
+    plugins = config["plugins"]
+    if not isinstance(plugins, list):
+        return True
+    for plugin in plugins:
+        name, options = (
+            (plugin, {})
+            if isinstance(plugin, str)
+            else (plugin[0], plugin[1])
+            if (isinstance(plugin, list) and len(plugin) == 2 and isinstance(plugin[1], dict))
+            else (None, {})
+        )
+        if name == _GITHUB_PLUGIN:
+            assert isinstance(options, dict)
+            off = [options.get(k) is False for k in ("successComment", "failComment", "releasedLabels")]
+            return not all(off)
+    return False
+
+
+def _publishes_to_github_packages(ctx: RepoContext) -> bool:
+    file = ctx.snapshot.files.get("package.json")
+    return file is not None and b"npm.pkg.github.com" in file.content
+
+
+def _same_repo(step: Step) -> bool:
+    repository = step.input_str("repository")
+    return repository is None or repository.replace(" ", "") in {"${{github.repository}}", ""}
+
+
+def _free_id(job: ReleaseJob, wanted: str) -> str:
+    taken = {s.step_id for s in job.job.steps}
+    if wanted not in taken:
+        return wanted
+    return next(f"{wanted}-{n}" for n in range(2, 100) if f"{wanted}-{n}" not in taken)
+
+
+def _describe(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if ex.is_github_token(value):
+        return "GITHUB_TOKEN"
+    secret = ex.single_secret(value)
+    return f"secrets.{secret}" if secret else None
+
+
+def _checkout_token(job: ReleaseJob, checkout: Step, token: str) -> TextEdit | None:
+    doc = job.workflow.doc
+    present = checkout.input("token")
+    if present is not None:
+        return replace_scalar(doc, present, token)
+    if isinstance(checkout.with_, MappingNode):
+        return insert_entry(doc, checkout.with_, "token", token)
+    if checkout.with_ is None:
+        return insert_nested_entry(doc, checkout.node, after_key="uses", key="with", child_key="token", value=token)
+    return None
+
+
+URL_TOKEN_ENV = "RELEASE_APP_TOKEN"
+
+
+def _remote_urls(job: ReleaseJob, step: Step, token: str, pushed_with: set[str]) -> list[TextEdit] | None:
+    """`https://x-access-token:${{ X }}@github.com/...` in a script: the URL reads the App token from the step's
+    env (`$RELEASE_APP_TOKEN`), as zizmor advises: a step output expanded into a script is a template injection."""
+    doc = job.workflow.doc
+    assert step.run is not None
+    start, end = scalar_span(doc.text, step.run)
+    raw = doc.text[start:end]
+    edits = []
+    for source, _ in live_access_token_sources(raw, step.run.value):
+        expression = source.group(1)
+        if not expression.startswith("${{"):
+            continue
+        pushed_with.add(_describe(expression) or "a token in the remote URL")
+        edits.append(TextEdit(doc.path, start + source.start(1), start + source.end(1), f"${{{URL_TOKEN_ENV}}}"))
+    if not edits:
+        return []
+    env = set_entries(doc, step.node, "env", [(URL_TOKEN_ENV, token)])
+    return None if env is None else edits + env
+
+
+def _release_step(
+    job: ReleaseJob, step: Step, *, token: str, step_id: str, user_id: str, pushed_with: set[str]
+) -> list[TextEdit] | None:
+    """The release step's token (inputs, env) and its git identity, all set on the step itself."""
+    doc = job.workflow.doc
+    style = expression_style(doc.text)
+    edits: list[TextEdit] = []
+    for key in TOKEN_INPUTS:
+        node = step.input(key)
+        if node is not None:
+            pushed_with.add(_describe(d.scalar(node)) or f"input {key}")
+            edit = replace_scalar(doc, node, token)
+            if edit is None:
+                return None
+            edits.append(edit)
+    layers = (step.env, job.job.env, job.workflow.env)
+    env_names = [n for n in TOKEN_ENV_NAMES if any(d.get(env, n) is not None for env in layers)]
+    for name in env_names:
+        for env in layers:
+            value = d.get(env, name)
+            if value is not None:
+                pushed_with.add(_describe(d.scalar(value)) or f"env {name}")
+                break
+    if not env_names and not edits:
+        env_names = ["GITHUB_TOKEN"]
+    slug = style % f"steps.{step_id}.outputs.app-slug"
+    bot = f"{slug}[bot]"
+    email = f"{style % f'steps.{user_id}.outputs.user-id'}+{slug}[bot]@users.noreply.github.com"
+    entries = [(name, token) for name in env_names]
+    entries += [
+        (f"GIT_{who}_{what}", bot if what == "NAME" else email)
+        for who in ("AUTHOR", "COMMITTER")
+        for what in ("NAME", "EMAIL")
+    ]
+    env_edits = set_entries(doc, step.node, "env", entries)
+    if env_edits is None:
+        return None
+    return edits + env_edits
+
+
+RULE = Rule(
+    RULE_ID,
+    "release jobs mint a GitHub App installation token instead of a PAT or GITHUB_TOKEN (opt-in)",
+    check,
+    opt_in=True,
+)
