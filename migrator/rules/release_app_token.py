@@ -142,14 +142,12 @@ def _finding(ctx: RepoContext, job: ReleaseJob, names: AppSecrets) -> Finding | 
             return None
         edits.append(edit)
         pushed_with.add(_describe(checkout.input_str("token")) or "GITHUB_TOKEN (persisted by checkout)")
-    for step in before:
-        if step.run is not None:
-            urls = _remote_urls(job, step, token, pushed_with)
-            if urls is None:
-                return None
-            edits.extend(urls)
-    for step in job.steps:
-        more = _release_step(job, step, token=token, step_id=step_id, user_id=user_id, pushed_with=pushed_with)
+    releasing = {id(step.node) for step in job.steps}
+    last = max(step.index for step in job.steps)
+    for step in job.job.steps[: last + 1]:
+        more = _step_edits(
+            job, step, token, release=id(step.node) in releasing, ids=(step_id, user_id), seen=pushed_with
+        )
         if more is None:
             return None
         edits.extend(more)
@@ -326,64 +324,96 @@ def _checkout_token(job: ReleaseJob, checkout: Step, token: str) -> TextEdit | N
 URL_TOKEN_ENV = "RELEASE_APP_TOKEN"
 
 
-def _remote_urls(job: ReleaseJob, step: Step, token: str, pushed_with: set[str]) -> list[TextEdit] | None:
-    """`https://x-access-token:${{ X }}@github.com/...` in a script: the URL reads the App token from the step's
-    env (`$RELEASE_APP_TOKEN`), as zizmor advises: a step output expanded into a script is a template injection."""
+def _step_edits(
+    job: ReleaseJob, step: Step, token: str, *, release: bool, ids: tuple[str, str], seen: set[str]
+) -> list[TextEdit] | None:
+    """One step's edits: its remote URLs, and for a release step its token inputs, token env and git identity;
+    the env entries they need are set in one edit of the step's `env:`."""
+    edits: list[TextEdit] = []
+    entries: list[tuple[str, str]] = []
+    if step.run is not None:
+        urls, names = _remote_urls(job, step, seen)
+        edits += urls
+        entries += [(name, token) for name in names]
+    if release:
+        inputs = _release_inputs(job, step, token, seen)
+        if inputs is None:
+            return None
+        edits += inputs
+        names = _release_env_names(job, step, seen) or ([] if inputs else ["GITHUB_TOKEN"])
+        entries += [(name, token) for name in names if (name, token) not in entries]
+        entries += _git_identity(job, *ids)
+    if not entries:
+        return edits
+    env = set_entries(job.workflow.doc, step.node, "env", entries)
+    return None if env is None else edits + env
+
+
+def _remote_urls(job: ReleaseJob, step: Step, seen: set[str]) -> tuple[list[TextEdit], list[str]]:
+    """`https://x-access-token:${{ X }}@github.com/...` in a script reads the App token from the step's env
+    (`$RELEASE_APP_TOKEN`), as zizmor advises: a step output expanded into a script is a template injection.
+    `x-access-token:$VAR` keeps its variable, which the step's env then sets to the App token."""
     doc = job.workflow.doc
     assert step.run is not None
     start, end = scalar_span(doc.text, step.run)
     raw = doc.text[start:end]
     edits = []
+    names: list[str] = []
     for source, _ in live_access_token_sources(raw, step.run.value):
         expression = source.group(1)
-        if not expression.startswith("${{"):
-            continue
-        pushed_with.add(_describe(expression) or "a token in the remote URL")
-        edits.append(TextEdit(doc.path, start + source.start(1), start + source.end(1), f"${{{URL_TOKEN_ENV}}}"))
-    if not edits:
-        return []
-    env = set_entries(doc, step.node, "env", [(URL_TOKEN_ENV, token)])
-    return None if env is None else edits + env
+        if expression.startswith("${{"):
+            seen.add(_describe(expression) or "a token in the remote URL")
+            edits.append(TextEdit(doc.path, start + source.start(1), start + source.end(1), f"${{{URL_TOKEN_ENV}}}"))
+            names.append(URL_TOKEN_ENV)
+        elif source.group(2) and _env_value(job, step, source.group(2)) is not None:
+            seen.add(_describe(_env_value(job, step, source.group(2))) or f"${source.group(2)}")
+            names.append(source.group(2))
+    return edits, list(dict.fromkeys(names))
 
 
-def _release_step(
-    job: ReleaseJob, step: Step, *, token: str, step_id: str, user_id: str, pushed_with: set[str]
-) -> list[TextEdit] | None:
-    """The release step's token (inputs, env) and its git identity, all set on the step itself."""
-    doc = job.workflow.doc
-    style = expression_style(doc.text)
-    edits: list[TextEdit] = []
+def _env_value(job: ReleaseJob, step: Step, name: str) -> str | None:
+    for env in (step.env, job.job.env, job.workflow.env):
+        value = d.get(env, name)
+        if value is not None:
+            return d.scalar(value)
+    return None
+
+
+def _release_inputs(job: ReleaseJob, step: Step, token: str, seen: set[str]) -> list[TextEdit] | None:
+    edits = []
     for key in TOKEN_INPUTS:
         node = step.input(key)
         if node is not None:
-            pushed_with.add(_describe(d.scalar(node)) or f"input {key}")
-            edit = replace_scalar(doc, node, token)
+            seen.add(_describe(d.scalar(node)) or f"input {key}")
+            edit = replace_scalar(job.workflow.doc, node, token)
             if edit is None:
                 return None
             edits.append(edit)
-    layers = (step.env, job.job.env, job.workflow.env)
-    env_names = [n for n in TOKEN_ENV_NAMES if any(d.get(env, n) is not None for env in layers)]
-    for name in env_names:
-        for env in layers:
-            value = d.get(env, name)
-            if value is not None:
-                pushed_with.add(_describe(d.scalar(value)) or f"env {name}")
-                break
-    if not env_names and not edits:
-        env_names = ["GITHUB_TOKEN"]
+    return edits
+
+
+def _release_env_names(job: ReleaseJob, step: Step, seen: set[str]) -> list[str]:
+    """GITHUB_TOKEN/GH_TOKEN the release step sees from any level: each is set on the step itself (`steps` is
+    not available in a job's or workflow's env)."""
+    names = []
+    for name in TOKEN_ENV_NAMES:
+        value = _env_value(job, step, name)
+        if value is not None:
+            seen.add(_describe(value) or f"env {name}")
+            names.append(name)
+    return names
+
+
+def _git_identity(job: ReleaseJob, step_id: str, user_id: str) -> list[tuple[str, str]]:
+    style = expression_style(job.workflow.doc.text)
     slug = style % f"steps.{step_id}.outputs.app-slug"
     bot = f"{slug}[bot]"
     email = f"{style % f'steps.{user_id}.outputs.user-id'}+{slug}[bot]@users.noreply.github.com"
-    entries = [(name, token) for name in env_names]
-    entries += [
+    return [
         (f"GIT_{who}_{what}", bot if what == "NAME" else email)
         for who in ("AUTHOR", "COMMITTER")
         for what in ("NAME", "EMAIL")
     ]
-    env_edits = set_entries(doc, step.node, "env", entries)
-    if env_edits is None:
-        return None
-    return edits + env_edits
 
 
 RULE = Rule(
