@@ -79,10 +79,10 @@ def inserted_steps(permissions: list[str]) -> list[dict[str, Any]]:
 
 def _is_release(step: dict[str, Any]) -> bool:
     uses = str(step.get("uses") or "")
-    if uses.split("@")[0] in RELEASE_ACTIONS:
+    if uses.split("@", maxsplit=1)[0] in RELEASE_ACTIONS:
         return True
     run = str(step.get("run") or "")
-    return "semantic-release" in run and "--dry-run" not in run or "semantic_release" in run
+    return ("semantic-release" in run and "--dry-run" not in run) or "semantic_release" in run
 
 
 def _is_python_release(step: dict[str, Any]) -> bool:
