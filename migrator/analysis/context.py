@@ -33,7 +33,7 @@ class RuleSettings:
     docker_candidates: tuple[str, ...] = DEFAULT_DOCKER_CANDIDATES  # globs on workflow file names
     keepers: tuple[str, ...] = DEFAULT_KEEPERS  # preferred keeper names when no release job decides
     max_file_bytes: int = document.MAX_WORKFLOW_BYTES
-    opt_in_rules: tuple[str, ...] = ()  # opt-in rules asked for with --rule (release-app-token)
+    rules: tuple[str, ...] = ()  # --rule: only these rules (opt-in ones such as release-app-token included)
     # release-app-token: where the App's id (or client id) and private key come from, and the App's slug.
     app_client_id: str | None = None  # `vars.NAME` or `secrets.NAME`
     app_key_secret: str | None = None
@@ -46,8 +46,8 @@ class RuleSettings:
             "keepers": list(self.keepers),
             "max_file_bytes": self.max_file_bytes,
         }
-        if self.opt_in_rules:
-            out["opt_in_rules"] = list(self.opt_in_rules)
+        if self.rules:
+            out["rules"] = list(self.rules)
         for key in ("app_client_id", "app_key_secret", "app_slug"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)

@@ -115,8 +115,8 @@ def app_settings(args: argparse.Namespace) -> dict[str, Any]:
     slug = getattr(args, "app_slug", None)
     if slug is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
         raise UsageError(f"--app-slug {slug!r} is not an App slug (lower-case letters, digits and -)")
-    opt_in = tuple(r for r in getattr(args, "rule", None) or () if REGISTRY[r].opt_in)
-    return {"opt_in_rules": opt_in, "app_client_id": client, "app_key_secret": key, "app_slug": slug}
+    rules = tuple(dict.fromkeys(getattr(args, "rule", None) or ()))
+    return {"rules": rules, "app_client_id": client, "app_key_secret": key, "app_slug": slug}
 
 
 def valid_secret_name(name: str | None, *, flag: str = "--pat-secret") -> str | None:

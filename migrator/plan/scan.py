@@ -13,6 +13,7 @@ from migrator.errors import UsageError
 from migrator.github.types import GitHubReader, RepoRecord, SecretNames
 from migrator.log import get_logger
 from migrator.model import Severity
+from migrator.plan.app_preflight import AppLookup, app_fixes, facts_for, required_secrets
 from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.planner import PlanInputs, plan_repo, snapshot_of
 from migrator.plan.selection import Selection
@@ -48,6 +49,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     skipped: list[tuple[str, str]] = []
     notices: list[tuple[str, str]] = []
     secrets = SecretLookup(reader, options.org)
+    app = AppLookup(reader, options.org, options.settings.app_slug)
     for done, record in enumerate(records, start=1):
         if progress:
             progress(done, total, record.full_name)
@@ -55,7 +57,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         if reason:
             skipped.append((record.full_name, reason))
             continue
-        planned, notes = _plan_one(secrets, record, inputs)
+        planned, notes = _plan_one(secrets, record, inputs, app)
         notices.extend(notes)
         if planned is not None:
             repos.append(planned)
@@ -139,13 +141,15 @@ class SecretLookup:
 
 
 def _plan_one(
-    secrets: SecretLookup, record: RepoRecord, inputs: PlanInputs
+    secrets: SecretLookup, record: RepoRecord, inputs: PlanInputs, app: AppLookup
 ) -> tuple[RepoPlan | None, list[tuple[str, str]]]:
     log = get_logger(repo=record.full_name, step="plan")
     report = check_snapshot(snapshot_of(record, inputs.settings), inputs.settings)
     required = {fix.requires_secret for f in report.findings for fix in f.fixes if fix.requires_secret}
+    required |= required_secrets(report.findings)
     names = secrets.for_repo(record.full_name, required) if required else None
-    planned = plan_repo(record, report, names, inputs)
+    facts = facts_for(record, app, inputs.settings.app_slug) if app_fixes(report.findings) else None
+    planned = plan_repo(record, report, names, inputs, facts)
     notes = [
         (record.full_name, f"{f.location}: {f.rule} [{f.severity.value}] {f.message}")
         for f in report.findings

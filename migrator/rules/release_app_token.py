@@ -422,3 +422,27 @@ RULE = Rule(
     check,
     opt_in=True,
 )
+
+
+_USES_LINE = re.compile(r"^\s*-?\s*uses:\s*(\S+@\S+)(?:\s+#\s*(\S+))?", re.MULTILINE)
+_SECRET_INPUT = re.compile(r"^\s*(?:app-id|private-key):\s*\$\{\{\s*secrets\.([A-Za-z_]\w*)\s*\}\}", re.MULTILINE)
+
+
+def inserted_actions(fix: Fix) -> list[str]:
+    """`owner/repo@ref` of every step the fix inserts (for the Actions policy)."""
+    return [
+        m.group(1)
+        for e in fix.edits
+        if isinstance(e, TextEdit) and e.start == e.end
+        for m in _USES_LINE.finditer(e.text)
+    ]
+
+
+def read_secrets(fix: Fix) -> list[str]:
+    """The secrets the inserted App token step reads (its key, and its id when kept as a secret)."""
+    return [
+        m.group(1)
+        for e in fix.edits
+        if isinstance(e, TextEdit) and e.start == e.end
+        for m in _SECRET_INPUT.finditer(e.text)
+    ]
