@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from migrator.sandbox import shapes
+from migrator.sandbox import apps, shapes
 from migrator.sandbox.http import ApiError, Response, not_found
 from migrator.sandbox.rest.core import (
     Ctx,
@@ -116,13 +116,26 @@ def _installation_token(ctx: Ctx) -> InstallationToken:
 def installation_repositories(ctx: Ctx, g: dict[str, str]) -> Response:
     installation = ctx.store.installations[_installation_token(ctx).installation_id]
     org = ctx.store.org(installation.account)
-    repos = list(org.repos.values()) if org else []
+    repos = [r for r in org.repos.values() if installation.covers(r.name)] if org else []
     response = paginate(
         ctx, repos, lambda r: shapes.repository(ctx.base, ctx.store, r, full=False, admin=ctx.power.is_admin),
         key="repositories",
     )
-    response.body["repository_selection"] = "all"
+    response.body["repository_selection"] = "all" if installation.repositories is None else "selected"
     return response
+
+
+@route("GET", "/orgs/(?P<org>[^/]+)/installations")
+def org_installations(ctx: Ctx, g: dict[str, str]) -> Response:
+    """GitHub: "You must be an organization owner with admin:read scope to use this endpoint"."""
+    org = ctx.store.org(g["org"])
+    if org is None:
+        raise not_found()
+    if not ctx.power.is_admin or ctx.installation_token is not None:
+        raise ApiError(403, "You must be an organization owner to list its installations")
+    found = sorted((i for i in ctx.store.installations.values() if i.account.lower() == org.login.lower()),
+                   key=lambda i: i.id)
+    return paginate(ctx, found, lambda i: apps.installation_json(ctx.base, ctx.store, i), key="installations")
 
 
 @route("DELETE", "/installation/token")
