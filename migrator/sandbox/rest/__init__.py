@@ -17,6 +17,7 @@ from migrator.sandbox.rest import (
     releases,  # noqa: F401
     repos,  # noqa: F401
     rulesets,  # noqa: F401
+    secrets,  # noqa: F401
 )
 from migrator.sandbox.rest.core import Ctx, dispatch
 

@@ -1,4 +1,4 @@
-"""Users, organisations, repositories, installation tokens, secrets and the rate limit."""
+"""Users, organisations, repositories, installation tokens and the rate limit (secrets: `secrets.py`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from migrator.sandbox import apps, shapes
 from migrator.sandbox.http import ApiError, Response, not_found
 from migrator.sandbox.rest.core import (
     Ctx,
-    Json,
     paginate,
     repo_of,
     route,
@@ -142,37 +141,6 @@ def org_installations(ctx: Ctx, g: dict[str, str]) -> Response:
 def revoke_installation_token(ctx: Ctx, g: dict[str, str]) -> Response:
     ctx.store.installation_tokens[ctx.token] = replace(_installation_token(ctx), revoked=True)
     return Response(204)
-
-
-# ---------------------------------------------------------------- secrets
-
-
-def _secret(name: str, visibility: str | None = None) -> Json:
-    data: Json = {"name": name, "created_at": shapes.iso(1704067200), "updated_at": shapes.iso(1704067200)}
-    if visibility:
-        data["visibility"] = visibility
-    return data
-
-
-@route("GET", "{repo}/actions/secrets")
-def list_repo_secrets(ctx: Ctx, g: dict[str, str]) -> Response:
-    repo = repo_of(ctx, g)
-    return paginate(ctx, sorted(repo.meta.secrets), _secret, key="secrets")
-
-
-@route("GET", "{repo}/actions/organization-secrets")
-def list_repo_org_secrets(ctx: Ctx, g: dict[str, str]) -> Response:
-    repo = repo_of(ctx, g)
-    names = sorted(ctx.store.orgs[repo.org].secrets)
-    return paginate(ctx, names, _secret, key="secrets")
-
-
-@route("GET", "/orgs/(?P<org>[^/]+)/actions/secrets")
-def list_org_secrets(ctx: Ctx, g: dict[str, str]) -> Response:
-    org = ctx.store.org(g["org"])
-    if org is None:
-        raise not_found()
-    return paginate(ctx, sorted(org.secrets), lambda n: _secret(n, "all"), key="secrets")
 
 
 # ---------------------------------------------------------------- rate limit
