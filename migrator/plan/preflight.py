@@ -159,6 +159,14 @@ def _protection_obstacles(protection: Protection, branch: str, identity: Identit
     source = f"branch protection of {branch}"
     target = f"the release commit on {branch}"
     rule = "required status checks" if protection.required_checks else "required reviews"
+    if identity.kind == "app" and protection.enforce_admins and protection.required_checks:
+        return [Obstacle(
+            target=target, source=source, rule=rule, outcome=Outcome.BLOCKED,
+            why=f"{source} requires status checks and enforces them for admins, so no one, {identity.describe()} "
+                "included, can push a release commit past it",
+            remedy=f"protect {branch} with a ruleset instead, with the App (actor_type Integration) on its bypass "
+                   "list, and turn off the classic protection's required checks",
+        )]
     if identity.kind == "app":
         return [Obstacle(
             target=target, source=source, rule=rule, outcome=Outcome.CONDITIONAL,

@@ -195,6 +195,9 @@ def test_enforce_admins_makes_the_pat_fix_review_and_the_app_releases_past_a_rul
         token_fix = _change(_plan(sandbox, capsys, world / "pat.json"))
         assert token_fix["disposition"] == "review"
         assert any("enforces them for admins" in r and "rule release-app-token" in r for r in token_fix["reasons"])
+        app_fix = _change(_plan(sandbox, capsys, world / "app0.json", *APP_FLAGS))
+        assert app_fix["disposition"] == "blocked"  # required checks under enforce_admins: no one gets past
+        assert any("protect main with a ruleset instead" in r for r in app_fix["reasons"]), app_fix["reasons"]
     # The seed's way out: the branch rules as a ruleset with the App on its bypass list, and the App's token.
     seed = _seed(world / "seed2", key, rulesets=[MAIN_RULES, TAGS | {"bypass_actors": APP_BYPASS}])
     with running_sandbox(seed, clock=FakeClock()) as sandbox:

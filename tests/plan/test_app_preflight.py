@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from migrator.github.installations import AppInstallation
-from migrator.github.types import ActionsPolicy, BypassEntry, RepoRecord, Ruleset, RulesetRule, SecretNames
+from migrator.github.types import ActionsPolicy, BypassEntry, Protection, RepoRecord, Ruleset, RulesetRule, SecretNames
 from migrator.model import Fix, Safety, TextEdit
 from migrator.plan.app_preflight import AppLookup, facts_for, with_app_preflight
 from migrator.plan.model import Disposition
@@ -105,3 +105,11 @@ def test_the_installation_is_read_once_per_plan() -> None:
     facts = [facts_for(replace(RECORD, full_name=name), lookup, "release-bot") for name in ("acme/service", "acme/x")]
     assert [f.installed for f in facts] == [True, False] and reader.asked == 1
     assert facts_for(RECORD, AppLookup(reader, "acme", None), None).installed is None
+
+
+def test_classic_protection_lets_the_app_past_only_if_it_may_bypass() -> None:
+    checks = replace(RECORD, protection=Protection(required_checks=("test",)))
+    assert [o.outcome for o in app_obstacles(checks, APP, ActionsPolicy(), [PINNED_USES])] == [Outcome.CONDITIONAL]
+    enforced = replace(RECORD, protection=Protection(required_checks=("test",), enforce_admins=True))
+    [obstacle] = app_obstacles(enforced, APP, ActionsPolicy(), [PINNED_USES])
+    assert obstacle.outcome is Outcome.BLOCKED and "protect main with a ruleset instead" in obstacle.remedy
