@@ -121,36 +121,64 @@ def _seen_app_inputs(ctx: RepoContext) -> tuple[str | None, str | None, str | No
 
 def _finding(ctx: RepoContext, job: ReleaseJob, names: AppSecrets) -> Finding | None:
     doc = job.workflow.doc
-    release_index = min(step.index for step in job.steps)
-    before = [s for s in job.job.steps if s.index < release_index]
-    checkout = next((s for s in before if s.action() == CHECKOUT and _same_repo(s)), None)
-    anchor = checkout or job.job.steps[0]
-    step_id = _free_id(job, "app-token")
-    user_id = _free_id(job, "app-user")
-    token = expression_style(doc.text) % f"steps.{step_id}.outputs.token"
     style = expression_style(doc.text)
-    block = _token_steps(ctx, style, names, step_id=step_id, user_id=user_id, perms=permissions(ctx, job))
-    inserted = insert_step_before(doc, anchor.node, block)
+    ids = (_free_id(job, "app-token"), _free_id(job, "app-user"))
+    token = style % f"steps.{ids[0]}.outputs.token"
+    checkout = _checkout_before_release(job)
+    block = _token_steps(ctx, style, names, step_id=ids[0], user_id=ids[1], perms=permissions(ctx, job))
+    inserted = insert_step_before(doc, (checkout or job.job.steps[0]).node, block)
     if inserted is None:
         return None
-    edits: list[TextEdit] = [inserted]
     pushed_with: set[str] = set()
-    persisted = checkout is not None and (checkout.input_str("persist-credentials") or "").strip("'\" ") != "false"
-    if checkout is not None and (persisted or checkout.input("token") is not None):
-        edit = _checkout_token(job, checkout, token)
-        if edit is None:
-            return None
-        edits.append(edit)
-        pushed_with.add(_describe(checkout.input_str("token")) or "GITHUB_TOKEN (persisted by checkout)")
+    edits = _token_edits(job, checkout, token, ids, pushed_with)
+    if edits is None:
+        return None
+    what = " and ".join(sorted(pushed_with)) or "GITHUB_TOKEN"
+    fix = Fix(
+        description=f"release job `{job.job.job_id}` mints a GitHub App token ({ACTION}@{ACTION_VERSION}) and "
+        "releases with it",
+        safety=Safety.REVIEW,
+        edits=(inserted, *edits),
+        notes=tuple(_notes(ctx, job, names)),
+        requires_secret=names.key_secret,
+    )
+    message = (
+        f"release job `{job.job.job_id}` releases with {what}; a GitHub App installation token is not tied to a "
+        "person, expires within the hour and can be on a ruleset's bypass list"
+    )
+    where = job.workflow.location(job.steps[0].node)
+    return Finding(RULE_ID, Severity.WARNING, where, message, (fix,), evidence=job.evidence)
+
+
+def _checkout_before_release(job: ReleaseJob) -> Step | None:
+    first = min(step.index for step in job.steps)
+    return next((s for s in job.job.steps[:first] if s.action() == CHECKOUT and _same_repo(s)), None)
+
+
+def _token_edits(
+    job: ReleaseJob, checkout: Step | None, token: str, ids: tuple[str, str], pushed_with: set[str]
+) -> list[TextEdit] | None:
+    """The checkout's token, then every step up to the last release step; None when one cannot be edited."""
+    edits: list[TextEdit] = []
+    if checkout is not None:
+        persisted = (checkout.input_str("persist-credentials") or "").strip("'\" ") != "false"
+        if persisted or checkout.input("token") is not None:
+            edit = _checkout_token(job, checkout, token)
+            if edit is None:
+                return None
+            edits.append(edit)
+            pushed_with.add(_describe(checkout.input_str("token")) or "GITHUB_TOKEN (persisted by checkout)")
     releasing = {id(step.node) for step in job.steps}
     last = max(step.index for step in job.steps)
     for step in job.job.steps[: last + 1]:
-        more = _step_edits(
-            job, step, token, release=id(step.node) in releasing, ids=(step_id, user_id), seen=pushed_with
-        )
+        more = _step_edits(job, step, token, release=id(step.node) in releasing, ids=ids, seen=pushed_with)
         if more is None:
             return None
         edits.extend(more)
+    return edits
+
+
+def _notes(ctx: RepoContext, job: ReleaseJob, names: AppSecrets) -> list[str]:
     notes = [
         "this changes who releases: the App's bot pushes the release commit and tag and creates the release",
         f"the App must be installed on {ctx.snapshot.name} and may need to be on the bypass list of the "
@@ -166,22 +194,7 @@ def _finding(ctx: RepoContext, job: ReleaseJob, names: AppSecrets) -> Finding | 
             f"the App's id and key ({names.client_id}, secrets.{names.key_secret}) are those of {names.source}; "
             "make sure that App may push releases, or name another with --app-client-id-secret and --app-key-secret"
         )
-    notes.extend(_left_over(job))
-    what = " and ".join(sorted(pushed_with)) or "GITHUB_TOKEN"
-    fix = Fix(
-        description=f"release job `{job.job.job_id}` mints a GitHub App token ({ACTION}@{ACTION_VERSION}) and "
-        "releases with it",
-        safety=Safety.REVIEW,
-        edits=tuple(edits),
-        notes=tuple(notes),
-        requires_secret=names.key_secret,
-    )
-    first = job.steps[0]
-    message = (
-        f"release job `{job.job.job_id}` releases with {what}; a GitHub App installation token is not tied to a "
-        "person, expires within the hour and can be on a ruleset's bypass list"
-    )
-    return Finding(RULE_ID, Severity.WARNING, job.workflow.location(first.node), message, (fix,), evidence=job.evidence)
+    return notes + _left_over(job)
 
 
 def _left_over(job: ReleaseJob) -> list[str]:
