@@ -18,7 +18,7 @@ from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.planner import PlanInputs, plan_repo, snapshot_of
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
-from migrator.rules import REGISTRY
+from migrator.rules import REGISTRY, default_rule_ids
 
 Progress = Callable[[int, int, str], None]  # (done, total, repo)
 
@@ -68,7 +68,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         plan_id=plan_id,
         tool_version=__version__,
         rules={
-            "enabled": {rule_id: rule.summary for rule_id, rule in REGISTRY.items()},
+            "enabled": {rule_id: REGISTRY[rule_id].summary for rule_id in options.settings.rules or default_rule_ids()},
             "settings": options.settings.as_dict(),
         },
         selection={
