@@ -328,7 +328,8 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
 
     def app_installation(self, org: str, slug: str) -> AppInstallation:
         """Where the release App `slug` is installed in `org`, as far as this token can see (one or two reads)."""
-        return read_installation(self.transport, org, slug, self.settings.per_page)
+        planning_app = int(self._credentials.app_id) if isinstance(self._credentials, AppCredentials) else None
+        return read_installation(self.transport, org, slug, self.settings.per_page, planning_app=planning_app)
 
     def actions_policy(self, org: str) -> ActionsPolicy:
         """The org's Actions permissions: one request, two when it allows only selected actions. Unknown

@@ -35,7 +35,11 @@ class AppInstallation:
         return full_name.lower() in {name.lower() for name in self.repositories}
 
 
-def read_installation(transport: Transport, org: str, slug: str, per_page: int = 100) -> AppInstallation:
+def read_installation(
+    transport: Transport, org: str, slug: str, per_page: int = 100, *, planning_app: int | None = None
+) -> AppInstallation:
+    """The org's installations when the token may list them; else, for a plan made as the release App itself,
+    that installation's own repositories (`GET /installation/repositories`)."""
     got = transport.rest_get(
         f"/orgs/{quote(org, safe='')}/installations",
         {"per_page": per_page},
@@ -46,6 +50,8 @@ def read_installation(transport: Transport, org: str, slug: str, per_page: int =
     data = got[1] if got is not None else None
     listed = data.get("installations") if isinstance(data, dict) else None
     if not isinstance(listed, list):
+        if planning_app is not None:
+            return _as_the_app(transport, slug, planning_app, per_page)
         why = "listing the organisation's App installations needs an org owner's token"
         return AppInstallation(slug, None, why_unknown=why)
     mine = next((i for i in listed if isinstance(i, dict) and i.get("app_slug") == slug), None)
@@ -59,6 +65,43 @@ def read_installation(transport: Transport, org: str, slug: str, per_page: int =
     return AppInstallation(slug, True, app_id, repositories=names, why_unknown=why)
 
 
+def _as_the_app(transport: Transport, slug: str, planning_app: int, per_page: int) -> AppInstallation:
+    got = transport.rest_get(
+        f"/apps/{quote(slug, safe='')}", what=f"reading the App {slug}", step="apps", unknown_on=frozenset({403, 404})
+    )
+    data = got[1] if got is not None else None
+    app_id = data.get("id") if isinstance(data, dict) else None
+    if app_id != planning_app:
+        why = "the plan runs as another App, which may not list the organisation's installations"
+        return AppInstallation(slug, None, app_id if isinstance(app_id, int) else None, why_unknown=why)
+    got = transport.rest_get(
+        "/installation/repositories",
+        {"per_page": per_page},
+        what="listing the repositories of this installation",
+        step="apps",
+        unknown_on=frozenset({403, 404}),
+    )
+    page = got[1] if got is not None else None
+    if not isinstance(page, dict):
+        return AppInstallation(slug, None, planning_app, why_unknown="the installation's repositories are unreadable")
+    if page.get("repository_selection") == "all":
+        return AppInstallation(slug, True, planning_app, all_repositories=True)
+    names = _names(page)
+    if names is None:
+        return AppInstallation(slug, True, planning_app, why_unknown="its repositories span more than one page")
+    return AppInstallation(slug, True, planning_app, repositories=names)
+
+
+def _names(page: dict[str, object]) -> frozenset[str] | None:
+    """The full names of one page of repositories; None when the page is not all of them."""
+    repos = page.get("repositories")
+    if not isinstance(repos, list):
+        return None
+    names = frozenset(str(r["full_name"]) for r in repos if isinstance(r, dict) and "full_name" in r)
+    total = page.get("total_count")
+    return None if isinstance(total, int) and total > len(names) else names
+
+
 def _selected(transport: Transport, installation_id: int, per_page: int) -> frozenset[str] | None:
     got = transport.rest_get(
         f"/user/installations/{installation_id}/repositories",
@@ -68,7 +111,4 @@ def _selected(transport: Transport, installation_id: int, per_page: int) -> froz
         unknown_on=frozenset({403, 404}),
     )
     data = got[1] if got is not None else None
-    repos = data.get("repositories") if isinstance(data, dict) else None
-    if not isinstance(repos, list):
-        return None
-    return frozenset(str(r["full_name"]) for r in repos if isinstance(r, dict) and "full_name" in r)
+    return _names(data) if isinstance(data, dict) else None

@@ -226,3 +226,23 @@ def test_sha_pinning_is_met_by_construction_and_a_disallowed_action_is_blocked(
         app_fix = _change(_plan(sandbox, capsys, world / "app2.json", *APP_FLAGS))
         assert app_fix["disposition"] == "blocked"
         assert any("actions/create-github-app-token is not among them" in r for r in app_fix["reasons"])
+
+
+def test_a_plan_made_as_the_release_app_reads_its_own_installation(
+    world: Path, key: AppKey, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migrator.github import auth as auth_module
+
+    clock = FakeClock()
+    monkeypatch.setattr(auth_module, "_now", clock)  # migrator signs its JWTs on the sandbox's clock
+    monkeypatch.delenv("GITHUB_TOKEN")
+    key_path = world / "app.pem"
+    key_path.write_text(key.private_pem)
+    as_app = ("--app-id", str(APP_ID), "--app-key", str(key_path), "--installation-id", str(INSTALLATION))
+    seed = _seed(world / "seed", key, rulesets=[TAGS | {"bypass_actors": APP_BYPASS}])
+    with running_sandbox(seed, clock=clock) as sandbox:
+        app_fix = _change(_plan(sandbox, capsys, world / "app.json", *APP_FLAGS, *as_app))
+        assert app_fix["disposition"] == "review", app_fix["reasons"]
+        assert not any("is unknown:" in r and "installed" in r for r in app_fix["reasons"]), app_fix["reasons"]
+        paths = [r.path.partition("?")[0] for r in sandbox.requests()]
+        assert "/installation/repositories" in paths and f"/apps/{SLUG}" in paths

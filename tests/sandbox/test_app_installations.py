@@ -72,6 +72,9 @@ def test_installations_and_secrets_answer_in_githubs_shapes(tmp_path: Path, key:
         [installation] = body["installations"]
         assert (installation["app_slug"], installation["repository_selection"]) == ("minter", "selected")
         assert call(sandbox, "GET", "/orgs/acme/installations", token=WRITER)[0] == 403
+        status, _h, body = call(sandbox, "GET", "/apps/minter", token=WRITER)
+        _valid("GET", "/apps/minter", status, body)
+        assert body["id"] == APP_ID
         for path in ("/orgs/acme/actions/secrets", "/repos/acme/app/actions/secrets"):
             status, _h, body = call(sandbox, "GET", path)
             _valid("GET", path, status, body)

@@ -124,6 +124,15 @@ def installation_repositories(ctx: Ctx, g: dict[str, str]) -> Response:
     return response
 
 
+@route("GET", "/apps/(?P<slug>[^/]+)")
+def get_app_by_slug(ctx: Ctx, g: dict[str, str]) -> Response:
+    """GitHub: public information about an App, with any token."""
+    found = next((a for a in ctx.store.apps.values() if a.slug == g["slug"]), None)
+    if found is None:
+        raise not_found()
+    return Response(200, apps.app_json(ctx.base, ctx.store, found))
+
+
 @route("GET", "/orgs/(?P<org>[^/]+)/installations")
 def org_installations(ctx: Ctx, g: dict[str, str]) -> Response:
     """GitHub: "You must be an organization owner with admin:read scope to use this endpoint"."""
