@@ -246,3 +246,24 @@ def test_a_plan_made_as_the_release_app_reads_its_own_installation(
         assert not any("is unknown:" in r and "installed" in r for r in app_fix["reasons"]), app_fix["reasons"]
         paths = [r.path.partition("?")[0] for r in sandbox.requests()]
         assert "/installation/repositories" in paths and f"/apps/{SLUG}" in paths
+
+
+def test_the_app_preflight_costs_one_installation_read_per_plan(
+    world: Path, key: AppKey, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {".github/workflows/main.yml": MAIN, "package.json": '{"name": "x"}\n'}
+    names = ("one", "two", "three")
+    app = key.app_entry(APP_ID, INSTALLATION, PERMISSIONS) | {"slug": SLUG}
+    seed = write_seed(
+        world / "seed",
+        {"acme": dict.fromkeys(names, files)},
+        org_meta={"acme": {"tokens": {ADMIN: "full"}, "apps": [app],
+                           "secrets": ["PAT_TOKEN", "RELEASE_APP_ID", "RELEASE_APP_KEY"]}},
+    )  # fmt: skip
+    with running_sandbox(seed, clock=FakeClock()) as sandbox:
+        plan = _plan(sandbox, capsys, world / "app.json", *APP_FLAGS)
+        assert [r["changes"][0]["disposition"] for r in plan["repos"]] == ["review"] * 3
+        paths = [r.path.partition("?")[0] for r in sandbox.requests()]
+        assert paths.count("/orgs/acme/installations") == 1
+        assert paths.count("/orgs/acme/actions/secrets") == 1
+        assert not any(p.endswith("/actions/secrets") and p.startswith("/repos/") for p in paths)
