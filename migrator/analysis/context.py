@@ -38,6 +38,8 @@ class RuleSettings:
     app_client_id: str | None = None  # `vars.NAME` or `secrets.NAME`
     app_key_secret: str | None = None
     app_slug: str | None = None
+    # The org's secret names, when a rule picks secrets by name (release-app-token); read by plan, not recorded.
+    org_secrets: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

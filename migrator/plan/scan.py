@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from migrator import __version__
@@ -16,6 +16,7 @@ from migrator.model import Severity
 from migrator.plan.app_preflight import AppLookup, app_fixes, facts_for, required_secrets
 from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.planner import PlanInputs, plan_repo, snapshot_of
+from migrator.plan.preflight import APP_RULE
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
 from migrator.rules import REGISTRY, default_rule_ids
@@ -50,6 +51,10 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     notices: list[tuple[str, str]] = []
     secrets = SecretLookup(reader, options.org)
     app = AppLookup(reader, options.org, options.settings.app_slug)
+    if APP_RULE in options.settings.rules and not (options.settings.app_client_id and options.settings.app_key_secret):
+        # release-app-token may find the App's secrets among the org's (the same one listing the plan reads anyway)
+        known = tuple(sorted(secrets.org_wide() or ()))
+        inputs = replace(inputs, settings=replace(options.settings, org_secrets=known))
     for done, record in enumerate(records, start=1):
         if progress:
             progress(done, total, record.full_name)
@@ -130,11 +135,15 @@ class SecretLookup:
         self._org_wide: frozenset[str] | None = None
         self._asked = False
 
-    def for_repo(self, full_name: str, required: set[str]) -> SecretNames:
+    def org_wide(self) -> frozenset[str] | None:
         if not self._asked:
             self._asked = True
             names = self._reader.org_secret_names(self._org)
             self._org_wide = None if names is None else frozenset(n.upper() for n in names)
+        return self._org_wide
+
+    def for_repo(self, full_name: str, required: set[str]) -> SecretNames:
+        self.org_wide()
         if self._org_wide is not None and {r.upper() for r in required} <= self._org_wide:
             return SecretNames(repo=None, org=self._org_wide)
         return self._reader.secret_names(full_name)

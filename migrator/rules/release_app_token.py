@@ -95,13 +95,28 @@ def _pushes_over_ssh(job: ReleaseJob) -> bool:
 
 
 def app_secrets(ctx: RepoContext) -> AppSecrets:
-    """The App's id and key: from the settings, else from an App token step the repository already has."""
+    """The App's id and key: from the settings, else from an App token step the repository already has, else the
+    org's only App id and App key secrets (when the plan knows the org's secret names and there is one of each)."""
     settings = ctx.settings
     seen_id, seen_key, where = _seen_app_inputs(ctx)
+    if seen_id is None or seen_key is None:
+        seen_id, seen_key, where = _org_app_secrets(settings.org_secrets)
     client_id = settings.app_client_id or seen_id
     key = settings.app_key_secret or seen_key
     source = "the settings" if settings.app_client_id and settings.app_key_secret else where
     return AppSecrets(client_id or DEFAULT_CLIENT_ID, key or DEFAULT_KEY_SECRET, source=source)
+
+
+_APP_ID_SECRET = re.compile(r"(?:^|_)APP(?:_[A-Z0-9]+)*_(?:CLIENT_)?ID$", re.IGNORECASE)
+_APP_KEY_SECRET = re.compile(r"(?:^|_)APP(?:_[A-Z0-9]+)*_(?:PRIVATE_)?(?:KEY|PEM)$", re.IGNORECASE)
+
+
+def _org_app_secrets(names: tuple[str, ...]) -> tuple[str | None, str | None, str | None]:
+    ids = [n for n in names if _APP_ID_SECRET.search(n)]
+    keys = [n for n in names if _APP_KEY_SECRET.search(n)]
+    if len(ids) == 1 and len(keys) == 1:
+        return f"secrets.{ids[0]}", keys[0], "the org's secrets (its only App id and App key)"
+    return None, None, None
 
 
 def _seen_app_inputs(ctx: RepoContext) -> tuple[str | None, str | None, str | None]:

@@ -267,3 +267,8 @@ def test_the_app_preflight_costs_one_installation_read_per_plan(
         assert paths.count("/orgs/acme/installations") == 1
         assert paths.count("/orgs/acme/actions/secrets") == 1
         assert not any(p.endswith("/actions/secrets") and p.startswith("/repos/") for p in paths)
+        # without --app-client-id-secret/--app-key-secret, the org's only App id and key secrets are used
+        plan = _plan(sandbox, capsys, world / "found.json", "--rule", "release-app-token", "--app-slug", SLUG)
+        after = plan["repos"][0]["changes"][0]["after_with_review"] or plan["repos"][0]["changes"][0]["after"]
+        assert "app-id: ${{ secrets.RELEASE_APP_ID }}" in after and "${{ secrets.RELEASE_APP_KEY }}" in after
+        assert "its only App id and App key" in " ".join(plan["repos"][0]["changes"][0]["reasons"])

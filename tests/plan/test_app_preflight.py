@@ -113,3 +113,17 @@ def test_classic_protection_lets_the_app_past_only_if_it_may_bypass() -> None:
     enforced = replace(RECORD, protection=Protection(required_checks=("test",), enforce_admins=True))
     [obstacle] = app_obstacles(enforced, APP, ActionsPolicy(), [PINNED_USES])
     assert obstacle.outcome is Outcome.BLOCKED and "protect main with a ruleset instead" in obstacle.remedy
+
+
+def test_the_org_s_only_app_id_and_key_secrets_are_found_and_ambiguity_falls_back() -> None:
+    from migrator.analysis.context import RepoContext, RuleSettings
+    from migrator.model import RepoSnapshot
+    from migrator.rules.release_app_token import app_secrets
+
+    def chosen(*names: str) -> tuple[str, str]:
+        ctx = RepoContext(RepoSnapshot.of("acme/x", {}), RuleSettings(org_secrets=names))
+        found = app_secrets(ctx)
+        return found.client_id, found.key_secret
+
+    assert chosen("NPM_TOKEN", "BOT_APP_ID", "BOT_APP_PRIVATE_KEY") == ("secrets.BOT_APP_ID", "BOT_APP_PRIVATE_KEY")
+    assert chosen("A_APP_ID", "B_APP_ID", "A_APP_KEY") == ("vars.RELEASE_APP_ID", "RELEASE_APP_PRIVATE_KEY")
