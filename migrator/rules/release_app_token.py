@@ -42,7 +42,7 @@ from migrator.rules.base import Rule
 from migrator.workflow import document as d
 from migrator.workflow import expressions as ex
 from migrator.workflow.edit import expression_style, insert_entry, insert_nested_entry, scalar_span
-from migrator.workflow.insert import Lines, insert_step_before, replace_scalar, set_entries
+from migrator.workflow.insert import StepSpec, insert_step_before, replace_scalar, set_entries
 from migrator.workflow.model import Step
 
 RULE_ID = "release-app-token"
@@ -228,28 +228,35 @@ def _left_over(job: ReleaseJob) -> list[str]:
 
 def _token_steps(
     ctx: RepoContext, style: str, names: AppSecrets, *, step_id: str, user_id: str, perms: list[str]
-) -> list[Lines]:
+) -> list[StepSpec]:
     owner, _, repo = ctx.snapshot.name.partition("/")
     if not repo:  # a local checkout without a known owner: the run's own repository
         owner, repo = style % "github.repository_owner", style % "github.event.repository.name"
-    mint: list[tuple[int, str]] = [
-        (0, "name: Create a GitHub App token for the release"),
-        (0, f"id: {step_id}"),
-        (0, f"uses: {PINNED_USES}"),
-        (0, "with:"),
-        (1, f"app-id: {style % names.client_id}"),
-        (1, f"private-key: {style % f'secrets.{names.key_secret}'}"),
-        (1, f"owner: {owner}"),
-        (1, f"repositories: {repo}"),
-        *((1, f"permission-{name}: write") for name in perms),
+    inputs = [
+        ("app-id", style % names.client_id),
+        ("private-key", style % f"secrets.{names.key_secret}"),
+        ("owner", owner),
+        ("repositories", repo),
+        *((f"permission-{name}", "write") for name in perms),
     ]
-    lookup = [
-        (0, "name: Look up the App bot's user id (for the release commit's author)"),
-        (0, f"id: {user_id}"),
-        (0, "env:"),
-        (1, f"GH_TOKEN: {style % f'steps.{step_id}.outputs.token'}"),
-        (1, f"APP_SLUG: {style % f'steps.{step_id}.outputs.app-slug'}"),
-        (0, 'run: echo "user-id=$(gh api "/users/${APP_SLUG}[bot]" --jq .id)" >> "$GITHUB_OUTPUT"'),
+    mint: StepSpec = [
+        ("name", "Create a GitHub App token for the release", ""),
+        ("id", step_id, ""),
+        ("uses", f"{ACTION}@{ACTION_SHA}", ACTION_VERSION),
+        ("with", inputs, ""),
+    ]
+    lookup: StepSpec = [
+        ("name", "Look up the App bot's user id (for the release commit's author)", ""),
+        ("id", user_id, ""),
+        (
+            "env",
+            [
+                ("GH_TOKEN", style % f"steps.{step_id}.outputs.token"),
+                ("APP_SLUG", style % f"steps.{step_id}.outputs.app-slug"),
+            ],
+            "",
+        ),
+        ("run", 'echo "user-id=$(gh api "/users/${APP_SLUG}[bot]" --jq .id)" >> "$GITHUB_OUTPUT"', ""),
     ]
     return [mint, lookup]
 

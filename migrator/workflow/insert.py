@@ -7,6 +7,8 @@ style step, a value written as a block scalar). Values are given as YAML-ready t
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
@@ -16,31 +18,70 @@ from migrator.workflow import document as d
 from migrator.workflow.document import Document
 from migrator.workflow.edit import _after_value, indent_unit, line_ending
 
-# A block to write: (depth, `key: value` or `key:`), depth 0 being the step's own keys.
+# A block to write: (depth, `key: value` or `key:`), depth 0 being the mapping's own keys.
 Lines = Sequence[tuple[int, str]]
+# A step to insert: (key, value, comment) entries; a value is text or (key, text) pairs (a `with:` or `env:`).
+Entry = tuple[str, "str | Sequence[tuple[str, str]]", str]
+StepSpec = Sequence[Entry]
 
 
-def insert_step_before(doc: Document, step: MappingNode, steps: Sequence[Lines]) -> TextEdit | None:
-    """New sequence items (steps), each `(depth, line)` lines, right before the block-style item `- <step>`."""
+def insert_step_before(doc: Document, step: MappingNode, steps: Sequence[StepSpec]) -> TextEdit | None:
+    """New sequence items (steps) right before `step`: block items before `- <step>`, flow mappings before a
+    step of a flow sequence. Comment lines directly above a block item stay with it."""
     text = doc.text
     start = step.start_mark.index
     line_start = text.rfind("\n", 0, start) + 1
     prefix = text[line_start:start]
-    if d.is_flow(step) or prefix.strip() != "-" or "\t" in prefix:
-        return None
-    dash = prefix.index("-")
-    line_start = _above_comments(text, line_start, prefix[:dash])
-    key_column = step.start_mark.column
-    unit = indent_unit(doc)
     eol = line_ending(text, start)
-    out = []
-    for lines in steps:
-        for number, (depth, body) in enumerate(lines):
-            if number == 0:
-                out.append(f"{prefix[:dash]}-{' ' * (key_column - dash - 1)}{body}{eol}")
-            else:
-                out.append(f"{' ' * (key_column + depth * unit)}{body}{eol}")
-    return TextEdit(doc.path, line_start, line_start, "".join(out))
+    if prefix.strip() == "-" and "\t" not in prefix:
+        dash = prefix.index("-")
+        line_start = _above_comments(text, line_start, prefix[:dash])
+        key_column = step.start_mark.column
+        unit = indent_unit(doc)
+        out = []
+        for spec in steps:
+            first = f"{prefix[:dash]}-{' ' * (key_column - dash - 1)}"
+            for number, (depth, body) in enumerate(_block_lines(spec)):
+                lead = first if number == 0 else " " * (key_column + depth * unit)
+                out.append(f"{lead}{body}{eol}")
+        return TextEdit(doc.path, line_start, line_start, "".join(out))
+    if d.is_flow(step) and text[start : start + 1] == "{" and text[:start].rstrip().endswith(("[", ",")):
+        indent = " " * (step.start_mark.column + 1)
+        return TextEdit(doc.path, start, start, "".join(_flow_mapping(spec, eol + indent) + ", " for spec in steps))
+    return None
+
+
+def _block_lines(spec: StepSpec) -> Lines:
+    out: list[tuple[int, str]] = []
+    for key, value, comment in spec:
+        note = f" # {comment}" if comment else ""
+        if isinstance(value, str):
+            out.append((0, f"{key}: {value}{note}"))
+        else:
+            out.append((0, f"{key}:{note}"))
+            out.extend((1, f"{name}: {inner}") for name, inner in value)
+    return out
+
+
+def _flow_mapping(spec: StepSpec, newline: str) -> str:
+    """`{key: value, ...}`; a comment ends its line (allowed in flow context), the rest continues on the next."""
+    parts = []
+    for number, (key, value, comment) in enumerate(spec):
+        rendered = (
+            flow_scalar(value)
+            if isinstance(value, str)
+            else "{" + ", ".join(f"{name}: {flow_scalar(inner)}" for name, inner in value) + "}"
+        )
+        last = number == len(spec) - 1
+        parts.append(f"{key}: {rendered}" + ("" if last else ",") + (f"  # {comment}{newline}" if comment else " "))
+    return "{" + "".join(parts).rstrip(" ") + "}"
+
+
+def flow_scalar(value: str) -> str:
+    """A value safe in flow context: plain when it can be, else double-quoted (JSON escapes are YAML's)."""
+    if value and re.fullmatch(r"[A-Za-z0-9_./@+-][A-Za-z0-9_./@+ -]*", value) and not value.endswith(" "):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _above_comments(text: str, line_start: int, indent: str) -> int:
@@ -73,8 +114,10 @@ def set_entries(
     when the owner has none. None when that cannot be done cleanly."""
     target = d.get(owner, key)
     if target is None:
-        block = [(0, f"{key}:"), *((1, f"{name}: {value}") for name, value in entries)]
-        edit = _append_block(doc, owner, block)
+        if d.is_flow(owner):
+            edit = _append_flow_key(doc, owner, key, entries)
+        else:
+            edit = _append_block(doc, owner, [(0, f"{key}:"), *((1, f"{n}: {v}") for n, v in entries)])
         return None if edit is None else [edit]
     if not isinstance(target, MappingNode):
         return None
@@ -130,9 +173,16 @@ def _append_flow(doc: Document, mapping: MappingNode, entries: Sequence[tuple[st
     if not mapping.value:
         return None
     at = mapping.value[-1][1].end_mark.index
-    quoted = ", ".join(f"{name}: {_flow_value(value)}" for name, value in entries)
+    quoted = ", ".join(f"{name}: {flow_scalar(value)}" for name, value in entries)
     return TextEdit(doc.path, at, at, f", {quoted}")
 
 
-def _flow_value(value: str) -> str:
-    return value if value[:1] in "'\"" or not any(c in value for c in ",{}[]") else f'"{value}"'
+def _append_flow_key(
+    doc: Document, mapping: MappingNode, key: str, entries: Sequence[tuple[str, str]]
+) -> TextEdit | None:
+    """`, key: {name: value, ...}` after the last entry of a flow mapping."""
+    if not mapping.value:
+        return None
+    at = mapping.value[-1][1].end_mark.index
+    inner = ", ".join(f"{name}: {flow_scalar(value)}" for name, value in entries)
+    return TextEdit(doc.path, at, at, f", {key}: {{{inner}}}")
