@@ -139,21 +139,22 @@ def _finding(ctx: RepoContext, job: ReleaseJob, names: AppSecrets) -> Finding | 
     style = expression_style(doc.text)
     ids = (_free_id(job, "app-token"), _free_id(job, "app-user"))
     token = style % f"steps.{ids[0]}.outputs.token"
-    checkout = _checkout_before_release(job)
-    block = _token_steps(ctx, style, names, step_id=ids[0], user_id=ids[1], perms=permissions(ctx, job))
-    inserted = insert_step_before(doc, (checkout or job.job.steps[0]).node, block)
-    if inserted is None:
-        return None
     pushed_with: set[str] = set()
-    edits = _token_edits(job, checkout, token, ids, pushed_with)
-    if edits is None:
+    found = _token_edits(job, _checkout_before_release(job), token, ids, pushed_with)
+    if found is None:
+        return None
+    edits, first = found
+    block = _token_steps(ctx, style, names, step_id=ids[0], user_id=ids[1], perms=permissions(ctx, job))
+    # Before the first step that reads the token; after the edits that end where it begins (the previous step's).
+    inserted = insert_step_before(doc, job.job.steps[first].node, block)
+    if inserted is None:
         return None
     what = " and ".join(sorted(pushed_with)) or "GITHUB_TOKEN"
     fix = Fix(
         description=f"release job `{job.job.job_id}` mints a GitHub App token ({ACTION}@{ACTION_VERSION}) and "
         "releases with it",
         safety=Safety.REVIEW,
-        edits=(inserted, *edits),
+        edits=(*edits, inserted),
         notes=tuple(_notes(ctx, job, names)),
         requires_secret=names.key_secret,
     )
@@ -172,9 +173,11 @@ def _checkout_before_release(job: ReleaseJob) -> Step | None:
 
 def _token_edits(
     job: ReleaseJob, checkout: Step | None, token: str, ids: tuple[str, str], pushed_with: set[str]
-) -> list[TextEdit] | None:
-    """The checkout's token, then every step up to the last release step; None when one cannot be edited."""
+) -> tuple[list[TextEdit], int] | None:
+    """The checkout's token, then every step up to the last release step, and the position (in the job's steps)
+    of the first step edited, which the App token step must precede; None when a step cannot be edited."""
     edits: list[TextEdit] = []
+    touched: list[int] = []
     if checkout is not None:
         persisted = (checkout.input_str("persist-credentials") or "").strip("'\" ") != "false"
         if persisted or checkout.input("token") is not None:
@@ -182,15 +185,18 @@ def _token_edits(
             if edit is None:
                 return None
             edits.append(edit)
+            touched.append(job.job.steps.index(checkout))
             pushed_with.add(_describe(checkout.input_str("token")) or "GITHUB_TOKEN (persisted by checkout)")
     releasing = {id(step.node) for step in job.steps}
     last = max(step.index for step in job.steps)
-    for step in job.job.steps[: last + 1]:
+    for position, step in enumerate(job.job.steps[: last + 1]):
         more = _step_edits(job, step, token, release=id(step.node) in releasing, ids=ids, seen=pushed_with)
         if more is None:
             return None
+        if more:
+            touched.append(position)
         edits.extend(more)
-    return edits
+    return edits, min(touched)
 
 
 def _notes(ctx: RepoContext, job: ReleaseJob, names: AppSecrets) -> list[str]:

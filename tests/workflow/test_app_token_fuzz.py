@@ -2,9 +2,9 @@
 
 For every generated case the App fix must
   (a) read back, through a YAML parser, as the predicted document: the two inserted steps exactly as specified
-      (pinned action, scoped inputs, least permissions; the bot's user id lookup) before the release job's first
-      checkout, the checkout's `token:`, the release step's token env and git identity, x-access-token URLs
-      reading `$RELEASE_APP_TOKEN`, and nothing else anywhere in the document;
+      (pinned action, scoped inputs, least permissions; the bot's user id lookup) before the first step of the
+      release job that reads the token, the checkout's `token:`, the release step's token env and git identity,
+      x-access-token URLs reading `$RELEASE_APP_TOKEN`, and nothing else anywhere in the document;
   (b) leave every byte outside the edited spans as it was, every edit inside the release job;
   (c) be idempotent: nothing left to fix.
 The prediction is made on the parsed document, never on the rule's own view of the file.
@@ -112,6 +112,7 @@ def predict(before: Any, job_id: str) -> Any:
     before_steps = copy.deepcopy(steps)
     checkout = next((i for i in range(first) if _same_repo_checkout(steps[i])), None)
     env_levels = [doc.get("env") or {}, job.get("env") or {}]
+    touched = list(release)
     for index, step in enumerate(steps[: last + 1]):
         added: dict[str, str] = {}
         if isinstance(step.get("run"), str):
@@ -139,12 +140,14 @@ def predict(before: Any, job_id: str) -> Any:
             added.update(GIT_IDENTITY)
         if added:
             step["env"] = {**(step.get("env") or {}), **added}
+            touched.append(index)
     if checkout is not None:
         with_ = steps[checkout].get("with") or {}
         persisted = str(with_.get("persist-credentials", "true")).lower() != "false"
         if persisted or "token" in with_:
             steps[checkout]["with"] = {**with_, "token": TOKEN}
-    at = checkout if checkout is not None else 0
+            touched.append(checkout)
+    at = min(touched)  # the App token step precedes the first step that reads the token
     python = all(_is_python_release(before_steps[i]) for i in release)
     steps[at:at] = inserted_steps(["contents"] if python else ["contents", "issues", "pull-requests"])
     return doc
