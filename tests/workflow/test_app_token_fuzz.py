@@ -191,3 +191,19 @@ def check_app_case(case: Case) -> bool:
 @given(case=token_cases())
 def test_app_token_fix_is_surgical_predicted_and_idempotent(case: Case) -> None:
     event("fixed" if check_app_case(case) else "declined (a step the rule will not edit cleanly)")
+
+
+def test_a_remote_set_before_the_checkout_reads_a_token_minted_before_it() -> None:
+    # Found by fuzzing: the App token step went before the checkout, after a step that already read its output,
+    # and that step's new `env:` landed on the inserted step (a duplicate key).
+    text = (
+        "on: push\njobs:\n  release:\n    env:\n      GH_TOKEN: ${{ secrets.RELEASE_PAT }}\n    steps:\n"
+        "    - run: git remote set-url origin https://x-access-token:$GH_TOKEN@github.com/a/b.git\n"
+        "    - uses: actions/checkout@v4\n"
+        "    - run: npx semantic-release\n"
+    )
+    fixed = apply(text, app_fixes(text))
+    steps = load_yaml(fixed)["jobs"]["release"]["steps"]
+    assert [s.get("id") for s in steps[:2]] == ["app-token", "app-user"]
+    assert steps[2]["env"] == {"GH_TOKEN": TOKEN} and "x-access-token:$GH_TOKEN@" in steps[2]["run"]
+    assert app_fixes(fixed) == []
