@@ -56,7 +56,9 @@ def check_snapshot(
     findings: list[Finding] = []
     for path in ctx.workflow_paths():
         ctx.text(path)  # decoding every workflow is cheap and reports binary/huge/invalid files
-    for rule in REGISTRY.values() if rules is None else rules:
+    named = ctx.settings.rules
+    chosen = [REGISTRY[r] for r in named if r in REGISTRY] if named else [r for r in REGISTRY.values() if not r.opt_in]
+    for rule in chosen if rules is None else rules:
         findings.extend(rule.check(ctx))
     findings.extend(_unreadable(ctx.problems, snapshot.skipped))
     return Report(snapshot.name, tuple(sorted(findings, key=Finding.sort_key)))

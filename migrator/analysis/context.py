@@ -33,14 +33,27 @@ class RuleSettings:
     docker_candidates: tuple[str, ...] = DEFAULT_DOCKER_CANDIDATES  # globs on workflow file names
     keepers: tuple[str, ...] = DEFAULT_KEEPERS  # preferred keeper names when no release job decides
     max_file_bytes: int = document.MAX_WORKFLOW_BYTES
+    rules: tuple[str, ...] = ()  # --rule: only these rules (opt-in ones such as release-app-token included)
+    # release-app-token: where the App's id (or client id) and private key come from, and the App's slug.
+    app_client_id: str | None = None  # `vars.NAME` or `secrets.NAME`
+    app_key_secret: str | None = None
+    app_slug: str | None = None
+    # The org's secret names, when a rule picks secrets by name (release-app-token); read by plan, not recorded.
+    org_secrets: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "pat_secret": self.pat_secret,
             "docker_candidates": list(self.docker_candidates),
             "keepers": list(self.keepers),
             "max_file_bytes": self.max_file_bytes,
         }
+        if self.rules:
+            out["rules"] = list(self.rules)
+        for key in ("app_client_id", "app_key_secret", "app_slug"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
 
 @dataclass

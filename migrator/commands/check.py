@@ -13,15 +13,15 @@ import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from migrator import __version__
+from migrator import __version__, lint
 from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
 from migrator.checker import FileChange, Report, apply_fixes, check_snapshot
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from migrator.local import load_checkout
-from migrator.model import Finding, RepoFile, RepoSnapshot, Severity
-from migrator.rules import REGISTRY
+from migrator.model import Finding, RepoFile, RepoSnapshot, Severity, is_workflow_path
+from migrator.rules import REGISTRY, default_rule_ids
 from migrator.serialize import finding_dict
 
 
@@ -35,6 +35,7 @@ class CheckOptions:
     rules: tuple[str, ...]
     settings: RuleSettings
     default_branch: str | None
+    lint: bool = False
 
 
 EXAMPLES = """\
@@ -42,6 +43,8 @@ EXAMPLES = """\
   $ migrator check ~/src/app --diff           # and the fixes as a diff
   $ migrator check ~/src/* --fix              # write the safe fixes
   $ migrator check . --format json --pat-secret RELEASE_PAT
+  $ migrator check . --rule release-app-token --app-client-id-secret vars.RELEASE_APP_ID \\
+        --app-key-secret RELEASE_APP_KEY --diff --lint   # opt-in: release with a GitHub App token
 """
 
 
@@ -58,7 +61,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="text (one finding a line) or json",
     )
     parser.add_argument("--pat-secret", metavar="NAME", help="the org's release PAT secret, when the files name none")
-    parser.add_argument("--rule", action="append", choices=sorted(REGISTRY), help="run only this rule (repeatable)")
+    parser.add_argument(
+        "--rule",
+        action="append",
+        choices=sorted(REGISTRY),
+        help="run only this rule (repeatable); opt-in rules such as release-app-token run only when named",
+    )
+    add_app_arguments(parser)
+    parser.add_argument(
+        "--lint",
+        action="store_true",
+        help="run zizmor (offline) and actionlint on every proposed file, when they are installed",
+    )
     parser.add_argument(
         "--docker-glob",
         action="append",
@@ -68,13 +82,48 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--default-branch", metavar="NAME", help="default branch (read from .git when omitted)")
 
 
-def valid_secret_name(name: str | None) -> str | None:
+def add_app_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The release-app-token rule's knobs, shared by check and plan."""
+    parser.add_argument(
+        "--app-client-id-secret",
+        metavar="NAME",
+        help="release-app-token: where the App's id or client id is kept: NAME or secrets.NAME (a secret), "
+        "vars.NAME (a variable); default: what the repository already uses, else vars.RELEASE_APP_ID",
+    )
+    parser.add_argument(
+        "--app-key-secret",
+        metavar="NAME",
+        help="release-app-token: the secret holding the App's private key (default RELEASE_APP_PRIVATE_KEY)",
+    )
+    parser.add_argument(
+        "--app-slug",
+        metavar="SLUG",
+        help="release-app-token: the release App's slug, so preflight can find its installation and bypass entries",
+    )
+
+
+def app_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """RuleSettings fields from --rule and the --app-* flags (opt-in rules asked for, App names)."""
+    client = getattr(args, "app_client_id_secret", None)
+    if client is not None:
+        kind, _, name = client.rpartition(".")
+        if kind not in ("", "secrets", "vars"):
+            raise UsageError(f"--app-client-id-secret {client!r}: give NAME, secrets.NAME or vars.NAME")
+        valid_secret_name(name, flag="--app-client-id-secret")
+        client = f"{kind or 'secrets'}.{name}"
+    key = valid_secret_name(getattr(args, "app_key_secret", None), flag="--app-key-secret")
+    slug = getattr(args, "app_slug", None)
+    if slug is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
+        raise UsageError(f"--app-slug {slug!r} is not an App slug (lower-case letters, digits and -)")
+    rules = tuple(dict.fromkeys(getattr(args, "rule", None) or ()))
+    return {"rules": rules, "app_client_id": client, "app_key_secret": key, "app_slug": slug}
+
+
+def valid_secret_name(name: str | None, *, flag: str = "--pat-secret") -> str | None:
     if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise UsageError(
-            f"--pat-secret {name!r} is not a secret name (letters, digits and _, not starting with a digit)"
-        )
+        raise UsageError(f"{flag} {name!r} is not a secret name (letters, digits and _, not starting with a digit)")
     if name is not None and name.upper().startswith("GITHUB_"):
-        raise UsageError(f"--pat-secret {name!r}: GitHub reserves the GITHUB_ prefix; name the PAT's own secret")
+        raise UsageError(f"{flag} {name!r}: GitHub reserves the GITHUB_ prefix; name the secret itself")
     return name
 
 
@@ -82,16 +131,21 @@ def options(args: argparse.Namespace) -> CheckOptions:
     pat = valid_secret_name(args.pat_secret)
     if args.docker_glob is not None and not all(g.strip() for g in args.docker_glob):
         raise UsageError("--docker-glob needs a pattern such as 'docker*.yml'")
-    settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
+    settings = RuleSettings(
+        pat_secret=pat,
+        docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES),
+        **app_settings(args),
+    )
     return CheckOptions(
         paths=tuple(dict.fromkeys(Path(os.path.normpath(p)) for p in args.paths)),
         show_diff=args.diff,
         fix=args.fix,
         include_review=args.include_review,
         output_format=args.output_format,
-        rules=tuple(args.rule or REGISTRY),
+        rules=tuple(args.rule or default_rule_ids()),
         settings=settings,
         default_branch=args.default_branch,
+        lint=args.lint,
     )
 
 
@@ -114,8 +168,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _print_text(outcomes, opts)
+    added = _lint_all(outcomes, to=sys.stderr if opts.output_format == "json" else sys.stdout) if opts.lint else 0
     remaining = [f for o in outcomes for f in (o.unfixed if opts.fix else o.report.problems())]
-    return EXIT_FINDINGS if remaining else EXIT_OK
+    return EXIT_FINDINGS if remaining or added else EXIT_OK
 
 
 def _check_one(root: Path, opts: CheckOptions) -> Outcome:
@@ -194,6 +249,35 @@ def _write_one(root: Path, change: FileChange) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _lint_all(outcomes: list[Outcome], *, to: TextIO) -> int:
+    """zizmor and actionlint on every proposed file: what each fix adds to what the file had (their count)."""
+    tools = lint.installed()
+    missing = [name for name, where in tools.items() if where is None]
+    if missing:
+        print(
+            f"lint: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed, so not run "
+            "(pip install 'migrator[dev,lint]', or put them on PATH)",
+            file=sys.stderr,
+        )
+    if len(missing) == len(tools):
+        return 0
+    count = 0
+    for outcome in outcomes:
+        for change in outcome.changes:
+            if change.after is None or not is_workflow_path(change.path):
+                continue
+            before = outcome.snapshot.files[change.path].content.decode("utf-8", "surrogateescape")
+            was = lint.lint(change.path, before, tools)
+            added = lint.new_findings(was, lint.lint(change.path, change.after, tools))
+            where = outcome.root / change.path
+            count += len(added)
+            if not added:
+                print(printable(f"lint: {where}: no new findings"), file=to)
+            for item in added:
+                print(printable(f"lint: {where}: new {item.tool} finding {item.rule}: {item.message}"), file=to)
+    return count
 
 
 def _display(root: Path, path: str, many: bool) -> str:

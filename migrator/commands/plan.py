@@ -11,7 +11,7 @@ from pathlib import Path
 
 from migrator.analysis.context import DEFAULT_DOCKER_CANDIDATES, RuleSettings
 from migrator.apply.journal import plan_journals
-from migrator.commands.check import valid_secret_name
+from migrator.commands.check import add_app_arguments, app_settings, valid_secret_name
 from migrator.commands.common import add_connection_arguments, announce_edits, command_parser_options, connect_from
 from migrator.commands.jobs import add_jobs_argument, use_jobs
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
@@ -26,6 +26,7 @@ from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
 from migrator.progress import Progress
 from migrator.refnames import plan_id_problem
+from migrator.rules import REGISTRY
 
 EXAMPLES = """\
   $ migrator plan --org acme                          # writes plans/acme-<UTC time>.json
@@ -33,6 +34,7 @@ EXAMPLES = """\
   $ migrator plan --org acme --include 'svc-*' --exclude '*-archive' --topic release
   $ migrator plan --org acme --shard 1/4 --plan-id acme-2026-12 -o shard-1.json
   $ migrator plan merge shard-*.json -o plan.json
+  $ migrator plan --org acme --rule release-app-token --app-slug release-bot --app-key-secret RELEASE_APP_KEY
 """
 MERGE_EXAMPLES = """\
   $ migrator plan merge shard-1.json shard-2.json shard-3.json shard-4.json -o plan.json
@@ -66,6 +68,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules")
     rules.add_argument("--pat-secret", metavar="NAME", help="the org's release PAT secret, when files name none")
     rules.add_argument("--docker-glob", action="append", metavar="GLOB", help="names of possible duplicate workflows")
+    rules.add_argument(
+        "--rule",
+        action="append",
+        choices=sorted(REGISTRY),
+        help="plan only this rule (repeatable); opt-in rules such as release-app-token run only when named",
+    )
+    add_app_arguments(rules)
     add_jobs_argument(parser)
 
 
@@ -84,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         refuse_applied(writable_file(args.out, "--out"))
     pat = valid_secret_name(args.pat_secret)
-    settings = RuleSettings(pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES))
+    settings = RuleSettings(
+        pat_secret=pat, docker_candidates=tuple(args.docker_glob or DEFAULT_DOCKER_CANDIDATES), **app_settings(args)
+    )
     selection = Selection(
         repos=tuple(args.repo),
         include=tuple(args.include),

@@ -26,6 +26,7 @@ from migrator.github.auth import (
     InstallationAuth,
     resolve_credentials,
 )
+from migrator.github.installations import AppInstallation, read_installation
 from migrator.github.paging import MAX_CONCURRENT, PageSize, ReadGate, ordered_map
 from migrator.github.records import (
     SKIP_MISMATCH,
@@ -412,6 +413,11 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
         return self._secret_list(
             f"/orgs/{quote(org, safe='')}/actions/secrets", what=f"listing the secrets of {org}", visible_to_all=True
         )
+
+    def app_installation(self, org: str, slug: str) -> AppInstallation:
+        """Where the release App `slug` is installed in `org`, as far as this token can see (one or two reads)."""
+        planning_app = int(self._credentials.app_id) if isinstance(self._credentials, AppCredentials) else None
+        return read_installation(self.transport, org, slug, self.settings.per_page, planning_app=planning_app)
 
     def actions_policy(self, org: str) -> ActionsPolicy:
         """The org's Actions permissions: one request, two when it allows only selected actions. Unknown

@@ -5,9 +5,12 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from migrator.model import RepoFile
+
+if TYPE_CHECKING:
+    from migrator.github.installations import AppInstallation
 
 
 @dataclass(frozen=True)
@@ -243,4 +246,8 @@ class GitHubReader(Protocol):
 
     def actions_policy(self, org: str) -> ActionsPolicy:
         """The org's Actions permissions (allowed actions, SHA pinning), read once per plan."""
+        ...
+
+    def app_installation(self, org: str, slug: str) -> AppInstallation:
+        """Where the release App is installed (release-app-token's preflight), read once per plan."""
         ...

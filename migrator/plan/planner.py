@@ -14,8 +14,9 @@ from migrator.checker import FileChange, Report, apply_fixes
 from migrator.github.types import ActionsPolicy, Protection, RepoRecord, SecretNames, TokenInfo
 from migrator.model import Finding, Fix, RepoSnapshot, is_workflow_path
 from migrator.permissions import missing
+from migrator.plan.app_preflight import with_app_preflight
 from migrator.plan.model import Change, Disposition, RepoPlan
-from migrator.plan.preflight import Identity, Outcome, Verdict, preflight
+from migrator.plan.preflight import APP_RULE, AppFacts, Identity, Outcome, Verdict, preflight
 from migrator.refnames import BRANCH_PREFIX
 from migrator.serialize import finding_dict
 
@@ -23,6 +24,7 @@ TOKEN_RULE = "token-mismatch"
 _TITLES = {
     frozenset({"token-mismatch"}): "ci: release with the repository's PAT instead of GITHUB_TOKEN",
     frozenset({"redundant-docker"}): "ci: remove Docker workflows that duplicate the release pipeline",
+    frozenset({"release-app-token"}): "ci: release with a GitHub App installation token",
     frozenset({"token-mismatch", "redundant-docker"}): (
         "ci: release with the PAT and remove duplicate Docker workflows"
     ),
@@ -47,7 +49,13 @@ def snapshot_of(record: RepoRecord, settings: RuleSettings) -> RepoSnapshot:
     )
 
 
-def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, inputs: PlanInputs) -> RepoPlan | None:
+def plan_repo(
+    record: RepoRecord,
+    report: Report,
+    secrets: SecretNames | None,
+    inputs: PlanInputs,
+    app: AppFacts | None = None,  # release-app-token's facts, when the rule has a fix here
+) -> RepoPlan | None:
     """The repo's plan, or None when nothing would change."""
     if record.head_oid is None or record.default_branch is None:
         return None
@@ -62,6 +70,10 @@ def plan_repo(record: RepoRecord, report: Report, secrets: SecretNames | None, i
                 disposition, reasons = Disposition.REVIEW, (*reasons, already_releasing(evidence))
             if finding.rule == TOKEN_RULE:
                 disposition, reasons = with_verdict(disposition, reasons, verdict)
+            if finding.rule == APP_RULE and app is not None:
+                disposition, reasons = with_app_preflight(
+                    fix, disposition, reasons, record=record, facts=app, policy=inputs.actions, secrets=secrets
+                )
             tiers[disposition].append((fix, reasons))
     changes = _changes(record, report.findings, texts, tiers)
     if not changes:

@@ -16,11 +16,20 @@ and then creates a `v*` tag on it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from migrator.github.types import RELEASE_TAG_REF, BypassEntry, Protection, RepoRecord, Ruleset, RulesetRule
+from migrator.github.types import (
+    RELEASE_TAG_REF,
+    ActionsPolicy,
+    BypassEntry,
+    Protection,
+    RepoRecord,
+    Ruleset,
+    RulesetRule,
+)
 
 APP_RULE = "release-app-token"
 GITHUB_ACTIONS_APP_ID = 15368
@@ -150,6 +159,22 @@ def _protection_obstacles(protection: Protection, branch: str, identity: Identit
     source = f"branch protection of {branch}"
     target = f"the release commit on {branch}"
     rule = "required status checks" if protection.required_checks else "required reviews"
+    if identity.kind == "app" and protection.enforce_admins and protection.required_checks:
+        return [Obstacle(
+            target=target, source=source, rule=rule, outcome=Outcome.BLOCKED,
+            why=f"{source} requires status checks and enforces them for admins, so no one, {identity.describe()} "
+                "included, can push a release commit past it",
+            remedy=f"protect {branch} with a ruleset instead, with the App (actor_type Integration) on its bypass "
+                   "list, and turn off the classic protection's required checks",
+        )]
+    if identity.kind == "app":
+        return [Obstacle(
+            target=target, source=source, rule=rule, outcome=Outcome.CONDITIONAL,
+            why=f"{source} requires {rule}; {identity.describe()} pushes past it only if it may bypass it "
+                "(a bypass allowance of the rule, which the plan does not read)",
+            remedy=f"allow {identity.describe()} to bypass the protection of {branch}, or protect {branch} with a "
+                   "ruleset that has the App on its bypass list",
+        )]
     if protection.enforce_admins:
         return [Obstacle(
             target=target, source=source, rule=rule, outcome=Outcome.CONDITIONAL,
@@ -195,3 +220,118 @@ def _rulesets(rulesets: Sequence[Ruleset], branch: str, identity: Identity) -> l
         if ruleset.applies_to(RELEASE_TAG_REF, branch):
             found.extend(_ruleset_obstacles(ruleset, identity, tag=True, target="the release tag"))
     return found
+
+
+# --- the release-app-token rule: the App itself --------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppFacts:
+    """What the plan could learn of the release App, for one repository."""
+
+    slug: str | None  # --app-slug; None when not named
+    app_id: int | None = None
+    # Whether the App is installed on the repository; None when the planning token cannot see it.
+    installed: bool | None = None
+    installed_unknown_why: str = ""
+    secrets: tuple[tuple[str, bool | None], ...] = ()  # (secret name, exists) for the secrets the step reads
+
+
+def app_obstacles(
+    record: RepoRecord, facts: AppFacts, policy: ActionsPolicy, inserted_uses: Sequence[str]
+) -> list[Obstacle]:
+    """Why the App token step cannot work (BLOCKED) or may not (CONDITIONAL): the App not installed on the
+    repository, its secrets missing, the branch or tag rules not letting it push, the Actions policy refusing
+    the inserted action. Each with the remedy."""
+    repo = record.full_name
+    found = [*_installation_obstacles(repo, facts), *_secret_obstacles(repo, facts)]
+    found += _policy_obstacles(repo, policy, inserted_uses)
+    if facts.slug is None and facts.app_id is None:
+        found.append(Obstacle(
+            target="the release", source="the release App", rule="unknown App", outcome=Outcome.CONDITIONAL,
+            why="the release App is not named, so the plan cannot check its installation or the bypass lists",
+            remedy="name it with --app-slug SLUG and re-plan",
+        ))
+        return found
+    verdict = preflight(record, Identity(kind="app", app_id=facts.app_id, app_slug=facts.slug))
+    who = f"Integration {facts.app_id}" if facts.app_id else f"the App {facts.slug}"
+    for obstacle in verdict.obstacles:
+        if obstacle.ruleset is not None and obstacle.outcome is Outcome.BLOCKED:
+            remedy = f"add {who} (actor_type Integration) to the bypass list of ruleset {obstacle.ruleset!r}"
+            found.append(replace(obstacle, remedy=remedy))
+        else:
+            found.append(obstacle)
+    for what in verdict.unknown:
+        found.append(Obstacle(
+            target="the release", source=what, rule="unreadable", outcome=Outcome.CONDITIONAL,
+            why=f"the plan could not read the {what}, so it cannot say whether the App may push past them",
+            remedy="re-plan with a token that may read them",
+        ))
+    return found
+
+
+def _installation_obstacles(repo: str, facts: AppFacts) -> list[Obstacle]:
+    name = facts.slug or (f"App {facts.app_id}" if facts.app_id else "the release App")
+    if facts.installed is False:
+        return [Obstacle(
+            target="the App token", source=f"the installations of {name}", rule="not installed",
+            outcome=Outcome.BLOCKED, why=f"{name} is not installed on {repo}, so it cannot mint a token for it",
+            remedy=f"install {name} on {repo} (organisation settings, GitHub Apps, repository access) and re-plan",
+        )]
+    if facts.installed is None and (facts.slug or facts.app_id):
+        why = facts.installed_unknown_why or "the planning token cannot list the organisation's installations"
+        return [Obstacle(
+            target="the App token", source=f"the installations of {name}", rule="installation unknown",
+            outcome=Outcome.CONDITIONAL, why=f"whether {name} is installed on {repo} is unknown: {why}",
+            remedy=f"make sure {name} is installed on {repo}, or plan with an org owner's token or as the App",
+        )]
+    return []
+
+
+def _secret_obstacles(repo: str, facts: AppFacts) -> list[Obstacle]:
+    out = []
+    for name, exists in facts.secrets:
+        if exists is False:
+            out.append(Obstacle(
+                target="the App token", source=f"secret {name}", rule="missing secret", outcome=Outcome.BLOCKED,
+                why=f"secret {name}, which the App token step reads, exists neither in {repo} nor in its organisation",
+                remedy=f"create secret {name} (the App's private key or id) for {repo}, or name yours with "
+                       "--app-key-secret / --app-client-id-secret, and re-plan",
+            ))
+        elif exists is None:
+            out.append(Obstacle(
+                target="the App token", source=f"secret {name}", rule="secret unknown", outcome=Outcome.CONDITIONAL,
+                why=f"could not verify that secret {name} exists (no permission to list secrets)",
+                remedy=f"make sure secret {name} exists for {repo}",
+            ))
+    return out
+
+
+def _policy_obstacles(repo: str, policy: ActionsPolicy, inserted_uses: Sequence[str]) -> list[Obstacle]:
+    out = []
+    for uses in inserted_uses:
+        action = uses.split("@", 1)[0]
+        allowed = policy.allows(uses)
+        if allowed is False:
+            how = "disables Actions" if not policy.enabled else f"allows only {policy.allowed_actions} actions"
+            out.append(Obstacle(
+                target="the App token", source="the organisation's Actions permissions", rule="action not allowed",
+                outcome=Outcome.BLOCKED,
+                why=f"the organisation {how}, and {action} is not among them, so the inserted step would fail",
+                remedy=f"allow {action}@* in the organisation's Actions permissions (allowed actions) and re-plan",
+            ))
+        elif allowed is None:
+            out.append(Obstacle(
+                target="the App token", source="the organisation's Actions permissions", rule="policy unknown",
+                outcome=Outcome.CONDITIONAL,
+                why=f"the plan could not read the organisation's allowed actions, so whether {action} may run "
+                    f"in {repo} is unknown",
+                remedy=f"make sure {action} is allowed (it is pinned by SHA, so SHA pinning rules are met)",
+            ))
+        if policy.sha_pinning_required and not re.fullmatch(r"[^@]+@[0-9a-f]{40}(?:\s+#.*)?", uses):
+            out.append(Obstacle(
+                target="the App token", source="the organisation's Actions permissions", rule="sha pinning",
+                outcome=Outcome.BLOCKED, why=f"the organisation requires actions pinned by SHA, and {uses} is not",
+                remedy="pin it to a full commit SHA",
+            ))
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from migrator import __version__
@@ -13,11 +13,13 @@ from migrator.errors import UsageError
 from migrator.github.types import GitHubReader, RepoRecord, SecretNames
 from migrator.log import get_logger
 from migrator.model import Severity
+from migrator.plan.app_preflight import AppLookup, app_fixes, facts_for, required_secrets
 from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.planner import PlanInputs, plan_repo, snapshot_of
+from migrator.plan.preflight import APP_RULE
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
-from migrator.rules import REGISTRY
+from migrator.rules import REGISTRY, default_rule_ids
 
 Progress = Callable[[int, int, str], None]  # (done, total, repo)
 
@@ -48,6 +50,11 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     skipped: list[tuple[str, str]] = []
     notices: list[tuple[str, str]] = []
     secrets = SecretLookup(reader, options.org)
+    app = AppLookup(reader, options.org, options.settings.app_slug)
+    if APP_RULE in options.settings.rules and not (options.settings.app_client_id and options.settings.app_key_secret):
+        # release-app-token may find the App's secrets among the org's (the same one listing the plan reads anyway)
+        known = tuple(sorted(secrets.org_wide() or ()))
+        inputs = replace(inputs, settings=replace(options.settings, org_secrets=known))
     for done, record in enumerate(records, start=1):
         if progress:
             progress(done, total, record.full_name)
@@ -55,7 +62,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         if reason:
             skipped.append((record.full_name, reason))
             continue
-        planned, notes = _plan_one(secrets, record, inputs)
+        planned, notes = _plan_one(secrets, record, inputs, app)
         notices.extend(notes)
         if planned is not None:
             repos.append(planned)
@@ -66,7 +73,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         plan_id=plan_id,
         tool_version=__version__,
         rules={
-            "enabled": {rule_id: rule.summary for rule_id, rule in REGISTRY.items()},
+            "enabled": {rule_id: REGISTRY[rule_id].summary for rule_id in options.settings.rules or default_rule_ids()},
             "settings": options.settings.as_dict(),
         },
         selection={
@@ -128,24 +135,30 @@ class SecretLookup:
         self._org_wide: frozenset[str] | None = None
         self._asked = False
 
-    def for_repo(self, full_name: str, required: set[str]) -> SecretNames:
+    def org_wide(self) -> frozenset[str] | None:
         if not self._asked:
             self._asked = True
             names = self._reader.org_secret_names(self._org)
             self._org_wide = None if names is None else frozenset(n.upper() for n in names)
+        return self._org_wide
+
+    def for_repo(self, full_name: str, required: set[str]) -> SecretNames:
+        self.org_wide()
         if self._org_wide is not None and {r.upper() for r in required} <= self._org_wide:
             return SecretNames(repo=None, org=self._org_wide)
         return self._reader.secret_names(full_name)
 
 
 def _plan_one(
-    secrets: SecretLookup, record: RepoRecord, inputs: PlanInputs
+    secrets: SecretLookup, record: RepoRecord, inputs: PlanInputs, app: AppLookup
 ) -> tuple[RepoPlan | None, list[tuple[str, str]]]:
     log = get_logger(repo=record.full_name, step="plan")
     report = check_snapshot(snapshot_of(record, inputs.settings), inputs.settings)
     required = {fix.requires_secret for f in report.findings for fix in f.fixes if fix.requires_secret}
+    required |= required_secrets(report.findings)
     names = secrets.for_repo(record.full_name, required) if required else None
-    planned = plan_repo(record, report, names, inputs)
+    facts = facts_for(record, app, inputs.settings.app_slug) if app_fixes(report.findings) else None
+    planned = plan_repo(record, report, names, inputs, facts)
     notes = [
         (record.full_name, f"{f.location}: {f.rule} [{f.severity.value}] {f.message}")
         for f in report.findings

@@ -9,6 +9,8 @@ under the entry point group `migrator.rules`, e.g. in its pyproject.toml:
 
 A plugin that fails to load, is not a `Rule`, or reuses a taken id is left out with a warning on stderr,
 so one broken package never stops migrator.
+
+A rule with `opt_in=True` (the built-in `release-app-token`) runs only when named with `--rule`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from migrator.log import get_logger
-from migrator.rules import redundant_docker, token_mismatch
+from migrator.rules import redundant_docker, release_app_token, token_mismatch
 from migrator.rules.base import Rule
 
 ENTRY_POINT_GROUP = "migrator.rules"
-BUILTIN: tuple[Rule, ...] = (token_mismatch.RULE, redundant_docker.RULE)
+BUILTIN: tuple[Rule, ...] = (token_mismatch.RULE, redundant_docker.RULE, release_app_token.RULE)
 
 
 def load_registry() -> dict[str, Rule]:
@@ -45,3 +47,8 @@ def _left_out(where: str, why: str) -> None:
 
 
 REGISTRY: dict[str, Rule] = load_registry()
+
+
+def default_rule_ids() -> tuple[str, ...]:
+    """The rules that run when none is named: every rule but the opt-in ones."""
+    return tuple(rule_id for rule_id, rule in REGISTRY.items() if not rule.opt_in)

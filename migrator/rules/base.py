@@ -14,3 +14,4 @@ class Rule:
     rule_id: str
     summary: str
     check: Callable[[RepoContext], list[Finding]]
+    opt_in: bool = False  # runs only when asked for by id (`--rule ID`)

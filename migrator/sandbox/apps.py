@@ -4,7 +4,7 @@ An org meta file declares the Apps installed on the org (see `seed`):
 
     "apps": [{"id": 123, "public_key": "-----BEGIN PUBLIC KEY-----\\n...", "installation_id": 456,
               "permissions": {"contents": "write", "pull_requests": "write", "workflows": "write"},
-              "slug": "optional", "name": "optional"}]
+              "slug": "optional", "name": "optional", "repositories": ["optional: selected repositories"]}]
 
 The App authenticates with a JWT it signs (RS256) with its private key: `iss` is its id, `iat` not in the
 future and `exp` in the future but at most ten minutes ahead, all on the sandbox's clock, as GitHub checks
@@ -97,7 +97,14 @@ def parse_app(org: str, entry: Any) -> tuple[GitHubApp, Installation]:
         owner=org,
         permissions=dict(permissions),
     )
-    return app, Installation(id=installation_id, app_id=app_id, account=org, permissions=dict(permissions))
+    selected = entry.get("repositories")
+    if selected is not None and (not isinstance(selected, list) or not all(isinstance(r, str) for r in selected)):
+        raise ValueError(f"app {app_id}: repositories must be a list of repository names (omit it for all)")
+    repositories = tuple(r.rsplit("/", 1)[-1] for r in selected) if selected is not None else None
+    installation = Installation(
+        id=installation_id, app_id=app_id, account=org, permissions=dict(permissions), repositories=repositories
+    )
+    return app, installation
 
 
 # ---------------------------------------------------------------- which requests are ours
@@ -245,8 +252,8 @@ def _mint(store: Store, settings: Settings, request: Request, installation: Inst
         raise ApiError(
             422, "The sandbox mints tokens for all repositories of an installation only", documentation_url=APPS_DOCS
         )
-    permissions = _granted(installation, body.get("permissions"))
-    token = _new_token(store)
+    permissions = granted(installation, body.get("permissions"))
+    token = new_token(store)
     expires_at = float(math.floor(store.clock()) + settings.installation_token_ttl)
     store.add_installation_token(token, InstallationToken(installation.id, permissions, expires_at))
     return Response(
@@ -260,7 +267,7 @@ def _mint(store: Store, settings: Settings, request: Request, installation: Inst
     )
 
 
-def _granted(installation: Installation, asked: Any) -> dict[str, str]:
+def granted(installation: Installation, asked: Any) -> dict[str, str]:
     """The installation's permissions, or the subset asked for (422 when more is asked than granted)."""
     if not asked:
         return dict(installation.permissions)
@@ -275,7 +282,7 @@ def _granted(installation: Installation, asked: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in asked.items()}
 
 
-def _new_token(store: Store) -> str:
+def new_token(store: Store) -> str:
     low, high = TOKEN_TAIL
     while True:
         tail = "".join(secrets.choice(_ALPHABET) for _ in range(low + secrets.randbelow(high - low + 1)))
@@ -287,6 +294,10 @@ def _new_token(store: Store) -> str:
 # ---------------------------------------------------------------- shapes
 
 
+def client_id(app: GitHubApp) -> str:
+    return f"Iv1.{app.id:016x}"
+
+
 def app_json(base: str, store: Store, app: GitHubApp) -> Json:
     web = shapes.web_root(base)
     org = store.org(app.owner)
@@ -294,7 +305,7 @@ def app_json(base: str, store: Store, app: GitHubApp) -> Json:
         "id": app.id,
         "slug": app.slug,
         "node_id": node_id("Integration", str(app.id)),
-        "client_id": f"Iv1.{app.id:016x}",
+        "client_id": client_id(app),
         "owner": shapes.org_owner(base, org) if org else None,
         "name": app.name,
         "description": "",
@@ -313,9 +324,9 @@ def installation_json(base: str, store: Store, installation: Installation) -> Js
     org = store.org(installation.account)
     return {
         "id": installation.id,
-        "client_id": f"Iv1.{app.id:016x}",
+        "client_id": client_id(app),
         "account": shapes.org_owner(base, org) if org else None,
-        "repository_selection": "all",
+        "repository_selection": "all" if installation.repositories is None else "selected",
         "access_tokens_url": f"{base}/app/installations/{installation.id}/access_tokens",
         "repositories_url": f"{base}/installation/repositories",
         "html_url": (

@@ -96,9 +96,13 @@ class GitHubApp:
 class Installation:
     id: int
     app_id: int
-    account: str  # the org it is installed on (all of its repositories)
+    account: str  # the org it is installed on
     permissions: Mapping[str, str]
     created_at: float = SEED_AUTHOR.timestamp
+    repositories: tuple[str, ...] | None = None  # repository names when installed on selected ones; None: all
+
+    def covers(self, repo_name: str) -> bool:
+        return self.repositories is None or repo_name.lower() in {r.lower() for r in self.repositories}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,8 @@ from migrator.analysis.context import RuleSettings
 from migrator.checker import Report, apply_fixes, check_snapshot
 from migrator.local import load_checkout
 from migrator.model import RepoSnapshot
+from migrator.rules import REGISTRY
+from migrator.rules.base import Rule
 from tests.golden import read_tree
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -25,9 +28,23 @@ CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before").is_dir())
 UPDATE = os.environ.get("MIGRATOR_UPDATE_GOLDEN") == "1"
 
 
+def _config(case: Path) -> dict[str, Any]:
+    return json.loads((case / "settings.json").read_text()) if (case / "settings.json").exists() else {}
+
+
+def _rules(case: Path) -> list[Rule] | None:
+    """`rules` in settings.json runs only those (opt-in ones included); otherwise the default rules run."""
+    named = _config(case).get("rules")
+    return None if named is None else [REGISTRY[rule_id] for rule_id in named]
+
+
 def _snapshot(root: Path, case: Path) -> tuple[RepoSnapshot, RuleSettings]:
-    config = json.loads((case / "settings.json").read_text()) if (case / "settings.json").exists() else {}
-    settings = RuleSettings(pat_secret=config.get("pat_secret"))
+    config = _config(case)
+    settings = RuleSettings(
+        pat_secret=config.get("pat_secret"),
+        app_client_id=config.get("app_client_id"),
+        app_key_secret=config.get("app_key_secret"),
+    )
     snapshot = load_checkout(root, default_branch=config.get("default_branch", "main"))
     return replace(snapshot, name=config.get("name", "acme/" + case.name)), settings
 
@@ -44,7 +61,7 @@ def _fixed(case: Path, tmp_path: Path) -> tuple[Report, Path]:
     work = tmp_path / "work"
     shutil.copytree(case / "before", work)
     snapshot, settings = _snapshot(work, case)
-    report = check_snapshot(snapshot, settings)
+    report = check_snapshot(snapshot, settings, rules=_rules(case))
     texts = {path: f.content.decode("utf-8", "surrogateescape") for path, f in snapshot.files.items()}
     changes, collided = apply_fixes(texts, report.fixes(include_review=True))
     assert not collided
@@ -72,7 +89,7 @@ def test_findings_and_fixed_bytes_match_golden(case: Path, tmp_path: Path) -> No
 def test_fixing_twice_changes_nothing(case: Path, tmp_path: Path) -> None:
     _, work = _fixed(case, tmp_path)
     snapshot, settings = _snapshot(work, case)
-    report = check_snapshot(snapshot, settings)
+    report = check_snapshot(snapshot, settings, rules=_rules(case))
     texts = {path: f.content.decode("utf-8", "surrogateescape") for path, f in snapshot.files.items()}
     changes, _ = apply_fixes(texts, report.fixes(include_review=True))
     assert changes == []

@@ -22,7 +22,7 @@ OLD_CHECKOUT = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps
 
 def test_a_plugin_is_discovered_after_the_builtin_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(SITE))
-    assert list(load_registry()) == ["token-mismatch", "redundant-docker", "example-old-checkout"]
+    assert list(load_registry()) == ["token-mismatch", "redundant-docker", "release-app-token", "example-old-checkout"]
 
 
 def test_a_broken_plugin_is_left_out_with_a_warning(
@@ -36,7 +36,7 @@ def test_a_broken_plugin_is_left_out_with_a_warning(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     log.configure(json=True)  # to stderr, which capsys reads
-    assert list(load_registry()) == ["token-mismatch", "redundant-docker"]
+    assert list(load_registry()) == ["token-mismatch", "redundant-docker", "release-app-token"]
     err = capsys.readouterr().err
     assert "no_such_module:RULE" in err and "failed to load" in err and "rule id 'token-mismatch' is taken" in err
 

@@ -7,6 +7,7 @@
   semantic-release commands (`npx`/`yarn`/`pnpm`/`bunx semantic-release`, `npm run X` where package.json's script
   `X` runs it, also in a workspace package: `yarn workspace P run X`, `npm run X -w P`, `pnpm --filter P run X`;
   `semantic-release version|publish` and `python -m semantic_release` for python-semantic-release).
+- `actions/create-github-app-token` (`app_token.py`): an App installation token from the App's id and key.
 - `cycjimmy/semantic-release-action` (inputs `dry_run`, outputs `new_release_published`, `new_release_version`)
   and `python-semantic-release/python-semantic-release` (input `github_token` becomes `GH_TOKEN`).
 - `docker/metadata-action` (README "tags input", "flavor input"): `type=raw,value=`, `type=ref,event=branch|tag`,
@@ -23,6 +24,7 @@ import re
 import shlex
 
 from migrator.sandbox.actions import release
+from migrator.sandbox.actions.app_token import create_app_token
 from migrator.sandbox.actions.documents import Step
 from migrator.sandbox.actions.expressions import interpolate
 from migrator.sandbox.actions.runtime import JobContext, StepOutcome, Workspace
@@ -44,9 +46,14 @@ NPM_RUN = re.compile(r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pn
 
 def run_step(ctx: JobContext, step: Step, env: dict[str, str]) -> StepOutcome:
     action = step.action
+    refused = _refused_by_policy(ctx, step.uses or "")
+    if refused is not None:
+        return StepOutcome("failure", (refused,))
     inputs = {k: interpolate(v, ctx.scope(env)) for k, v in step.with_.items()}
     if action == "actions/checkout":
         return _checkout(ctx, inputs)
+    if action == "actions/create-github-app-token":
+        return create_app_token(ctx, inputs)
     if action == "cycjimmy/semantic-release-action":
         return release.semantic_release(ctx, env, dry_run=_true(inputs.get("dry_run")))
     if action == "python-semantic-release/python-semantic-release":
@@ -61,6 +68,31 @@ def run_step(ctx: JobContext, step: Step, env: dict[str, str]) -> StepOutcome:
     if step.run is not None:
         return _script(ctx, interpolate(step.run, ctx.scope(env)), env)
     return StepOutcome("success")
+
+
+def _refused_by_policy(ctx: JobContext, uses: str) -> str | None:
+    """GitHub's refusal of an action the org's (or repository's) Actions permissions do not allow: outside the
+    allowed list, or not pinned to a full commit SHA under `sha_pinning_required` (GitHub docs, "Managing GitHub
+    Actions settings for a repository": allowed actions and SHA pinning). Local and docker actions are left be."""
+    if not uses or uses.startswith(("./", "docker://")):
+        return None
+    policy = ctx.store.actions_policy(ctx.repo)
+    name, _, ref = uses.partition("@")
+    where = f"{uses} is not allowed in {ctx.repo.full_name}"
+    if not policy.enabled or policy.allowed_actions == "local_only":
+        return f"Error: The action {where} because only local actions may run"
+    if policy.allowed_actions == "selected":
+        owner = name.split("/", 1)[0].lower()
+        allowed = (policy.github_owned_allowed and owner in ("actions", "github")) or any(
+            fnmatch.fnmatchcase(uses, p) or fnmatch.fnmatchcase(name, p) for p in policy.patterns_allowed
+        )
+        if not allowed:
+            return (f"Error: The action {where} because all actions must be from a repository owned by "
+                    f"{ctx.repo.org}, created by GitHub, or match one of the patterns: "
+                    f"{', '.join(policy.patterns_allowed) or '(none)'}")
+    if policy.sha_pinning_required and not re.fullmatch(r"[0-9a-f]{40}", ref):
+        return f"Error: The action {where} because all actions must be pinned to a full-length commit SHA."
+    return None
 
 
 def _true(value: str | None) -> bool:

@@ -19,6 +19,7 @@ from migrator.sandbox.rest import (
     repos,  # noqa: F401
     reviews,  # noqa: F401
     rulesets,  # noqa: F401
+    secrets,  # noqa: F401
 )
 from migrator.sandbox.rest.core import Ctx, dispatch
 

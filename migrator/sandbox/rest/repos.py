@@ -1,14 +1,13 @@
-"""Users, organisations, repositories, installation tokens, secrets and the rate limit."""
+"""Users, organisations, repositories, installation tokens and the rate limit (secrets: `secrets.py`)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from migrator.sandbox import shapes
+from migrator.sandbox import apps, shapes
 from migrator.sandbox.http import ApiError, Response, not_found
 from migrator.sandbox.rest.core import (
     Ctx,
-    Json,
     paginate,
     repo_of,
     route,
@@ -116,50 +115,41 @@ def _installation_token(ctx: Ctx) -> InstallationToken:
 def installation_repositories(ctx: Ctx, g: dict[str, str]) -> Response:
     installation = ctx.store.installations[_installation_token(ctx).installation_id]
     org = ctx.store.org(installation.account)
-    repos = list(org.repos.values()) if org else []
+    repos = [r for r in org.repos.values() if installation.covers(r.name)] if org else []
     response = paginate(
         ctx, repos, lambda r: shapes.repository(ctx.base, ctx.store, r, full=False, admin=ctx.power.is_admin),
         key="repositories",
     )
-    response.body["repository_selection"] = "all"
+    response.body["repository_selection"] = "all" if installation.repositories is None else "selected"
     return response
+
+
+@route("GET", "/apps/(?P<slug>[^/]+)")
+def get_app_by_slug(ctx: Ctx, g: dict[str, str]) -> Response:
+    """GitHub: public information about an App, with any token."""
+    found = next((a for a in ctx.store.apps.values() if a.slug == g["slug"]), None)
+    if found is None:
+        raise not_found()
+    return Response(200, apps.app_json(ctx.base, ctx.store, found))
+
+
+@route("GET", "/orgs/(?P<org>[^/]+)/installations")
+def org_installations(ctx: Ctx, g: dict[str, str]) -> Response:
+    """GitHub: "You must be an organization owner with admin:read scope to use this endpoint"."""
+    org = ctx.store.org(g["org"])
+    if org is None:
+        raise not_found()
+    if not ctx.power.is_admin or ctx.installation_token is not None:
+        raise ApiError(403, "You must be an organization owner to list its installations")
+    found = sorted((i for i in ctx.store.installations.values() if i.account.lower() == org.login.lower()),
+                   key=lambda i: i.id)
+    return paginate(ctx, found, lambda i: apps.installation_json(ctx.base, ctx.store, i), key="installations")
 
 
 @route("DELETE", "/installation/token")
 def revoke_installation_token(ctx: Ctx, g: dict[str, str]) -> Response:
     ctx.store.installation_tokens[ctx.token] = replace(_installation_token(ctx), revoked=True)
     return Response(204)
-
-
-# ---------------------------------------------------------------- secrets
-
-
-def _secret(name: str, visibility: str | None = None) -> Json:
-    data: Json = {"name": name, "created_at": shapes.iso(1704067200), "updated_at": shapes.iso(1704067200)}
-    if visibility:
-        data["visibility"] = visibility
-    return data
-
-
-@route("GET", "{repo}/actions/secrets")
-def list_repo_secrets(ctx: Ctx, g: dict[str, str]) -> Response:
-    repo = repo_of(ctx, g)
-    return paginate(ctx, sorted(repo.meta.secrets), _secret, key="secrets")
-
-
-@route("GET", "{repo}/actions/organization-secrets")
-def list_repo_org_secrets(ctx: Ctx, g: dict[str, str]) -> Response:
-    repo = repo_of(ctx, g)
-    names = sorted(ctx.store.orgs[repo.org].secrets)
-    return paginate(ctx, names, _secret, key="secrets")
-
-
-@route("GET", "/orgs/(?P<org>[^/]+)/actions/secrets")
-def list_org_secrets(ctx: Ctx, g: dict[str, str]) -> Response:
-    org = ctx.store.org(g["org"])
-    if org is None:
-        raise not_found()
-    return paginate(ctx, sorted(org.secrets), lambda n: _secret(n, "all"), key="secrets")
 
 
 # ---------------------------------------------------------------- rate limit
