@@ -24,12 +24,13 @@ from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
 from migrator.progress import Progress
-from migrator.refnames import plan_id_problem
+from migrator.refnames import campaign_problem, plan_id_problem
 
 EXAMPLES = """\
   $ migrator plan --org acme                          # writes plans/acme-<UTC time>.json
   $ migrator plan --org acme -o plan.json --repo api --repo web
   $ migrator plan --org acme --include 'svc-*' --exclude '*-archive' --topic release
+  $ migrator plan --org acme --campaign acme-release   # re-planning targets the same branches and PRs
   $ migrator plan --org acme --shard 1/4 --plan-id acme-2026-12 -o shard-1.json
   $ migrator plan merge shard-*.json -o plan.json
 """
@@ -42,7 +43,12 @@ MERGE_EXAMPLES = """\
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", help="the organisation to scan (required unless merging)")
     parser.add_argument("--out", "-o", type=Path, help="plan file (default plans/<plan id>[.shard-K-of-N].json)")
-    parser.add_argument("--plan-id", metavar="ID", help="the plan's id and branch suffix (default <org>-<UTC time>)")
+    parser.add_argument("--plan-id", metavar="ID", help="the plan's id (default <org>-<UTC time>)")
+    parser.add_argument(
+        "--campaign",
+        metavar="NAME",
+        help="the campaign this plan belongs to; its branch is migrator/NAME (default <org>-<rule ids, sorted>)",
+    )
     parser.add_argument(
         "--shard", metavar="K/N", help="plan only shard K of N (a stable hash of each repo name); use one --plan-id"
     )
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             "--shard needs --plan-id ID, the same for every shard of the plan (branch names embed it), "
             "e.g. --plan-id acme-2026-12"
         )
+    campaign = _valid_campaign(args.campaign)
     if args.out:
         refuse_applied(writable_file(args.out, "--out"))
     pat = valid_secret_name(args.pat_secret)
@@ -105,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 settings=settings,
                 shard=shard,
                 plan_id=plan_id,
+                campaign=campaign,
             ),
             progress=progress,
         )
@@ -151,9 +159,21 @@ def _valid_plan_id(plan_id: str | None) -> str | None:
     return plan_id
 
 
+def _valid_campaign(campaign: str | None) -> str | None:
+    if campaign is None:
+        return None
+    if campaign_problem(campaign) is not None:
+        raise UsageError(
+            f"--campaign {campaign!r} cannot name a branch; use letters, digits, '.', '_' and '-' (e.g. acme-release)"
+        )
+    return campaign
+
+
 def _merge(args: argparse.Namespace) -> int:
-    if args.org or args.shard or args.plan_id:
-        raise UsageError("`plan merge` takes shard plans only; --org, --shard and --plan-id come from them")
+    if args.org or args.shard or args.plan_id or args.campaign:
+        raise UsageError(
+            "`plan merge` takes shard plans only; --org, --shard, --plan-id and --campaign come from them"
+        )
     given = args.merge_out or args.out
     if given:
         refuse_applied(writable_file(given, "--out"))

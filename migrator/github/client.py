@@ -168,12 +168,12 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
         )
         return int(_organization(answer, org)["repositories"]["totalCount"])
 
-    def repositories(self, org: str) -> Iterator[RepoRecord]:
-        """Every repository of `org`, by name. Streams: nothing is kept once yielded."""
+    def repositories(self, org: str, *, campaign_branch: str | None = None) -> Iterator[RepoRecord]:
+        """Every repository of `org`, by name, with the campaign's branch and PRs. Streams: nothing is kept."""
         page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
         cursor: str | None = None
         while True:
-            answer = self._repository_page(org, cursor, page)
+            answer = self._repository_page(org, cursor, page, campaign_branch)
             connection = _organization(answer, org)["repositories"]
             field_errors = _field_errors(answer.errors)
             for index, node in enumerate(connection["nodes"] or ()):
@@ -184,11 +184,14 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
                 return
             cursor = info["endCursor"]
 
-    def _repository_page(self, org: str, cursor: str | None, page: PageSize) -> GraphQLAnswer:
+    def _repository_page(
+        self, org: str, cursor: str | None, page: PageSize, campaign_branch: str | None = None
+    ) -> GraphQLAnswer:
+        campaign = queries.campaign_variables(campaign_branch)
         answer, _ = self._adaptive(
             org,
             page,
-            lambda size: (queries.REPOSITORIES, {"login": org, "first": size, "after": cursor}),
+            lambda size: (queries.REPOSITORIES, {"login": org, "first": size, "after": cursor, **campaign}),
             what=f"listing the repositories of {org}",
         )
         return answer
@@ -235,14 +238,16 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
                 return
             cursor = info["endCursor"]
 
-    def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+    def repositories_named(
+        self, org: str, listed: Sequence[ListedRepo], *, campaign_branch: str | None = None
+    ) -> Iterator[RepoRecord]:
         """Read by name, a page at a time. What changed since the listing comes back `vanished`."""
         page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
         start = 0
         while start < len(listed):
             rest = listed[start:]
             answer, size = self._adaptive(
-                org, page, partial(_named_query, org, rest), what=f"reading repositories of {org}"
+                org, page, partial(_named_query, org, rest, campaign_branch), what=f"reading repositories of {org}"
             )
             batch = rest[:size]
             field_errors = _alias_field_errors(answer.errors)
@@ -411,10 +416,11 @@ def _organization(answer: GraphQLAnswer, org: str) -> Json:
     raise RemoteError(f"GitHub did not list the repositories of {org}: {detail}")
 
 
-def _named_query(org: str, listed: Sequence[ListedRepo], size: int) -> tuple[str, Json]:
+def _named_query(org: str, listed: Sequence[ListedRepo], campaign_branch: str | None, size: int) -> tuple[str, Json]:
     batch = listed[:size]
     names = {f"n{i}": item.full_name.split("/", 1)[1] for i, item in enumerate(batch)}
-    return queries.repositories_named(len(batch)), {"owner": org, **names}
+    campaign = queries.campaign_variables(campaign_branch)
+    return queries.repositories_named(len(batch)), {"owner": org, **campaign, **names}
 
 
 def _vanished(item: ListedRepo, why: str) -> RepoRecord:
