@@ -16,7 +16,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,43 +104,42 @@ def campaign_pull(pulls: Sequence[CampaignPull]) -> CampaignPull | None:
     return None
 
 
-def classify(
-    read: CampaignRead, *, campaign: str, base_oid: str, planned: Sequence[Change] | None
-) -> Found | None:
+def classify(read: CampaignRead, *, campaign: str, base_oid: str, planned: Sequence[Change] | None) -> Found | None:
     """The campaign's state in one repository. `planned`: the changes apply would write (None or empty: no change
     is needed any more). None when the campaign has nothing here and nothing is planned."""
     pull = campaign_pull(read.pulls)
     head = read.head
-    number = {"pr_number": pull.number, "pr_url": pull.url} if pull else {}
-    at = {"branch_head": head.oid} if head else {}
+    seen = Found(
+        pr_number=pull.number if pull else None,
+        pr_url=pull.url if pull else None,
+        branch_head=head.oid if head else None,
+    )
     if pull is not None and pull.state == "merged":
-        return Found(state=CampaignState.MERGED, why=f"PR #{pull.number} is merged", **number, **at)
+        return replace(seen, state=CampaignState.MERGED, why=f"PR #{pull.number} is merged")
     if pull is not None and pull.state == "closed":
         why = f"PR #{pull.number} was closed; never reopened unless `apply --reopen`"
-        return Found(state=CampaignState.CLOSED, why=why, **number, **at)
-    ours = head is not None and is_campaign_commit(head.message, head.parents, campaign)
-    if head is not None and not ours:
+        return replace(seen, state=CampaignState.CLOSED, why=why)
+    if head is not None and not is_campaign_commit(head.message, head.parents, campaign):
         why = f"someone else pushed {head.oid[:10]} to migrator/{campaign}: left alone"
-        return Found(state=CampaignState.TOUCHED, why=why, **number, **at)
+        return replace(seen, state=CampaignState.TOUCHED, why=why)
     if not planned:
         if head is None and pull is None:
             return None
         why = "no change is needed any more (fixed by hand, or the rules no longer apply)"
-        return Found(state=CampaignState.OBSOLETE, why=why, **number, **at)
+        return replace(seen, state=CampaignState.OBSOLETE, why=why)
     if head is None:
-        return Found(state=CampaignState.NEW, why="no branch or PR yet", **number)
+        return replace(seen, state=CampaignState.NEW, why="no branch or PR yet")
     want = Digests.of(planned)
     moved = head.parents[0] != base_oid
     if trailer(head.message, BASE_TRAILER) != want.base:
-        why = "the base moved under a planned file"
-        return Found(state=CampaignState.UPDATE, why=why, base_moved=True, **number, **at)
+        return replace(seen, state=CampaignState.UPDATE, why="the base moved under a planned file", base_moved=True)
     if trailer(head.message, FIX_TRAILER) != want.fix:
-        return Found(state=CampaignState.UPDATE, why="the fix changed", base_moved=moved, **number, **at)
+        return replace(seen, state=CampaignState.UPDATE, why="the fix changed", base_moved=moved)
     if pull is not None and pull.mergeable == "CONFLICTING":
         why = f"PR #{pull.number} conflicts with its base"
-        return Found(state=CampaignState.UPDATE, why=why, base_moved=moved, **number, **at)
+        return replace(seen, state=CampaignState.UPDATE, why=why, base_moved=moved)
     why = "the PR carries exactly the planned bytes" + (" (the base moved elsewhere)" if moved else "")
-    return Found(state=CampaignState.UP_TO_DATE, why=why, base_moved=moved, **number, **at)
+    return replace(seen, state=CampaignState.UP_TO_DATE, why=why, base_moved=moved)
 
 
 # --- the applied plans of each campaign ---------------------------------------------------------------
@@ -168,9 +167,7 @@ def _record_path(campaign: str) -> Path:
     return state_dir() / CAMPAIGNS_DIR / f"{campaign}.json"
 
 
-def record_plan(
-    campaign: str, *, org: str, plan: Path, plan_id: str, now: datetime | None = None
-) -> CampaignRecord:
+def record_plan(campaign: str, *, org: str, plan: Path, plan_id: str, now: datetime | None = None) -> CampaignRecord:
     """Put this plan first among the campaign's applied plans (a resumed apply keeps its first time). A state
     folder that cannot be written costs only the convenience, as for the last apply."""
     stamp = (now or datetime.now(UTC)).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -117,9 +117,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     path = args.out or refuse_applied(
-        writable_file(
-            default_path(plan, suffix=f".{shard.slug}" if shard else ""), "plan file", create_folders=True
-        )
+        writable_file(default_path(plan, suffix=f".{shard.slug}" if shard else ""), "plan file", create_folders=True)
     )
     path = write_plan(plan, path)
     usage = reader.usage
@@ -171,9 +169,7 @@ def _valid_campaign(campaign: str | None) -> str | None:
 
 def _merge(args: argparse.Namespace) -> int:
     if args.org or args.shard or args.plan_id or args.campaign:
-        raise UsageError(
-            "`plan merge` takes shard plans only; --org, --shard, --plan-id and --campaign come from them"
-        )
+        raise UsageError("`plan merge` takes shard plans only; --org, --shard, --plan-id and --campaign come from them")
     given = args.merge_out or args.out
     if given:
         refuse_applied(writable_file(given, "--out"))

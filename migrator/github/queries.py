@@ -110,6 +110,7 @@ query MigratorRepositories($login: String!, $first: Int!, $after: String, $campa
     + REPOSITORY_FIELDS
 )
 
+
 def campaign_variables(branch: str | None) -> dict[str, str]:
     """The page query's campaign variables. Without a campaign, a ref name git refuses (a trailing `/`), so
     GitHub finds nothing."""
@@ -136,8 +137,7 @@ def repositories_named(count: int) -> str:
     """`count` repositories of one owner by name: `r0`, `r1`, ... from variables `$owner`, `$n0`, `$n1`, ..."""
     declared = "".join(f", $n{i}: String!" for i in range(count))
     blocks = "".join(
-        f"\n  r{i}: repository(owner: $owner, name: $n{i}) {{ ...MigratorRepository }}"
-        for i in range(count)
+        f"\n  r{i}: repository(owner: $owner, name: $n{i}) {{ ...MigratorRepository }}" for i in range(count)
     )
     return (
         f"\nquery MigratorRepositoriesNamed($owner: String!, $campaignRef: String!, $campaignBranch: String!"

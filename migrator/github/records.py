@@ -207,8 +207,12 @@ def _bypass(node: Json) -> BypassEntry:
         return BypassEntry(kind="RepositoryRole", mode=mode, role=str(node["repositoryRoleName"]).lower())
     if actor.get("__typename") == "App":
         app_id = actor.get("databaseId")
-        return BypassEntry(kind="Integration", mode=mode, app_id=app_id if isinstance(app_id, int) else None,
-                           app_slug=_text(actor.get("slug")))
+        return BypassEntry(
+            kind="Integration",
+            mode=mode,
+            app_id=app_id if isinstance(app_id, int) else None,
+            app_slug=_text(actor.get("slug")),
+        )
     if actor.get("__typename") == "Team":
         return BypassEntry(kind="Team", mode=mode, team=_text(actor.get("slug")))
     return BypassEntry(kind="unknown", mode=mode)

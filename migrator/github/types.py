@@ -89,6 +89,32 @@ RELEASE_TAG_REF = "refs/tags/v1.0.0"
 
 
 @dataclass(frozen=True)
+class CampaignCommit:
+    oid: str
+    parents: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class CampaignPull:
+    number: int
+    url: str
+    state: str  # open | closed | merged
+    head_oid: str
+    base_ref: str
+    mergeable: str | None = None  # MERGEABLE | CONFLICTING | UNKNOWN
+
+
+@dataclass(frozen=True)
+class CampaignRead:
+    """What a repository holds of the campaign: its branch's head commit and the PRs from that branch (newest
+    first, only from the repository itself, never a fork's branch of the same name)."""
+
+    head: CampaignCommit | None = None
+    pulls: tuple[CampaignPull, ...] = ()
+
+
+@dataclass(frozen=True)
 class RepoRecord:
     """One repository as read in bulk: metadata, default branch head, and the files the rules need."""
 
@@ -117,33 +143,7 @@ class RepoRecord:
     rulesets: tuple[Ruleset, ...] = ()
     rulesets_readable: bool = True
     # The campaign's branch (`migrator/<campaign>`) and the pull requests from it, read in the same page.
-    campaign: CampaignRead = field(default_factory=lambda: CampaignRead())
-
-
-@dataclass(frozen=True)
-class CampaignCommit:
-    oid: str
-    parents: tuple[str, ...]
-    message: str
-
-
-@dataclass(frozen=True)
-class CampaignPull:
-    number: int
-    url: str
-    state: str  # open | closed | merged
-    head_oid: str
-    base_ref: str
-    mergeable: str | None = None  # MERGEABLE | CONFLICTING | UNKNOWN
-
-
-@dataclass(frozen=True)
-class CampaignRead:
-    """What a repository holds of the campaign: its branch's head commit and the PRs from that branch (newest
-    first, only from the repository itself, never a fork's branch of the same name)."""
-
-    head: CampaignCommit | None = None
-    pulls: tuple[CampaignPull, ...] = ()
+    campaign: CampaignRead = field(default_factory=CampaignRead)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.analysis.context import RuleSettings
+from migrator.campaign import classify, selected
 from migrator.checker import FileChange, Report, apply_fixes
 from migrator.github.types import ActionsPolicy, Protection, RepoRecord, SecretNames, TokenInfo
 from migrator.model import Finding, Fix, RepoSnapshot, is_workflow_path
 from migrator.permissions import missing
-from migrator.campaign import classify, selected
 from migrator.plan.model import Change, Disposition, Found, RepoPlan, Retired, campaign_marker
 from migrator.plan.preflight import Identity, Outcome, Verdict, preflight
 from migrator.refnames import BRANCH_PREFIX
