@@ -154,10 +154,11 @@ query MigratorRepositoryCount($login: String!) {
 }
 """
 
-COMMIT_FIELDS = "oid message parents(first: 2) { nodes { oid } }"
+COMMIT_FIELDS = "oid message tree { oid } parents(first: 2) { nodes { oid } }"
 
 PULL_FIELDS = (
-    "number url state headRefName headRefOid baseRefName body mergeCommit { oid } headRepository { nameWithOwner }"
+    "number url state mergeable headRefName headRefOid baseRefName body mergeCommit { oid }"
+    " headRepository { nameWithOwner }"
     " labels(first: 100) { nodes { name } }"
     " reviewRequests(first: 100) { nodes { requestedReviewer {"
     " __typename ... on User { login } ... on Team { slug } } } }"
