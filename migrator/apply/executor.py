@@ -485,9 +485,9 @@ class RepoApply:
         """The newest closed PR of ours from our branch (by our journal, or by our marker)."""
         known = self.journal.repo(self.repo.name).pr_numbers
         for pull in state.pulls:
-            if pull.head_ref == self.repo.branch and pull.state == "closed":
-                if pull.number in known or self.plan.marks(pull.body, self.repo.name):
-                    return pull
+            ours = pull.number in known or self.plan.marks(pull.body, self.repo.name)
+            if pull.head_ref == self.repo.branch and pull.state == "closed" and ours:
+                return pull
         return None
 
     def _marked_pull(self, state: RepoState) -> PullInfo | None:

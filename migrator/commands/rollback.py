@@ -7,14 +7,15 @@ import json
 import sys
 from collections import Counter
 from dataclasses import asdict
-from pathlib import Path
 
 from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
 from migrator.apply.rollback import RepoRollback
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    add_plan_or_campaign,
     announce_edits,
+    campaign_plans,
     connect_from,
     interrupted,
     matches,
@@ -25,18 +26,21 @@ from migrator.commands.common import (
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
 from migrator.permissions import refuse_unless_able
+from migrator.plan.model import Plan, RepoPlan
+from migrator.plan.planfile import LoadedPlan
 from migrator.progress import Progress
 
 EXAMPLES = """\
   $ migrator rollback --dry-run               # what rollback would undo; writes nothing
   $ migrator rollback                         # the last apply, after a confirmation on a terminal
   $ migrator rollback plan.json --repo api --yes
+  $ migrator rollback --campaign acme-release  # everything the campaign made, across all of its plans
 """
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "plan", type=Path, nargs="?", metavar="PLAN", help="default: the last apply (from any directory)"
+    add_plan_or_campaign(
+        parser, plan_help="default: the last apply (from any directory); a campaign's plan rolls back the campaign"
     )
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument("--include-review", action="store_true", help="the apply included review changes")
@@ -63,9 +67,13 @@ def run(args: argparse.Namespace) -> int:
     loaded, journal, shard = open_applied(args, "rollback", lock_for=None if args.dry_run else "rollback")
     plan = loaded.plan
     announce_edits(loaded)
-    touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
+    touched = [
+        (owner, r)
+        for owner, r in campaign_repos(campaign_plans(loaded))
+        if r.name in journal.repos and (shard is None or shard.contains(r.name))
+    ]
     if args.repo:
-        touched = [r for r in touched if matches(r.name, args.repo)]
+        touched = [(owner, r) for owner, r in touched if matches(r.name, args.repo)]
     if not touched:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
     pacer = Pacer(PaceSettings(min_interval=args.min_interval), max_wait=args.max_wait)
@@ -81,12 +89,12 @@ def run(args: argparse.Namespace) -> int:
     with Progress("dry run" if args.dry_run else "rolling back", eta=eta) as progress:
         pacer.on_wait = lambda seconds: progress.note(wait_note(seconds))
         try:
-            for done, repo in enumerate(touched):
+            for done, (owner, repo) in enumerate(touched):
                 progress(done, len(touched), repo.name)
-                undo = RepoRollback(plan, repo, client, journal, pacer, args.include_review, dry_run=args.dry_run)
+                undo = RepoRollback(owner, repo, client, journal, pacer, args.include_review, dry_run=args.dry_run)
                 outcomes.append(undo.run())
         except KeyboardInterrupt:
-            raise interrupted("rollback", loaded.path, [r.name for r in touched], len(outcomes)) from None
+            raise interrupted("rollback", loaded.path, [r.name for _, r in touched], len(outcomes)) from None
         finally:
             journal.close()
     written = None if args.dry_run else str(journal.path)
@@ -102,6 +110,16 @@ def run(args: argparse.Namespace) -> int:
         where = "dry run: nothing written, no journal" if args.dry_run else f"journal: {journal.path}"
         print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + f"; {where}")
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FINDINGS
+
+
+def campaign_repos(plans: list[LoadedPlan]) -> list[tuple[Plan, RepoPlan]]:
+    """Every repository the campaign's plans (newest first) planned, each with the newest plan that planned it:
+    one PR per repository, whichever plans opened and updated it, so each is undone once."""
+    chosen: dict[str, tuple[Plan, RepoPlan]] = {}
+    for loaded in plans:
+        for repo in loaded.plan.repos:
+            chosen.setdefault(repo.name.lower(), (loaded.plan, repo))
+    return sorted(chosen.values(), key=lambda item: item[1].name)
 
 
 def confirmed(args: argparse.Namespace, count: int) -> bool:
