@@ -80,7 +80,12 @@ def branch_sha(sandbox: Sandbox, repo: str, branch: str = BRANCH) -> str | None:
 
 
 def push(sandbox: Sandbox, repo: str, files: dict[str, str | None], *, branch: str = "main") -> None:
-    gh(sandbox, "POST", f"/_sandbox/repos/acme/{repo}/commit", {"branch": branch, "message": "by a person", "files": files})
+    gh(
+        sandbox,
+        "POST",
+        f"/_sandbox/repos/acme/{repo}/commit",
+        {"branch": branch, "message": "by a person", "files": files},
+    )
 
 
 def planned_file(path: Path, repo: str) -> dict[str, Any]:
@@ -89,9 +94,7 @@ def planned_file(path: Path, repo: str) -> dict[str, Any]:
     return next(c for c in planned["changes"] if c["enabled"] and c["action"] == "modify")
 
 
-def test_no_duplicates_across_three_plans(
-    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_no_duplicates_across_three_plans(sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = plan(sandbox, tmp_path, 1)
     assert set(states(first).values()) == {"new"}
     assert {row["status"] for row in apply(sandbox, capsys, first).values()} == {"applied"}
@@ -115,6 +118,12 @@ def test_an_update_under_a_planned_file_rewrites_the_same_pr_onto_the_new_base(
     push(sandbox, "alpha", {change["path"]: change["before"] + "# a person's line\n"})
     second = plan(sandbox, tmp_path, 2)
     assert states(second) == {"alpha": "update", "beta": "up-to-date", "gamma": "up-to-date"}
+    capsys.readouterr()
+    assert main(["show", str(second), "--no-pager", "--no-diff"]) == 0
+    shown = capsys.readouterr().out
+    assert f"campaign {CAMPAIGN} (branch {BRANCH}):" in shown
+    assert f"update (1): acme/alpha #{numbers['alpha']} (the base moved under a planned file)" in shown
+    assert "up-to-date (2): acme/beta" in shown
     before = writes(sandbox)
     rows = apply(sandbox, capsys, second)
     assert rows["alpha"]["status"] == "updated" and rows["alpha"]["pr_number"] == numbers["alpha"]
