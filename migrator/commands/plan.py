@@ -19,7 +19,7 @@ from migrator.paths import readable_file, writable_file
 from migrator.plan.merge import merge_plans
 from migrator.plan.model import Plan
 from migrator.plan.planfile import default_path, read_plan, write_plan
-from migrator.plan.render import short
+from migrator.plan.render import campaign_states, short
 from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
@@ -131,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(path)
     print(f"{short(plan)}; review it with `migrator show {path}`")
+    if plan.campaign is not None:
+        found = campaign_states(plan)
+        counts = ", ".join(f"{len(rows)} {state}" for state, rows in found.items()) or "no repository"
+        print(f"campaign {plan.campaign} (branch {plan.branch}): {counts}")
     print(
         f"GitHub usage: {usage.requests} requests ({usage.graphql_requests} GraphQL, {usage.rest_requests} REST), "
         f"{usage.graphql_points} GraphQL points, {usage.retries} retries"

@@ -125,6 +125,10 @@ def test_an_update_under_a_planned_file_rewrites_the_same_pr_onto_the_new_base(
     assert f"update (1): acme/alpha #{numbers['alpha']} (the base moved under a planned file)" in shown
     assert "up-to-date (2): acme/beta" in shown
     before = writes(sandbox)
+    dry = apply(sandbox, capsys, second, "--dry-run")
+    assert dry["alpha"]["status"] == "dry-run" and dry["alpha"]["detail"].startswith("would update " + BRANCH)
+    assert dry["beta"]["detail"] == "would write nothing: already applied"
+    assert writes(sandbox) == before
     rows = apply(sandbox, capsys, second)
     assert rows["alpha"]["status"] == "updated" and rows["alpha"]["pr_number"] == numbers["alpha"]
     assert rows["beta"]["status"] == rows["gamma"]["status"] == "already-applied"
