@@ -20,7 +20,7 @@ from migrator.apply.journal import (
 from migrator.campaign import campaign_record
 from migrator.errors import Interrupted, MigratorError, UsageError
 from migrator.paths import readable_file
-from migrator.plan.model import Plan
+from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.planfile import LoadedPlan, read_plan
 from migrator.plan.render import reviewer_edits
 from migrator.plan.selection import Selection
@@ -225,6 +225,17 @@ def open_applied(
     journal = open_journal(loaded, shard, lock_for=lock_for)
     name_plan(command, choice)
     return loaded, journal, shard
+
+
+def campaign_repos(plans: list[LoadedPlan]) -> list[tuple[Plan, RepoPlan]]:
+    """Every repository the campaign's plans (`campaign_plans`, newest first) planned, each with the newest plan
+    that planned it: one PR per repository, whichever plans opened and updated it, so each is acted on once (by
+    rollback; status, verify and report can list the campaign the same way)."""
+    chosen: dict[str, tuple[Plan, RepoPlan]] = {}
+    for loaded in plans:
+        for repo in loaded.plan.repos:
+            chosen.setdefault(repo.name.lower(), (loaded.plan, repo))
+    return sorted(chosen.values(), key=lambda item: item[1].name)
 
 
 def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedPlan:

@@ -16,6 +16,7 @@ from migrator.commands.common import (
     add_plan_or_campaign,
     announce_edits,
     campaign_plans,
+    campaign_repos,
     connect_from,
     interrupted,
     matches,
@@ -26,8 +27,6 @@ from migrator.commands.common import (
 )
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
 from migrator.permissions import refuse_unless_able
-from migrator.plan.model import Plan, RepoPlan
-from migrator.plan.planfile import LoadedPlan
 from migrator.progress import Progress
 
 EXAMPLES = """\
@@ -110,16 +109,6 @@ def run(args: argparse.Namespace) -> int:
         where = "dry run: nothing written, no journal" if args.dry_run else f"journal: {journal.path}"
         print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + f"; {where}")
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FINDINGS
-
-
-def campaign_repos(plans: list[LoadedPlan]) -> list[tuple[Plan, RepoPlan]]:
-    """Every repository the campaign's plans (newest first) planned, each with the newest plan that planned it:
-    one PR per repository, whichever plans opened and updated it, so each is undone once."""
-    chosen: dict[str, tuple[Plan, RepoPlan]] = {}
-    for loaded in plans:
-        for repo in loaded.plan.repos:
-            chosen.setdefault(repo.name.lower(), (loaded.plan, repo))
-    return sorted(chosen.values(), key=lambda item: item[1].name)
 
 
 def confirmed(args: argparse.Namespace, count: int) -> bool:
