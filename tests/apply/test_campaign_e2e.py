@@ -5,6 +5,11 @@ and a rollback of the campaign undoes exactly what all of its plans made."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -240,3 +245,35 @@ def test_rollback_of_the_campaign_undoes_what_every_plan_made(
     before = writes(sandbox)
     assert main(["rollback", "--campaign", CAMPAIGN, "--api-url", sandbox.url]) == 0  # idempotent
     assert writes(sandbox) == before
+
+
+@pytest.mark.parametrize("kill_after_writes", [1, 2, 3, 5, 8])
+def test_kill_9_during_a_campaign_update_then_a_rerun_ends_updated(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], kill_after_writes: int
+) -> None:
+    first = plan(sandbox, tmp_path, 1)
+    numbers = {name: row["pr_number"] for name, row in apply(sandbox, capsys, first).items()}
+    for repo in REPOS:
+        change = planned_file(first, repo)
+        push(sandbox, repo, {change["path"]: change["before"] + "# moved\n"})
+    second = plan(sandbox, tmp_path, 2)
+    assert set(states(second).values()) == {"update"}
+    start = writes(sandbox)
+    argv = [sys.executable, "-m", "migrator", "apply", str(second), "--api-url", sandbox.url, "--min-interval", "0.3"]
+    child = subprocess.Popen(
+        argv, env={**os.environ, "GITHUB_TOKEN": TOKEN}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and writes(sandbox) - start < kill_after_writes and child.poll() is None:
+        time.sleep(0.01)
+    if child.poll() is None:
+        os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert {row["status"] for row in apply(sandbox, capsys, second).values()} <= {"updated", "already-applied"}
+    for repo in REPOS:
+        main_head = gh(sandbox, "GET", f"/repos/acme/{repo}/branches/main")["commit"]["sha"]
+        head = gh(sandbox, "GET", f"/repos/acme/{repo}/git/commits/{branch_sha(sandbox, repo)}")
+        assert [p["sha"] for p in head["parents"]] == [main_head]
+        change = planned_file(second, repo)
+        assert contents(sandbox, repo, BRANCH)[change["path"]] == change["after"]
+        assert [(p["number"], p["state"]) for p in pulls(sandbox, repo)] == [(numbers[repo], "open")]
