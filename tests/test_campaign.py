@@ -123,3 +123,19 @@ def test_applied_plans_are_recorded_newest_first(tmp_path: Path) -> None:
     record = campaign_record(CAMPAIGN)
     assert record is not None and record.newest.plan == first.resolve()
     assert campaign_record("nothing-here") is None
+
+
+def test_campaign_flags_are_refused_in_one_line_before_any_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from migrator.cli import main
+
+    assert main(["rollback", "--campaign", "nothing-applied", "--api-url", "http://127.0.0.1:9"]) == 2
+    assert "no applied plan of campaign nothing-applied" in capsys.readouterr().err
+    plan = tmp_path / "plan.json"
+    plan.write_text("{}")
+    assert main(["apply", str(plan), "--campaign", "x", "--api-url", "http://127.0.0.1:9"]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["plan", "--org", "acme", "--campaign", "a b", "--api-url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot name a branch" in err and len(err.strip().splitlines()) == 1

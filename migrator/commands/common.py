@@ -188,8 +188,14 @@ def open_journal(loaded: LoadedPlan, shard: Shard | None, *, lock_for: str | Non
 
 
 def campaign_journals(loaded: LoadedPlan) -> list[Path]:
-    """Every journal of the campaign's other applied plans (none for a plan older than campaigns)."""
-    return [journal for other in campaign_plans(loaded)[1:] for journal in plan_journals(other.path)]
+    """Every journal of the campaign's other applied plans, as the user's state records them (none for a plan
+    older than campaigns). Only paths: the plans themselves are not read (rollback reads them, `campaign_plans`)."""
+    campaign = loaded.plan.campaign
+    record = campaign_record(campaign) if campaign is not None else None
+    if record is None or record.org.lower() != loaded.plan.org.lower():
+        return []
+    here = loaded.path.resolve()
+    return [journal for applied in record.plans if applied.plan != here for journal in plan_journals(applied.plan)]
 
 
 def campaign_plans(loaded: LoadedPlan) -> list[LoadedPlan]:
