@@ -11,6 +11,9 @@ import pytest
 
 from migrator.analysis.context import RuleSettings
 from migrator.apply.executor import Status
+from migrator.apply.journal import Journal, journal_path
+from migrator.apply.pacing import Pacer, PaceSettings
+from migrator.apply.retire import RepoRetire
 from migrator.github.types import SecretNames
 from migrator.plan.model import CampaignState, Plan
 from migrator.plan.scan import ScanOptions, scan
@@ -89,3 +92,30 @@ def test_a_push_to_our_branch_after_the_plan_is_never_overwritten(tmp_path: Path
     theirs = github.push(NAME, {"notes.txt": b"mine\n"}, branch=second.branch)
     assert apply(github, second, tmp_path / "plan-2.json") == [Status.TOUCHED]
     assert github.repos[NAME].branches[second.branch] == theirs
+
+
+def retire(github: FakeGitHub, plan: Plan, path: Path) -> list[Status]:
+    journal = Journal.open(journal_path(path), plan.plan_id)
+    pacer = Pacer(PaceSettings(min_interval=0), sleep=lambda s: None)
+    return [RepoRetire(plan, gone, github, journal, pacer).run().status for gone in plan.retired]
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, 3])
+def test_a_kill_while_closing_an_obsolete_pr_then_a_rerun_closes_it_once(tmp_path: Path, kill_after: int) -> None:
+    github = FakeGitHub()
+    github.add_repo(NAME, golden_tree("reference"))
+    first = replan(github)
+    apply(github, first, tmp_path / "plan-1.json")
+    github.push(NAME, dict.fromkeys([p for p in golden_tree("reference") if p.startswith(".github/workflows/")]))
+    second = replan(github)
+    assert [r.found.state for r in second.retired] == [CampaignState.OBSOLETE] and not second.repos
+    github.crash_after_writes = len(github.writes) + kill_after
+    with pytest.raises(Crash):
+        retire(github, second, tmp_path / "plan-2.json")
+    github.crash_after_writes = None
+    assert retire(github, second, tmp_path / "plan-2.json") == [Status.OBSOLETE]
+    repo = github.repos[NAME]
+    assert [p.state for p in repo.pulls] == ["closed"] and len(repo.comments) == 1
+    assert set(repo.branches) == {"main"}
+    assert retire(github, second, tmp_path / "plan-2.json") == [Status.OBSOLETE]
+    assert len(repo.comments) == 1
