@@ -1,6 +1,7 @@
-"""`migrator apply PLAN`: one branch, one commit and one pull request per repository, resumable.
+"""`migrator apply PLAN|--campaign NAME`: one branch, one commit and one pull request per repository, resumable,
+reconciled with what the campaign already has there.
 
-Exit 0 only when every selected repository ended applied or already-applied.
+Exit 0 only when no selected repository failed (stale, conflict, failed, throttled, gone, skipped-by-permission).
 """
 
 from __future__ import annotations
