@@ -150,6 +150,7 @@ class AppliedPlan:
     plan: Path  # absolute
     plan_id: str
     applied_at: str
+    api_url: str = ""  # the server it was applied to: a campaign of the same name elsewhere is another campaign
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,7 +168,9 @@ def _record_path(campaign: str) -> Path:
     return state_dir() / CAMPAIGNS_DIR / f"{campaign}.json"
 
 
-def record_plan(campaign: str, *, org: str, plan: Path, plan_id: str, now: datetime | None = None) -> CampaignRecord:
+def record_plan(
+    campaign: str, *, org: str, plan: Path, plan_id: str, api_url: str = "", now: datetime | None = None
+) -> CampaignRecord:
     """Put this plan first among the campaign's applied plans (a resumed apply keeps its first time). A state
     folder that cannot be written costs only the convenience, as for the last apply."""
     stamp = (now or datetime.now(UTC)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -175,7 +178,8 @@ def record_plan(campaign: str, *, org: str, plan: Path, plan_id: str, now: datet
     plans = list(earlier.plans) if earlier else []
     resolved = plan.resolve()
     again = [p for p in plans if p.plan == resolved and p.plan_id == plan_id]
-    entry = AppliedPlan(plan=resolved, plan_id=plan_id, applied_at=again[0].applied_at if again else stamp)
+    first = again[0].applied_at if again else stamp
+    entry = AppliedPlan(plan=resolved, plan_id=plan_id, applied_at=first, api_url=api_url)
     plans = [entry, *(p for p in plans if p not in again)]
     record = CampaignRecord(campaign=campaign, org=org, plans=tuple(plans))
     _write(record)
@@ -186,7 +190,10 @@ def _write(record: CampaignRecord) -> None:
     body = {
         "campaign": record.campaign,
         "org": record.org,
-        "plans": [{"plan": str(p.plan), "plan_id": p.plan_id, "applied_at": p.applied_at} for p in record.plans],
+        "plans": [
+            {"plan": str(p.plan), "plan_id": p.plan_id, "applied_at": p.applied_at, "api_url": p.api_url}
+            for p in record.plans
+        ],
     }
     folder = _record_path(record.campaign).parent
     try:
@@ -217,7 +224,12 @@ def campaign_record(campaign: str) -> CampaignRecord | None:
 
 def _record_from(data: Mapping[str, Any]) -> CampaignRecord | None:
     plans = tuple(
-        AppliedPlan(plan=Path(str(p["plan"])), plan_id=str(p["plan_id"]), applied_at=str(p["applied_at"]))
+        AppliedPlan(
+            plan=Path(str(p["plan"])),
+            plan_id=str(p["plan_id"]),
+            applied_at=str(p["applied_at"]),
+            api_url=str(p.get("api_url") or ""),
+        )
         for p in data["plans"]
     )
     if not plans:

@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         record_apply(loaded.path, plan_id=plan.plan_id, org=plan.org)
         if plan.campaign is not None:
-            record_plan(plan.campaign, org=plan.org, plan=loaded.path, plan_id=plan.plan_id)
+            record_plan(plan.campaign, org=plan.org, plan=loaded.path, plan_id=plan.plan_id, api_url=plan.api_url)
     options = ApplyOptions(
         include_review=args.include_review,
         dry_run=args.dry_run,

@@ -194,8 +194,9 @@ def campaign_journals(loaded: LoadedPlan) -> list[Path]:
     record = campaign_record(campaign) if campaign is not None else None
     if record is None or record.org.lower() != loaded.plan.org.lower():
         return []
-    here = loaded.path.resolve()
-    return [journal for applied in record.plans if applied.plan != here for journal in plan_journals(applied.plan)]
+    here, server = loaded.path.resolve(), loaded.plan.api_url
+    others = [p.plan for p in record.plans if p.plan != here and p.api_url == server]
+    return [journal for plan in others for journal in plan_journals(plan)]
 
 
 def campaign_plans(loaded: LoadedPlan) -> list[LoadedPlan]:
@@ -207,12 +208,12 @@ def campaign_plans(loaded: LoadedPlan) -> list[LoadedPlan]:
     found = [loaded]
     here = loaded.path.resolve()
     for applied in record.plans if record else ():
-        if applied.plan == here or not applied.plan.is_file():
+        if applied.plan == here or applied.api_url != loaded.plan.api_url or not applied.plan.is_file():
             continue
         try:
             other = read_plan(applied.plan)
         except MigratorError as error:
-            print(f"warning: campaign {campaign}: {error.message}; its journal is not replayed", file=sys.stderr)
+            print(f"warning: campaign {campaign}: {error.message}; its plan is left out", file=sys.stderr)
             continue
         same = (other.plan.campaign, other.plan.org.lower(), other.plan.api_url)
         if same == (campaign, loaded.plan.org.lower(), loaded.plan.api_url):
