@@ -11,7 +11,9 @@ no `//`, no leading or trailing `/`, not ending with `.`, and not `@` alone.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 
 BRANCH_PREFIX = "migrator/"
 PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -64,3 +66,22 @@ def repo_name_problem(full_name: str) -> str | None:
     if not slash or not OWNER.fullmatch(owner) or not REPO.fullmatch(name) or {owner, name} & {".", ".."}:
         return "is not a GitHub repository name (owner/name)"
     return None
+
+
+def campaign_problem(campaign: str) -> str | None:
+    """A campaign names the branch every plan of it uses (`migrator/<campaign>`): the plan id's rules."""
+    if not PLAN_ID.fullmatch(campaign):
+        return "must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    problem = ref_problem(BRANCH_PREFIX + campaign)
+    return f"cannot name a branch: {BRANCH_PREFIX}{campaign} {problem}" if problem else None
+
+
+def default_campaign(org: str, rule_ids: Iterable[str]) -> str:
+    """`<org>-<rule>-<rule>...` (the org lowercased, the rules sorted): planning the same org with the same rules
+    again targets the same campaign. A name over 100 characters keeps its start and a short hash of the whole."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", "-".join([org.lower(), *sorted({r.lower() for r in rule_ids})])).strip("-.")
+    slug = slug or "campaign"
+    if len(slug) > 100 or campaign_problem(slug):
+        digest = hashlib.sha256(slug.encode("utf-8")).hexdigest()[:10]
+        slug = f"{slug[:89].rstrip('-.')}-{digest}".lstrip("-.")
+    return slug

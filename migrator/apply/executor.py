@@ -32,10 +32,22 @@ from migrator.apply.ports import (
     Vanished,
     Writer,
 )
+from migrator.campaign import (
+    BASE_TRAILER,
+    CAMPAIGN_TRAILER,
+    FIX_TRAILER,
+    PLAN_TRAILER,
+    Digests,
+    is_campaign_commit,
+    selected,
+    trailer,
+    trailers,
+    written,
+)
 from migrator.log import get_logger
-from migrator.plan.model import Change, Disposition, Plan, RepoPlan
+from migrator.plan.model import Change, Plan, RepoPlan
 
-TRAILER = "Migrator-Plan"
+TRAILER = PLAN_TRAILER
 
 
 class Status(StrEnum):
@@ -49,10 +61,23 @@ class Status(StrEnum):
     SKIPPED_BY_PERMISSION = "skipped-by-permission"
     SKIPPED = "skipped"  # nothing enabled for this repo: not a failure
     DRY_RUN = "dry-run"
+    # A campaign's repositories, as apply found them (none is a failure):
+    UPDATED = "updated"  # our PR now carries the planned change on the plan's base
+    MERGED = "merged"  # the PR is merged: nothing to do
+    CLOSED = "closed"  # a person closed the PR: left closed (`--reopen` opens a new one)
+    TOUCHED = "touched"  # someone else pushed to our branch: left alone, byte for byte
+    OBSOLETE = "obsolete"  # no change is needed any more: our PR was closed with a comment, our branch deleted
 
     @property
     def ok(self) -> bool:
-        return self in {Status.APPLIED, Status.ALREADY_APPLIED, Status.SKIPPED, Status.DRY_RUN}
+        return self not in {
+            Status.STALE,
+            Status.CONFLICT,
+            Status.FAILED,
+            Status.THROTTLED,
+            Status.GONE,
+            Status.SKIPPED_BY_PERMISSION,
+        }
 
 
 @dataclass(frozen=True)
@@ -73,10 +98,16 @@ class ApplyOptions:
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
     team_reviewers: tuple[str, ...] = ()
+    refresh: bool = False  # rewrite our PR onto the plan's base even when only unplanned files moved
+    reopen: bool = False  # a PR a person closed gets a new one (never otherwise)
 
 
 class Conflict(Exception):
     pass
+
+
+class Touched(Exception):
+    """Someone else pushed to our branch: the repository is left alone."""
 
 
 class Stale(Exception):
@@ -85,27 +116,29 @@ class Stale(Exception):
 
 def selected_changes(repo: RepoPlan, *, include_review: bool) -> list[Change]:
     """What apply writes: enabled changes, review ones only when asked; blocked never."""
-    return [
-        c
-        for c in repo.changes
-        if c.disposition is not Disposition.BLOCKED
-        and (c.enabled or (include_review and c.disposition is Disposition.REVIEW))
-    ]
+    return selected(repo.changes, include_review=include_review)
 
 
 def content_after(change: Change, *, include_review: bool) -> str | None:
-    if include_review and change.after_with_review is not None:
-        return change.after_with_review
-    return change.after
+    return written(change, include_review=include_review)
 
 
-def commit_message(plan: Plan, repo: RepoPlan) -> tuple[str, str]:
+def commit_message(plan: Plan, repo: RepoPlan, digests: Digests | None = None) -> tuple[str, str]:
+    """The planned message, then the trailers that make the commit provably the campaign's: the campaign, the
+    plan, and the digests of what it changes (after) and of what it changed (the planned files' blobs before)."""
     headline, _, rest = repo.commit_message.partition("\n")
-    return headline, f"{rest.strip()}\n\n{TRAILER}: {plan.plan_id}".strip() + "\n"
+    chosen = digests or Digests.of(selected_changes(repo, include_review=False))
+    return headline, f"{rest.strip()}\n\n{trailers(plan.campaign_name, plan.plan_id, chosen)}".strip() + "\n"
 
 
 def is_ours(commit: CommitInfo | None, plan: Plan, base_oid: str) -> bool:
-    return commit is not None and commit.parents == (base_oid,) and f"{TRAILER}: {plan.plan_id}" in commit.message
+    """A commit of this campaign (any of its plans, on any base); for a plan older than campaigns, this plan's
+    commit on its base."""
+    if commit is None:
+        return False
+    if is_campaign_commit(commit.message, commit.parents, plan.campaign_name):
+        return True
+    return commit.parents == (base_oid,) and f"{TRAILER}: {plan.plan_id}" in commit.message
 
 
 def throttled_detail(error: Throttled) -> str:
@@ -130,25 +163,38 @@ class RepoApply:
         self._state: RepoState | None = None
         self.changes = selected_changes(self.repo, include_review=self.options.include_review)
         self.paths = [c.path for c in self.changes]
+        self.digests = Digests.of(self.changes, include_review=self.options.include_review)
 
     def run(self) -> Outcome:
         if not self.repo.enabled or not self.changes:
             return self._finish(Status.SKIPPED, "nothing enabled for this repository")
+        rewrite = False
         try:
             self.pacer.check_blocked()  # a long limit already refused: no request at all
             state = self._read()
             self._check_base(state)
-            if self._pull_of(state) is None and not is_ours(state.branch_head, self.plan, self.repo.base_oid):
+            early = self._campaign_state(state)
+            if early is not None:
+                status, detail, found = early
+                return self._finish(status, detail, found, record=not self.options.dry_run)
+            head = state.branch_head
+            rewrite = head is not None and is_ours(head, self.plan, self.repo.base_oid) and self._stale_commit(state)
+            if rewrite or (self._pull_of(state) is None and not is_ours(head, self.plan, self.repo.base_oid)):
                 self._check_drift(state)
             self._check_links(state)
             prior_writes = self._ensure.writes
-            self._ensure_branch()
-            self._ensure_commit()
+            if rewrite:
+                self._ensure_rebuilt()
+            else:
+                self._ensure_branch()
+                self._ensure_commit()
             pull = self._ensure_pull()
             self._ensure_labels()
             self._ensure_reviewers()
         except WouldWrite as would:
             return self._finish(Status.DRY_RUN, self._would_do(would.step), record=False)
+        except Touched as touched:
+            return self._finish(Status.TOUCHED, str(touched), self._pull_of(self._state) if self._state else None)
         except (Stale, Vanished) as stale:
             return self._finish(Status.STALE, f"{stale}; nothing was written: re-run `migrator plan`")
         except Gone as gone:
@@ -168,17 +214,131 @@ class RepoApply:
             return self._finish(Status.FAILED, str(rejected))
         if self.options.dry_run:
             return self._finish(Status.DRY_RUN, "would write nothing: already applied", pull, record=False)
-        status = Status.APPLIED if self._ensure.writes > prior_writes else Status.ALREADY_APPLIED
-        return self._finish(status, "", pull)
+        if self._ensure.writes == prior_writes:
+            return self._finish(Status.ALREADY_APPLIED, "", pull)
+        return self._finish(Status.UPDATED if rewrite else Status.APPLIED, "", pull)
+
+    # --- the campaign --------------------------------------------------------------------------
+
+    def _campaign_state(self, state: RepoState) -> tuple[Status, str, PullInfo | None] | None:
+        """Merged, closed by a person, or touched: nothing to write. None when apply goes on."""
+        pull = self._pull_of(state)
+        if pull is not None and pull.state == "merged":
+            return Status.MERGED, f"PR #{pull.number} is merged: nothing to do", pull
+        closed = self._closed_pull(state)
+        if pull is None and closed is not None and not self.options.reopen:
+            detail = f"PR #{closed.number} was closed by a person: left closed (`apply --reopen` opens a new one)"
+            return Status.CLOSED, detail, closed
+        head = state.branch_head
+        if head is None or head.oid == self.repo.base_oid or is_ours(head, self.plan, self.repo.base_oid):
+            return None
+        if self.journal.repo(self.repo.name).branch_ours or self._marked_pull(state) is not None:
+            detail = f"someone else pushed {head.oid[:10]} to {self.repo.branch}: left alone"
+            return Status.TOUCHED, detail, pull
+        return None  # not provably ours: the branch step says why it is a conflict
+
+    def _stale_commit(self, state: RepoState) -> bool:
+        """Our commit on the branch no longer carries the plan: the base moved under a planned file, the fix
+        changed, or the PR conflicts; with `--refresh`, also when only unplanned files of the base moved."""
+        head = state.branch_head
+        assert head is not None
+        if head.parents == (self.repo.base_oid,) and trailer(head.message, FIX_TRAILER) is None:
+            return False  # a commit of this plan made before campaigns: its own, on its own base
+        if not self._carries_plan(head):
+            return True
+        pull = self._pull_of(state)
+        if pull is not None and pull.mergeable == "CONFLICTING":
+            return True
+        return self.options.refresh and head.parents != (self.repo.base_oid,)
+
+    def _carries_plan(self, head: CommitInfo) -> bool:
+        return (
+            trailer(head.message, FIX_TRAILER) == self.digests.fix
+            and trailer(head.message, BASE_TRAILER) == self.digests.base
+            and trailer(head.message, CAMPAIGN_TRAILER) == self.plan.campaign_name
+        )
+
+    def _settled(self, head: CommitInfo | None) -> bool:
+        """The branch holds our commit of this plan's change on this plan's base."""
+        return head is not None and head.parents == (self.repo.base_oid,) and self._carries_plan(head)
+
+    def _ensure_rebuilt(self) -> None:
+        """The update: a new commit of the planned change on the plan's base, then our branch moved to it.
+
+        Two steps, each read back first: a kill between them leaves a commit nobody points at (harmless), and
+        the re-run makes it again. The branch is moved only while it still holds a commit of ours."""
+        made: list[str] = []
+
+        def check_head() -> CommitInfo:
+            head = self._read().branch_head
+            if head is None:
+                raise Conflict(f"{self.repo.branch} was deleted while apply ran; re-run `migrator apply`")
+            if not is_ours(head, self.plan, self.repo.base_oid):
+                raise Touched(f"someone else pushed {head.oid[:10]} to {self.repo.branch}: left alone")
+            return head
+
+        def commit_made() -> bool:
+            head = check_head()
+            if self._settled(head):
+                made[:] = [head.oid]
+                return True
+            return bool(made)
+
+        def make_commit() -> None:
+            headline, body = commit_message(self.plan, self.repo, self.digests)
+            base_tree = self.writer.commit(self.repo.name, self.repo.base_oid).tree
+            tree = self.writer.create_tree(
+                self.repo.name, base_tree=base_tree, additions=self._additions(), deletions=self._deletions()
+            )
+            self.pacer.acquire()  # the commit is a second content-creating request
+            self._ensure.writes += 1
+            made[:] = [
+                self.writer.create_commit(
+                    self.repo.name, tree=tree, parents=[self.repo.base_oid], message=f"{headline}\n\n{body}"
+                )
+            ]
+
+        self._ensure("rebuild", commit_made, make_commit, result=lambda: {"oid": made[0] if made else None})
+
+        def moved() -> bool:
+            return self._settled(check_head())
+
+        def move() -> None:
+            known = self._forget()
+            self.writer.force_branch(self.repo.name, branch=self.repo.branch, oid=made[0])
+            headline, body = commit_message(self.plan, self.repo, self.digests)
+            head = CommitInfo(made[0], (self.repo.base_oid,), f"{headline}\n\n{body}")
+            if known is not None:
+                self._learn(known, branch_head=head, pulls=tuple(replace(p, mergeable=None) for p in known.pulls))
+
+        self._ensure("update", moved, move, result=lambda: {"oid": made[0] if made else None})
+
+    def _additions(self) -> dict[str, bytes]:
+        return {
+            c.path: (content_after(c, include_review=self.options.include_review) or "").encode(
+                "utf-8", "surrogateescape"
+            )
+            for c in self.changes
+            if c.action == "modify"
+        }
+
+    def _deletions(self) -> list[str]:
+        return [c.path for c in self.changes if c.action == "delete"]
 
     # --- steps ---------------------------------------------------------------------------------
 
     def _ensure_branch(self) -> None:
         def done() -> bool:
-            head = self._read().branch_head
+            state = self._read()
+            head = state.branch_head
             if head is None:
                 return False
-            if not self.journal.repo(self.repo.name).branch_ours:  # only our journal proves a branch is ours
+            # Our journals (every plan of the campaign) prove a branch ours; so does GitHub, when our commit is on
+            # it and a PR from it carries our marker. A bare branch at the base is ours only by the journal.
+            proven = self.journal.repo(self.repo.name).branch_ours or (
+                is_ours(head, self.plan, self.repo.base_oid) and self._marked_pull(state) is not None
+            )
+            if not proven:
                 raise Conflict(f"branch {self.repo.branch} exists, and our journal shows no creation of it")
             if head.oid == self.repo.base_oid or is_ours(head, self.plan, self.repo.base_oid):
                 return True
@@ -192,15 +352,9 @@ class RepoApply:
         self._ensure("branch", done, write)
 
     def _ensure_commit(self) -> None:
-        headline, body = commit_message(self.plan, self.repo)
-        additions = {
-            c.path: (content_after(c, include_review=self.options.include_review) or "").encode(
-                "utf-8", "surrogateescape"
-            )
-            for c in self.changes
-            if c.action == "modify"
-        }
-        deletions = [c.path for c in self.changes if c.action == "delete"]
+        headline, body = commit_message(self.plan, self.repo, self.digests)
+        additions = self._additions()
+        deletions = self._deletions()
         oid: list[str] = []
 
         def done() -> bool:
@@ -327,6 +481,20 @@ class RepoApply:
         mine = [p for p in state.pulls if p.head_ref == self.repo.branch and p.state in {"open", "merged"}]
         return mine[0] if mine else None
 
+    def _closed_pull(self, state: RepoState) -> PullInfo | None:
+        """The newest closed PR of ours from our branch (by our journal, or by our marker)."""
+        known = self.journal.repo(self.repo.name).pr_numbers
+        for pull in state.pulls:
+            ours = pull.number in known or self.plan.marks(pull.body, self.repo.name)
+            if pull.head_ref == self.repo.branch and pull.state == "closed" and ours:
+                return pull
+        return None
+
+    def _marked_pull(self, state: RepoState) -> PullInfo | None:
+        """A PR from our branch (any state) whose body carries the campaign's marker for this repository."""
+        marked = [p for p in state.pulls if p.head_ref == self.repo.branch and self.plan.marks(p.body, self.repo.name)]
+        return marked[0] if marked else None
+
     def _check_base(self, state: RepoState) -> None:
         """The plan's base must be the repository's default branch: checked against GitHub before any write."""
         if state.default_branch != self.repo.base_branch:
@@ -351,6 +519,8 @@ class RepoApply:
         return {
             "branch": f"would create {self.repo.branch}, commit ({files}) and open a PR",
             "commit": f"would commit ({files}) to {self.repo.branch}, already ours, and open a PR",
+            "rebuild": f"would update {self.repo.branch}: commit ({files}) on {self.repo.base_oid[:10]}, move it",
+            "update": f"would move {self.repo.branch} to our new commit on {self.repo.base_oid[:10]}",
             "pull": f"would open the PR for {self.repo.branch}, whose commit is in place",
             "labels": "would add the labels to our PR",
             "reviewers": "would request the reviewers on our PR",

@@ -58,6 +58,8 @@ class RepoJournal:
     commit_oid: str | None = None
     pr_number: int | None = None
     pr_url: str | None = None
+    pr_numbers: set[int] = field(default_factory=set)  # every PR apply opened here (across a campaign's plans)
+    commit_oids: set[str] = field(default_factory=set)  # every commit apply made here
     status: str | None = None  # the last apply outcome
     rollback_status: str | None = None
     revert_branch: str | None = None
@@ -163,10 +165,14 @@ class Journal:
         key = (event.get("op"), event.get("step"))
         if key == ("apply", "branch"):
             state.branch_created = True
-        elif key == ("apply", "commit"):
+        elif key in {("apply", "commit"), ("apply", "update")}:
             state.commit_oid = data.get("oid")
+            if isinstance(data.get("oid"), str):
+                state.commit_oids.add(data["oid"])
         elif key == ("apply", "pull"):
             state.pr_number, state.pr_url = data.get("number"), data.get("url")
+            if isinstance(data.get("number"), int):
+                state.pr_numbers.add(data["number"])
         elif key == ("apply", "labels"):
             state.decorated["labels"] = (*state.decorated.get("labels", ()), *map(str, data.get("names") or ()))
         elif key == ("apply", "reviewers"):

@@ -66,6 +66,7 @@ class CommitInfo:
     oid: str
     parents: tuple[str, ...]
     message: str
+    tree: str = ""  # the commit's tree oid, where the read asked for it
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class PullInfo:
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()  # logins with a pending review request
     team_reviewers: tuple[str, ...] = ()  # team slugs with a pending review request
+    mergeable: str | None = None  # MERGEABLE | CONFLICTING | UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,14 @@ class Writer(Protocol):
         additions: Mapping[str, bytes],
         deletions: Sequence[str],
     ) -> str: ...  # the new commit oid
+
+    def create_tree(
+        self, repo: str, *, base_tree: str, additions: Mapping[str, bytes], deletions: Sequence[str]
+    ) -> str: ...  # the new tree oid (git objects are content-addressed: making it twice makes the same tree)
+
+    def create_commit(self, repo: str, *, tree: str, parents: Sequence[str], message: str) -> str: ...
+
+    def force_branch(self, repo: str, *, branch: str, oid: str) -> None: ...  # move an existing branch anywhere
 
     def create_pull(self, repo: str, spec: PullRequestSpec) -> PullInfo: ...
 

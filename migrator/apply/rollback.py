@@ -118,8 +118,10 @@ class RepoRollback:
                 "close it and delete the branch by hand once its owner agrees",
                 pull,
             )
-        # A PR closed without our rollback's `close` step was closed by a person: say so, never reopen it.
-        by_someone = pull is not None and pull.state == "closed" and "close" not in self.record.rollback_done
+        # A PR closed without our rollback's `close` step (or apply's, as obsolete) was closed by a person: say so,
+        # never reopen it.
+        ours_closed = {"close"} & self.record.rollback_done or "obsolete-close" in self.record.apply_done
+        by_someone = pull is not None and pull.state == "closed" and not ours_closed
         closed_note = f"PR #{pull.number} was already closed by someone else" if pull and by_someone else ""
         if (pull is None or pull.state != "open") and head is None:
             if state.branch_head is not None and not self.record.branch_ours:
@@ -151,7 +153,7 @@ class RepoRollback:
     # --- an open PR --------------------------------------------------------------------------
 
     def _close(self, pull: PullInfo) -> None:
-        marker = f"<!-- migrator:rollback={self.plan.plan_id} -->"
+        marker = f"<!-- migrator:rollback={self.plan.campaign_name} -->"
 
         def commented() -> bool:
             if "comment" in self.record.rollback_done:
@@ -163,7 +165,7 @@ class RepoRollback:
             "comment",
             commented,
             lambda: self.writer.comment(
-                self.repo.name, pull.number, f"Closed by `migrator rollback` (plan {self.plan.plan_id}).\n\n{marker}\n"
+                self.repo.name, pull.number, f"Closed by `migrator rollback` ({self._what}).\n\n{marker}\n"
             ),
         )
 
@@ -204,7 +206,7 @@ class RepoRollback:
         head = state.branch_head
         if head is None:
             revert_base = state.default_head
-        elif f"{ROLLBACK_TRAILER}: {self.plan.plan_id}" in head.message:
+        elif f"{ROLLBACK_TRAILER}: {self.plan.campaign_name}" in head.message:
             revert_base = head.parents[0]  # a resumed rollback: our revert commit is already there
         else:
             revert_base = head.oid
@@ -228,7 +230,7 @@ class RepoRollback:
         )
 
     def _ensure_revert_commit(self, base: str) -> None:
-        marker = f"{ROLLBACK_TRAILER}: {self.plan.plan_id}"
+        marker = f"{ROLLBACK_TRAILER}: {self.plan.campaign_name}"
         oid: list[str] = []
 
         def done() -> bool:
@@ -263,7 +265,7 @@ class RepoRollback:
             title=f"Revert: {self.repo.title}",
             body=(
                 f"Reverts #{merged.number}, opened by `migrator rollback`.\n\n"
-                f"<!-- migrator:rollback={self.plan.plan_id} repo={self.repo.name} -->\n"
+                f"<!-- migrator:rollback={self.plan.campaign_name} repo={self.repo.name} -->\n"
             ),
         )
 
@@ -288,15 +290,27 @@ class RepoRollback:
     def _read(self, branch: str) -> RepoState:
         return self.writer.repo_state(self.repo.name, branch=branch, paths=[c.path for c in self.changes])
 
+    @property
+    def _what(self) -> str:
+        if self.plan.campaign is None:
+            return f"plan {self.plan.plan_id}"
+        return f"campaign {self.plan.campaign}"
+
     def _our_pull(self, state: RepoState) -> PullInfo | None:
+        """Our PR: one the journals (every plan of the campaign) show opened, else, when a kill may have lost the
+        `done` line, one carrying our marker. An open one first, then a merged one, then the newest closed."""
         pulls = [p for p in state.pulls if p.head_ref == self.repo.branch]
-        if self.record.pr_number is not None:
-            pulls = [p for p in pulls if p.number == self.record.pr_number]
+        if self.record.pr_numbers:
+            pulls = [p for p in pulls if p.number in self.record.pr_numbers]
         elif "pull" in self.record.apply_begun:  # opened, maybe, before a kill: ours if it carries our marker
-            pulls = [p for p in pulls if self.plan.marker(self.repo.name) in p.body]
+            pulls = [p for p in pulls if self.plan.marks(p.body, self.repo.name)]
         else:
             return None
-        return pulls[0] if pulls else None
+        for wanted in ("open", "merged", "closed"):
+            for pull in pulls:
+                if pull.state == wanted:
+                    return pull
+        return None
 
     @staticmethod
     def _pull_on(state: RepoState, branch: str) -> PullInfo | None:

@@ -1,6 +1,7 @@
-"""`migrator apply PLAN`: one branch, one commit and one pull request per repository, resumable.
+"""`migrator apply PLAN|--campaign NAME`: one branch, one commit and one pull request per repository, resumable,
+reconciled with what the campaign already has there.
 
-Exit 0 only when every selected repository ended applied or already-applied.
+Exit 0 only when no selected repository failed (stale, conflict, failed, throttled, gone, skipped-by-permission).
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from pathlib import Path
 
 from migrator.apply.executor import ApplyOptions, Outcome, apply_plan, selected_changes
 from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
+from migrator.apply.retire import RepoRetire
+from migrator.campaign import record_plan
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    add_plan_or_campaign,
     announce_edits,
+    choose_plan,
     connect_from,
     interrupted,
     load_for_remote,
@@ -29,7 +34,7 @@ from migrator.commands.common import (
 from migrator.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from migrator.model import is_workflow_path
 from migrator.permissions import refuse_unless_able
-from migrator.plan.model import Plan, RepoPlan
+from migrator.plan.model import Plan, RepoPlan, Retired
 from migrator.plan.shard import Shard
 from migrator.progress import Progress
 from migrator.state import record_apply
@@ -39,11 +44,20 @@ EXAMPLES = """\
   $ migrator apply plan.json --limit 5        # a canary: the first five repositories
   $ migrator apply plan.json --repo api --label ci --reviewer octocat
   $ migrator apply plan.json                  # the rest; re-running resumes
+  $ migrator apply --campaign acme-release --refresh   # the campaign's newest plan; rebase every PR
 """
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("plan", type=Path, metavar="PLAN", help="a plan written by `migrator plan`")
+    add_plan_or_campaign(parser, plan_help="a plan written by `migrator plan` (or --campaign NAME)")
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="also rewrite PRs whose base moved only in files the plan does not change (default: leave them)",
+    )
+    parser.add_argument(
+        "--reopen", action="store_true", help="open a new PR where a person closed the campaign's (default: never)"
+    )
     parser.add_argument("--include-review", action="store_true", help="also apply changes marked review")
     parser.add_argument("--dry-run", action="store_true", help="say what would happen; write nothing")
     parser.add_argument("--limit", type=int, metavar="N", help="canary: only the first N enabled repositories")
@@ -101,14 +115,28 @@ def needs_workflow_power(repos: list[RepoPlan], *, include_review: bool) -> bool
     return any(is_workflow_path(c.path) for r in repos for c in selected_changes(r, include_review=include_review))
 
 
+def retired_repos(plan: Plan, names: list[str], limit: int | None, shard: Shard | None) -> list[Retired]:
+    """The campaign's repositories that need no change any more; a canary (`--limit`) leaves them for later."""
+    if limit is not None:
+        return []
+    chosen = [r for r in plan.retired if shard is None or shard.contains(r.name)]
+    return [r for r in chosen if matches(r.name, names)] if names else chosen
+
+
 def run(args: argparse.Namespace) -> int:
-    loaded = load_for_remote(args, args.plan)
+    if args.plan is None and args.campaign is None:
+        raise UsageError("apply needs a PLAN (or --campaign NAME for the newest plan of a campaign)")
+    loaded = load_for_remote(args, choose_plan(args.plan, args.campaign).path)
     plan = loaded.plan
     shard = shard_from(args, plan)
-    selected = selected_repos(plan.repos, args.repo, args.limit, shard)
+    retired = retired_repos(plan, args.repo, args.limit, shard)
+    if args.repo and not any(matches(r.name, args.repo) for r in plan.repos):
+        selected = Selected([], 0) if retired else selected_repos(plan.repos, args.repo, args.limit, shard)
+    else:
+        selected = selected_repos(plan.repos, args.repo, args.limit, shard)
     repos = selected.repos
     announce_edits(loaded)
-    if not repos:
+    if not repos and not retired:
         return nothing_to_apply(plan, shard)
     settings = PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval)
     pacer = Pacer(settings, max_wait=args.max_wait)
@@ -119,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     journal = open_journal(loaded, shard, lock_for="apply")
     if not args.dry_run:
         record_apply(loaded.path, plan_id=plan.plan_id, org=plan.org)
+        if plan.campaign is not None:
+            record_plan(plan.campaign, org=plan.org, plan=loaded.path, plan_id=plan.plan_id, api_url=plan.api_url)
     options = ApplyOptions(
         include_review=args.include_review,
         dry_run=args.dry_run,
@@ -126,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
         labels=tuple(args.label),
         reviewers=tuple(args.reviewer),
         team_reviewers=tuple(args.team_reviewer),
+        refresh=args.refresh,
+        reopen=args.reopen,
     )
     remember_recent_writes(pacer, journal)
     eta = pacing_eta(pacer, writes_per_repo=3, writes=not args.dry_run)
@@ -136,8 +168,11 @@ def run(args: argparse.Namespace) -> int:
                 outcomes = apply_plan(
                     plan, repos, client, journal=journal, pacer=pacer, options=options, progress=progress
                 )
+                for gone in retired:
+                    outcomes.append(RepoRetire(plan, gone, client, journal, pacer, dry_run=args.dry_run).run())
             except KeyboardInterrupt:
-                raise interrupted("apply", loaded.path, [r.name for r in repos], progress.done) from None
+                names = [r.name for r in repos] + [r.name for r in retired]
+                raise interrupted("apply", loaded.path, names, progress.done) from None
     finally:
         journal.close()
     report(outcomes, args.output_format, None if args.dry_run else journal.path)

@@ -17,13 +17,15 @@ from migrator.apply.journal import (
     plan_of_journal,
     read_events,
 )
-from migrator.errors import Interrupted, UsageError
+from migrator.campaign import campaign_record
+from migrator.errors import Interrupted, MigratorError, UsageError
 from migrator.paths import readable_file
-from migrator.plan.model import Plan
+from migrator.plan.model import Plan, RepoPlan
 from migrator.plan.planfile import LoadedPlan, read_plan
 from migrator.plan.render import reviewer_edits
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
+from migrator.refnames import campaign_problem
 from migrator.state import last_apply
 
 if TYPE_CHECKING:
@@ -85,8 +87,37 @@ class PlanChoice:
     how: str  # how it was found, for the line that names it
 
 
-def choose_plan(given: Path | None) -> PlanChoice:
-    """PLAN when given; else the last apply recorded in the user's state; else the newest journal under plans/."""
+def add_plan_or_campaign(parser: argparse.ArgumentParser, *, plan_help: str) -> None:
+    """`[PLAN | --campaign NAME]`, for every command that acts on applied plans (read back by `open_applied`)."""
+    parser.add_argument("plan", type=Path, nargs="?", metavar="PLAN", help=plan_help)
+    parser.add_argument(
+        "--campaign",
+        metavar="NAME",
+        help="act on this campaign: its newest applied plan, with the journals of all of its plans",
+    )
+
+
+def campaign_choice(name: str) -> PlanChoice:
+    """The newest applied plan of campaign `name`, as the user's state records it."""
+    problem = campaign_problem(name)
+    if problem is not None:
+        raise UsageError(f"--campaign {name!r} {problem}")
+    record = campaign_record(name)
+    if record is None:
+        raise UsageError(f"no applied plan of campaign {name} is recorded here; pass the PLAN to act on")
+    newest = record.newest
+    if not newest.plan.is_file():
+        raise UsageError(f"the newest plan of campaign {name} was {newest.plan}, which no longer exists; pass a PLAN")
+    return PlanChoice(newest.plan, newest.applied_at, f"the newest plan of campaign {name}")
+
+
+def choose_plan(given: Path | None, campaign: str | None = None) -> PlanChoice:
+    """PLAN when given; else the newest plan of `--campaign`; else the last apply recorded in the user's state;
+    else the newest journal under plans/."""
+    if given is not None and campaign is not None:
+        raise UsageError("give a PLAN or --campaign NAME, not both")
+    if campaign is not None:
+        return campaign_choice(campaign)
     if given is not None:
         return PlanChoice(given, first_applied_at(given), "given")
     last = last_apply()
@@ -149,11 +180,45 @@ def shard_from(args: argparse.Namespace, plan: Plan) -> Shard | None:
 
 
 def open_journal(loaded: LoadedPlan, shard: Shard | None, *, lock_for: str | None = None) -> Journal:
-    """The journal this run appends to (its shard's own file), replaying every journal of the plan; locked
-    against other processes when `lock_for` names the command."""
-    return Journal.open(
-        journal_path(loaded.path, shard), loaded.plan.plan_id, replay=plan_journals(loaded.path), lock_for=lock_for
-    )
+    """The journal this run appends to (its shard's own file), replaying every journal of the plan and of the
+    campaign's other applied plans (the branch and PR are the campaign's); locked against other processes when
+    `lock_for` names the command (this plan's journal only)."""
+    replay = [*plan_journals(loaded.path), *campaign_journals(loaded)]
+    return Journal.open(journal_path(loaded.path, shard), loaded.plan.plan_id, replay=replay, lock_for=lock_for)
+
+
+def campaign_journals(loaded: LoadedPlan) -> list[Path]:
+    """Every journal of the campaign's other applied plans, as the user's state records them (none for a plan
+    older than campaigns). Only paths: the plans themselves are not read (rollback reads them, `campaign_plans`)."""
+    campaign = loaded.plan.campaign
+    record = campaign_record(campaign) if campaign is not None else None
+    if record is None or record.org.lower() != loaded.plan.org.lower():
+        return []
+    here, server = loaded.path.resolve(), loaded.plan.api_url
+    others = [p.plan for p in record.plans if p.plan != here and p.api_url == server]
+    return [journal for plan in others for journal in plan_journals(plan)]
+
+
+def campaign_plans(loaded: LoadedPlan) -> list[LoadedPlan]:
+    """This plan, then the campaign's other applied plans, newest first: those the user's state records that
+    still exist, read and checked, of the same campaign, org and server. A plan that can no longer be read is
+    left out with a warning (its journal then cannot be replayed)."""
+    campaign = loaded.plan.campaign
+    record = campaign_record(campaign) if campaign is not None else None
+    found = [loaded]
+    here = loaded.path.resolve()
+    for applied in record.plans if record else ():
+        if applied.plan == here or applied.api_url != loaded.plan.api_url or not applied.plan.is_file():
+            continue
+        try:
+            other = read_plan(applied.plan)
+        except MigratorError as error:
+            print(f"warning: campaign {campaign}: {error.message}; its plan is left out", file=sys.stderr)
+            continue
+        same = (other.plan.campaign, other.plan.org.lower(), other.plan.api_url)
+        if same == (campaign, loaded.plan.org.lower(), loaded.plan.api_url):
+            found.append(other)
+    return found
 
 
 def open_applied(
@@ -161,12 +226,23 @@ def open_applied(
 ) -> tuple[LoadedPlan, Journal, Shard | None]:
     """What status, rollback, verify and report start with: PLAN (or the last apply), read and checked, its
     journals replayed (this run's shard's own, locked when `lock_for` names the command), and a line naming it."""
-    choice = choose_plan(args.plan)
+    choice = choose_plan(args.plan, getattr(args, "campaign", None))
     loaded = load_for_remote(args, choice.path)
     shard = shard_from(args, loaded.plan)
     journal = open_journal(loaded, shard, lock_for=lock_for)
     name_plan(command, choice)
     return loaded, journal, shard
+
+
+def campaign_repos(plans: list[LoadedPlan]) -> list[tuple[Plan, RepoPlan]]:
+    """Every repository the campaign's plans (`campaign_plans`, newest first) planned, each with the newest plan
+    that planned it: one PR per repository, whichever plans opened and updated it, so each is acted on once (by
+    rollback; status, verify and report can list the campaign the same way)."""
+    chosen: dict[str, tuple[Plan, RepoPlan]] = {}
+    for loaded in plans:
+        for repo in loaded.plan.repos:
+            chosen.setdefault(repo.name.lower(), (loaded.plan, repo))
+    return sorted(chosen.values(), key=lambda item: item[1].name)
 
 
 def load_for_remote(args: argparse.Namespace, plan_path: Path | None) -> LoadedPlan:

@@ -20,18 +20,19 @@ from migrator.paths import readable_file, writable_file
 from migrator.plan.merge import merge_plans
 from migrator.plan.model import Plan
 from migrator.plan.planfile import default_path, read_plan, write_plan
-from migrator.plan.render import short
+from migrator.plan.render import campaign_states, short
 from migrator.plan.scan import ScanOptions, scan
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
 from migrator.progress import Progress
-from migrator.refnames import plan_id_problem
+from migrator.refnames import campaign_problem, plan_id_problem
 from migrator.rules import REGISTRY
 
 EXAMPLES = """\
   $ migrator plan --org acme                          # writes plans/acme-<UTC time>.json
   $ migrator plan --org acme -o plan.json --repo api --repo web
   $ migrator plan --org acme --include 'svc-*' --exclude '*-archive' --topic release
+  $ migrator plan --org acme --campaign acme-release   # re-planning targets the same branches and PRs
   $ migrator plan --org acme --shard 1/4 --plan-id acme-2026-12 -o shard-1.json
   $ migrator plan merge shard-*.json -o plan.json
   $ migrator plan --org acme --rule release-app-token --app-slug release-bot --app-key-secret RELEASE_APP_KEY
@@ -45,7 +46,12 @@ MERGE_EXAMPLES = """\
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", help="the organisation to scan (required unless merging)")
     parser.add_argument("--out", "-o", type=Path, help="plan file (default plans/<plan id>[.shard-K-of-N].json)")
-    parser.add_argument("--plan-id", metavar="ID", help="the plan's id and branch suffix (default <org>-<UTC time>)")
+    parser.add_argument("--plan-id", metavar="ID", help="the plan's id (default <org>-<UTC time>)")
+    parser.add_argument(
+        "--campaign",
+        metavar="NAME",
+        help="the campaign this plan belongs to; its branch is migrator/NAME (default <org>-<rule ids, sorted>)",
+    )
     parser.add_argument(
         "--shard", metavar="K/N", help="plan only shard K of N (a stable hash of each repo name); use one --plan-id"
     )
@@ -90,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             "--shard needs --plan-id ID, the same for every shard of the plan (branch names embed it), "
             "e.g. --plan-id acme-2026-12"
         )
+    campaign = _valid_campaign(args.campaign)
     if args.out:
         refuse_applied(writable_file(args.out, "--out"))
     pat = valid_secret_name(args.pat_secret)
@@ -119,13 +126,12 @@ def run(args: argparse.Namespace) -> int:
                 settings=settings,
                 shard=shard,
                 plan_id=plan_id,
+                campaign=campaign,
             ),
             progress=progress,
         )
     path = args.out or refuse_applied(
-        writable_file(
-            default_path(plan, suffix=f".{shard.slug}" if shard else ""), "plan file", create_folders=True
-        )
+        writable_file(default_path(plan, suffix=f".{shard.slug}" if shard else ""), "plan file", create_folders=True)
     )
     path = write_plan(plan, path)
     usage = reader.usage
@@ -139,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(path)
     print(f"{short(plan)}; review it with `migrator show {path}`")
+    if plan.campaign is not None:
+        found = campaign_states(plan)
+        counts = ", ".join(f"{len(rows)} {state}" for state, rows in found.items()) or "no repository"
+        print(f"campaign {plan.campaign} (branch {plan.branch}): {counts}")
     print(
         f"GitHub usage: {usage.requests} requests ({usage.graphql_requests} GraphQL, {usage.rest_requests} REST), "
         f"{usage.graphql_points} GraphQL points, {usage.retries} retries"
@@ -165,9 +175,19 @@ def _valid_plan_id(plan_id: str | None) -> str | None:
     return plan_id
 
 
+def _valid_campaign(campaign: str | None) -> str | None:
+    if campaign is None:
+        return None
+    if campaign_problem(campaign) is not None:
+        raise UsageError(
+            f"--campaign {campaign!r} cannot name a branch; use letters, digits, '.', '_' and '-' (e.g. acme-release)"
+        )
+    return campaign
+
+
 def _merge(args: argparse.Namespace) -> int:
-    if args.org or args.shard or args.plan_id:
-        raise UsageError("`plan merge` takes shard plans only; --org, --shard and --plan-id come from them")
+    if args.org or args.shard or args.plan_id or args.campaign:
+        raise UsageError("`plan merge` takes shard plans only; --org, --shard, --plan-id and --campaign come from them")
     given = args.merge_out or args.out
     if given:
         refuse_applied(writable_file(given, "--out"))

@@ -7,14 +7,16 @@ import json
 import sys
 from collections import Counter
 from dataclasses import asdict
-from pathlib import Path
 
 from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
 from migrator.apply.rollback import RepoRollback
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    add_plan_or_campaign,
     announce_edits,
+    campaign_plans,
+    campaign_repos,
     connect_from,
     interrupted,
     matches,
@@ -32,12 +34,13 @@ EXAMPLES = """\
   $ migrator rollback                         # the last apply, after a confirmation on a terminal
   $ migrator rollback plan.json --repo api --yes
   $ migrator rollback --broken --dry-run      # only what `verify` finds broken by the change
+  $ migrator rollback --campaign acme-release  # everything the campaign made, across all of its plans
 """
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "plan", type=Path, nargs="?", metavar="PLAN", help="default: the last apply (from any directory)"
+    add_plan_or_campaign(
+        parser, plan_help="default: the last apply (from any directory); a campaign's plan rolls back the campaign"
     )
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument("--include-review", action="store_true", help="the apply included review changes")
@@ -67,9 +70,13 @@ def run(args: argparse.Namespace) -> int:
     loaded, journal, shard = open_applied(args, "rollback", lock_for=None if args.dry_run else "rollback")
     plan = loaded.plan
     announce_edits(loaded)
-    touched = [r for r in plan.repos if r.name in journal.repos and (shard is None or shard.contains(r.name))]
+    touched = [
+        (owner, r)
+        for owner, r in campaign_repos(campaign_plans(loaded))
+        if r.name in journal.repos and (shard is None or shard.contains(r.name))
+    ]
     if args.repo:
-        touched = [r for r in touched if matches(r.name, args.repo)]
+        touched = [(owner, r) for owner, r in touched if matches(r.name, args.repo)]
     if not touched:
         raise UsageError(f"the journal of {loaded.path} shows no applied repository to roll back")
     pacer = Pacer(PaceSettings(min_interval=args.min_interval), max_wait=args.max_wait)
@@ -77,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if args.broken:
         from migrator.verify.reading import broken_by_change
 
-        touched = [r for r in touched if r.name in broken_by_change(client, plan, journal, {r.name for r in touched})]
+        broken = broken_by_change(client, plan, journal, {r.name for _, r in touched})
+        touched = [(owner, r) for owner, r in touched if r.name in broken]
         if not touched:
             print("rollback: verify finds no repository broken by the change; nothing to roll back", file=sys.stderr)
             return EXIT_OK
@@ -92,12 +100,12 @@ def run(args: argparse.Namespace) -> int:
     with Progress("dry run" if args.dry_run else "rolling back", eta=eta) as progress:
         pacer.on_wait = lambda seconds: progress.note(wait_note(seconds))
         try:
-            for done, repo in enumerate(touched):
+            for done, (owner, repo) in enumerate(touched):
                 progress(done, len(touched), repo.name)
-                undo = RepoRollback(plan, repo, client, journal, pacer, args.include_review, dry_run=args.dry_run)
+                undo = RepoRollback(owner, repo, client, journal, pacer, args.include_review, dry_run=args.dry_run)
                 outcomes.append(undo.run())
         except KeyboardInterrupt:
-            raise interrupted("rollback", loaded.path, [r.name for r in touched], len(outcomes)) from None
+            raise interrupted("rollback", loaded.path, [r.name for _, r in touched], len(outcomes)) from None
         finally:
             journal.close()
     written = None if args.dry_run else str(journal.path)

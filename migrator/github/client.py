@@ -180,26 +180,27 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
         self._counts[org.lower()] = count
         return count
 
-    def repositories(self, org: str) -> Iterator[RepoRecord]:
-        """Every repository of `org`. Streams: nothing is kept once yielded. With `jobs` > 1, pages are read
-        concurrently from both ends of the name order (`listing`), at the same request count."""
+    def repositories(self, org: str, *, campaign_branch: str | None = None) -> Iterator[RepoRecord]:
+        """Every repository of `org`, with the campaign's branch and PRs. Streams: nothing is kept once yielded.
+        With `jobs` > 1, pages are read concurrently from both ends of the name order (`listing`), at the same
+        request count."""
         page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
         if self.settings.jobs > 1:
             total = self._counts.get(org.lower())
             total = self.count_repositories(org) if total is None else total
             if total > self.settings.page_size:
                 yield from listing.chained_read(
-                    partial(self._read_segment, org, page),
+                    partial(self._read_segment, org, page, campaign_branch),
                     total=total,
                     segment=self.settings.page_size,
                     jobs=self.settings.jobs,
-                    fill_gaps=partial(self._missed, org),
+                    fill_gaps=partial(self._missed, org, campaign_branch),
                 )
                 return
         cursor: str | None = None
         left = self._counts.get(org.lower())  # the last page asks only for what is left: fewer points
         while True:
-            answer = self._repository_page(org, cursor, page, left)
+            answer = self._repository_page(org, cursor, page, left, campaign_branch)
             connection = _organization(answer, org)["repositories"]
             field_errors = _field_errors(answer.errors)
             nodes = connection["nodes"] or ()
@@ -212,25 +213,35 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
                 return
             cursor = info["endCursor"]
 
-    def _repository_page(self, org: str, cursor: str | None, page: PageSize, left: int | None) -> GraphQLAnswer:
+    def _repository_page(
+        self, org: str, cursor: str | None, page: PageSize, left: int | None, campaign_branch: str | None = None
+    ) -> GraphQLAnswer:
         def first(size: int) -> int:
             return min(size, left) if left is not None and left > 0 else size
 
+        campaign = queries.campaign_variables(campaign_branch)
         answer, _ = self._adaptive(
             org,
             page,
-            lambda size: (queries.REPOSITORIES, {"login": org, "first": first(size), "after": cursor}),
+            lambda size: (queries.REPOSITORIES, {"login": org, "first": first(size), "after": cursor, **campaign}),
             what=f"listing the repositories of {org}",
         )
         return answer
 
-    def _read_segment(self, org: str, page: PageSize, ask: listing.SegmentAsk) -> listing.SegmentRead:
+    def _read_segment(
+        self, org: str, page: PageSize, campaign_branch: str | None, ask: listing.SegmentAsk
+    ) -> listing.SegmentRead:
         """`ask.size` repositories after its cursor in one direction, in smaller pieces while GitHub times out."""
         records: list[RepoRecord] = []
         edges: dict[int, listing.Edge] = {}
         read, last, cursor, start, size = 0, None, ask.cursor, ask.start, ask.size
         while read < size:
-            variables = {"login": org, "after": cursor, "direction": ask.direction}
+            variables = {
+                "login": org,
+                "after": cursor,
+                "direction": ask.direction,
+                **queries.campaign_variables(campaign_branch),
+            }
             answer, _ = self._adaptive(
                 org,
                 page,
@@ -256,9 +267,9 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
             cursor = info["endCursor"]
         return listing.SegmentRead(tuple(records), read, last, edges)
 
-    def _missed(self, org: str, seen: set[str]) -> Iterator[RepoRecord]:
+    def _missed(self, org: str, campaign_branch: str | None, seen: set[str]) -> Iterator[RepoRecord]:
         missed = [item for item in self.repository_names(org) if item.full_name.lower() not in seen]
-        yield from self.repositories_named(org, missed)
+        yield from self.repositories_named(org, missed, campaign_branch=campaign_branch)
 
     def _adaptive(
         self, org: str, page: PageSize, build: Callable[[int], tuple[str, Json]], *, what: str
@@ -302,33 +313,39 @@ class GitHubClient(WriteMethods, StatusMethods, VerifyMethods, IssueMethods):
                 return
             cursor = info["endCursor"]
 
-    def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+    def repositories_named(
+        self, org: str, listed: Sequence[ListedRepo], *, campaign_branch: str | None = None
+    ) -> Iterator[RepoRecord]:
         """Read by name, a page at a time (`jobs` pages in flight), in input order. What changed since the listing
         comes back `vanished`."""
         page = PageSize(self.settings.page_size, self.settings.page_size, self.settings.grow_after)
         if self.settings.jobs > 1:
             size = self.settings.page_size
             segments = [listed[start : start + size] for start in range(0, len(listed), size)]
-            for records in ordered_map(partial(self._named_segment, org, page), segments, jobs=self.settings.jobs):
+            for records in ordered_map(
+                partial(self._named_segment, org, page, campaign_branch), segments, jobs=self.settings.jobs
+            ):
                 yield from records
             return
         start = 0
         while start < len(listed):
             rest = listed[start:]
             answer, size = self._adaptive(
-                org, page, partial(_named_query, org, rest), what=f"reading repositories of {org}"
+                org, page, partial(_named_query, org, rest, campaign_branch), what=f"reading repositories of {org}"
             )
             batch = rest[:size]
             yield from self._named_records(answer, batch)
             start += len(batch)
 
-    def _named_segment(self, org: str, page: PageSize, segment: Sequence[ListedRepo]) -> list[RepoRecord]:
+    def _named_segment(
+        self, org: str, page: PageSize, campaign_branch: str | None, segment: Sequence[ListedRepo]
+    ) -> list[RepoRecord]:
         records: list[RepoRecord] = []
         start = 0
         while start < len(segment):
             rest = segment[start:]
             answer, size = self._adaptive(
-                org, page, partial(_named_query, org, rest), what=f"reading repositories of {org}"
+                org, page, partial(_named_query, org, rest, campaign_branch), what=f"reading repositories of {org}"
             )
             records.extend(self._named_records(answer, rest[:size]))
             start += len(rest[:size])
@@ -505,10 +522,11 @@ def _organization(answer: GraphQLAnswer, org: str) -> Json:
     raise RemoteError(f"GitHub did not list the repositories of {org}: {detail}")
 
 
-def _named_query(org: str, listed: Sequence[ListedRepo], size: int) -> tuple[str, Json]:
+def _named_query(org: str, listed: Sequence[ListedRepo], campaign_branch: str | None, size: int) -> tuple[str, Json]:
     batch = listed[:size]
     names = {f"n{i}": item.full_name.split("/", 1)[1] for i, item in enumerate(batch)}
-    return queries.repositories_named(len(batch)), {"owner": org, **names}
+    campaign = queries.campaign_variables(campaign_branch)
+    return queries.repositories_named(len(batch)), {"owner": org, **campaign, **names}
 
 
 def _chained_query(variables: Json, wanted: int, size: int) -> tuple[str, Json]:

@@ -34,7 +34,8 @@ LOOK_AHEAD = 100  # cursors asked for beside each page: GitHub's largest `first`
 
 CHAINED = (
     """
-query MigratorRepositoriesChained($login: String!, $first: Int!, $after: String, $direction: OrderDirection!) {
+query MigratorRepositoriesChained($login: String!, $first: Int!, $after: String, $direction: OrderDirection!,
+                                  $campaignRef: String!, $campaignBranch: String!) {
   organization(login: $login) {
     repositories(first: $first, after: $after, orderBy: {field: NAME, direction: $direction}) {
       totalCount

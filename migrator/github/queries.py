@@ -43,6 +43,13 @@ fragment MigratorRepository on Repository {
   githubReadme: object(expression: "HEAD:.github/README.md") { ...BlobText }
   packageJson: object(expression: "HEAD:package.json") { ...BlobText }
   latestRelease { tagName createdAt }
+  campaignBranch: ref(qualifiedName: $campaignRef) {
+    target { ... on Commit { oid message parents(first: 2) { nodes { oid } } } }
+  }
+  campaignPulls: pullRequests(headRefName: $campaignBranch, first: 5, states: [OPEN, CLOSED, MERGED],
+                              orderBy: {field: CREATED_AT, direction: DESC}) {
+    nodes { number url state mergeable headRefOid baseRefName headRepository { nameWithOwner } }
+  }
   rulesets(first: 10, includeParents: true, targets: [BRANCH, TAG]) {
     nodes {
       databaseId
@@ -81,13 +88,15 @@ fragment BlobText on GitObject {
 """
 
 # One query per page of repositories. Cost, by GitHub's rule: (1 + 2 x page size + 3 x page size + 21 x page
-# size) / 100 points: the page, each repository's topics and head-commit check suites (last 3), each suite's
-# first failing check run (the evidence of a broken release), and its rulesets (first 10) with each ruleset's
-# rules and bypass actors (one request per ruleset each: 1 + 10 + 10). 13 points for a page of 50, 26 for 99:
-# the rulesets cost four times the rest, and still leave 2,000 repositories at about 520 points of 5,000.
+# size + 2 x page size) / 100 points: the page, each repository's topics and head-commit check suites (last 3),
+# each suite's first failing check run (the evidence of a broken release), its rulesets (first 10) with each
+# ruleset's rules and bypass actors (one request per ruleset each: 1 + 10 + 10), and the campaign's branch head's
+# parents and the PRs from that branch (first 5). 14 points for a page of 50 (13 before campaigns), 28 for 99:
+# the rulesets cost four times the rest, and still leave 2,000 repositories at about 560 points of 5,000.
 REPOSITORIES = (
     """
-query MigratorRepositories($login: String!, $first: Int!, $after: String) {
+query MigratorRepositories($login: String!, $first: Int!, $after: String, $campaignRef: String!,
+                           $campaignBranch: String!) {
   organization(login: $login) {
     repositories(first: $first, after: $after, orderBy: {field: NAME, direction: ASC}) {
       totalCount
@@ -100,6 +109,14 @@ query MigratorRepositories($login: String!, $first: Int!, $after: String) {
 """
     + REPOSITORY_FIELDS
 )
+
+
+def campaign_variables(branch: str | None) -> dict[str, str]:
+    """The page query's campaign variables. Without a campaign, a ref name git refuses (a trailing `/`), so
+    GitHub finds nothing."""
+    name = branch or "migrator/"
+    return {"campaignRef": "refs/heads/" + name, "campaignBranch": name}
+
 
 # A shard's first pass: every name and default branch, 100 a page, no contents. The shard's own
 # repositories are then read by name (`repositories_named`).
@@ -120,11 +137,11 @@ def repositories_named(count: int) -> str:
     """`count` repositories of one owner by name: `r0`, `r1`, ... from variables `$owner`, `$n0`, `$n1`, ..."""
     declared = "".join(f", $n{i}: String!" for i in range(count))
     blocks = "".join(
-        f"\n  r{i}: repository(owner: $owner, name: $n{i}) {{ ...MigratorRepository }}"
-        for i in range(count)
+        f"\n  r{i}: repository(owner: $owner, name: $n{i}) {{ ...MigratorRepository }}" for i in range(count)
     )
     return (
-        f"\nquery MigratorRepositoriesNamed($owner: String!{declared}) {{{blocks}\n"
+        f"\nquery MigratorRepositoriesNamed($owner: String!, $campaignRef: String!, $campaignBranch: String!"
+        f"{declared}) {{{blocks}\n"
         "  rateLimit { cost remaining resetAt }\n}\n" + REPOSITORY_FIELDS
     )
 
@@ -137,10 +154,11 @@ query MigratorRepositoryCount($login: String!) {
 }
 """
 
-COMMIT_FIELDS = "oid message parents(first: 2) { nodes { oid } }"
+COMMIT_FIELDS = "oid message tree { oid } parents(first: 2) { nodes { oid } }"
 
 PULL_FIELDS = (
-    "number url state headRefName headRefOid baseRefName body mergeCommit { oid } headRepository { nameWithOwner }"
+    "number url state mergeable headRefName headRefOid baseRefName body mergeCommit { oid }"
+    " headRepository { nameWithOwner }"
     " labels(first: 100) { nodes { name } }"
     " reviewRequests(first: 100) { nodes { requestedReviewer {"
     " __typename ... on User { login } ... on Team { slug } } } }"

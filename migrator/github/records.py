@@ -10,6 +10,9 @@ from typing import Any
 from migrator.github.types import (
     RELEASE_TAG_REF,
     BypassEntry,
+    CampaignCommit,
+    CampaignPull,
+    CampaignRead,
     Protection,
     RepoRecord,
     Ruleset,
@@ -109,8 +112,41 @@ def parse_repository(node: Json, *, max_bytes: int, field_errors: Mapping[str, s
         latest_release_at=_text((node.get("latestRelease") or {}).get("createdAt")),
         rulesets=_rulesets(node.get("rulesets"), ref.get("name") if ref else None) if rulesets_readable else (),
         rulesets_readable=rulesets_readable,
+        campaign=_campaign(node),
     )
     return ParsedRepo(record, found.fetch)
+
+
+def _campaign(node: Json) -> CampaignRead:
+    """The campaign's branch head and its PRs (from this repository only: a fork's branch is not ours)."""
+    target = (node.get("campaignBranch") or {}).get("target") if isinstance(node.get("campaignBranch"), dict) else None
+    head = None
+    if isinstance(target, dict) and isinstance(target.get("oid"), str):
+        parents = ((target.get("parents") or {}).get("nodes")) or ()
+        head = CampaignCommit(
+            oid=target["oid"],
+            parents=tuple(str(p["oid"]) for p in parents if isinstance(p, dict) and isinstance(p.get("oid"), str)),
+            message=str(target.get("message") or ""),
+        )
+    pulls = []
+    full_name = str(node.get("nameWithOwner") or "").lower()
+    for pull in ((node.get("campaignPulls") or {}).get("nodes")) or ():
+        if not isinstance(pull, dict) or not isinstance(pull.get("number"), int):
+            continue
+        origin = pull.get("headRepository")
+        if isinstance(origin, dict) and str(origin.get("nameWithOwner") or "").lower() != full_name:
+            continue
+        pulls.append(
+            CampaignPull(
+                number=int(pull["number"]),
+                url=str(pull.get("url") or ""),
+                state=str(pull.get("state") or "").lower(),
+                head_oid=str(pull.get("headRefOid") or ""),
+                base_ref=str(pull.get("baseRefName") or ""),
+                mergeable=_text(pull.get("mergeable")),
+            )
+        )
+    return CampaignRead(head=head, pulls=tuple(pulls))
 
 
 def _rulesets(raw: Any, default_branch: str | None) -> tuple[Ruleset, ...]:
@@ -171,8 +207,12 @@ def _bypass(node: Json) -> BypassEntry:
         return BypassEntry(kind="RepositoryRole", mode=mode, role=str(node["repositoryRoleName"]).lower())
     if actor.get("__typename") == "App":
         app_id = actor.get("databaseId")
-        return BypassEntry(kind="Integration", mode=mode, app_id=app_id if isinstance(app_id, int) else None,
-                           app_slug=_text(actor.get("slug")))
+        return BypassEntry(
+            kind="Integration",
+            mode=mode,
+            app_id=app_id if isinstance(app_id, int) else None,
+            app_slug=_text(actor.get("slug")),
+        )
     if actor.get("__typename") == "Team":
         return BypassEntry(kind="Team", mode=mode, team=_text(actor.get("slug")))
     return BypassEntry(kind="unknown", mode=mode)

@@ -92,6 +92,32 @@ RELEASE_TAG_REF = "refs/tags/v1.0.0"
 
 
 @dataclass(frozen=True)
+class CampaignCommit:
+    oid: str
+    parents: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class CampaignPull:
+    number: int
+    url: str
+    state: str  # open | closed | merged
+    head_oid: str
+    base_ref: str
+    mergeable: str | None = None  # MERGEABLE | CONFLICTING | UNKNOWN
+
+
+@dataclass(frozen=True)
+class CampaignRead:
+    """What a repository holds of the campaign: its branch's head commit and the PRs from that branch (newest
+    first, only from the repository itself, never a fork's branch of the same name)."""
+
+    head: CampaignCommit | None = None
+    pulls: tuple[CampaignPull, ...] = ()
+
+
+@dataclass(frozen=True)
 class RepoRecord:
     """One repository as read in bulk: metadata, default branch head, and the files the rules need."""
 
@@ -119,6 +145,8 @@ class RepoRecord:
     # ones included; `rulesets_readable` is False when GitHub would not list them (then they are unknown).
     rulesets: tuple[Ruleset, ...] = ()
     rulesets_readable: bool = True
+    # The campaign's branch (`migrator/<campaign>`) and the pull requests from it, read in the same page.
+    campaign: CampaignRead = field(default_factory=CampaignRead)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,13 +256,15 @@ class GitHubReader(Protocol):
 
     def count_repositories(self, org: str) -> int: ...
 
-    def repositories(self, org: str) -> Iterator[RepoRecord]: ...
+    def repositories(self, org: str, *, campaign_branch: str | None = None) -> Iterator[RepoRecord]: ...
 
     def repository_names(self, org: str) -> Iterator[ListedRepo]:
         """Every repository's name and default branch, without contents (the first pass of a shard)."""
         ...
 
-    def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+    def repositories_named(
+        self, org: str, listed: Sequence[ListedRepo], *, campaign_branch: str | None = None
+    ) -> Iterator[RepoRecord]:
         """These repositories, read as `repositories` reads them, in the order given."""
         ...
 

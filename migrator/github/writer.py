@@ -11,6 +11,9 @@ Which API for which write:
 - the commit: GraphQL `createCommitOnBranch`, the only API that makes a multi-file commit in one request,
   refuses a moved branch (`expectedHeadOid`) and leaves a commit GitHub signs.
 - pull requests, labels, reviewers, comments, closing: REST, which addresses a PR by its number.
+- a campaign's update onto a new base: REST `POST /git/trees` (on the base commit's tree) and `POST /git/commits`
+  (its one parent the base), then `PATCH /git/refs/heads/B` with `force`. The branch moves once, from our old
+  commit to the new one, and never points at the base itself (GitHub may close a PR whose head has no commits).
 """
 
 from __future__ import annotations
@@ -188,6 +191,32 @@ class WriteMethods:
             raise Ambiguous(f"GitHub's answer to {what} had no commit id; read back first")
         return oid
 
+    def create_tree(
+        self, repo: str, *, base_tree: str, additions: Mapping[str, bytes], deletions: Sequence[str]
+    ) -> str:
+        items: list[Json] = [
+            {"path": path, "mode": "100644", "type": "blob", "content": content.decode("utf-8", "surrogateescape")}
+            for path, content in additions.items()
+        ]
+        items += [{"path": path, "mode": "100644", "type": "blob", "sha": None} for path in deletions]
+        what = f"building a tree in {repo}"
+        data = self._rest(repo, "POST", "git/trees", {"base_tree": base_tree, "tree": items}, what=what)
+        return _sha_of(data, what)
+
+    def create_commit(self, repo: str, *, tree: str, parents: Sequence[str], message: str) -> str:
+        what = f"making a commit in {repo}"
+        body = {"tree": tree, "parents": list(parents), "message": message}
+        return _sha_of(self._rest(repo, "POST", "git/commits", body, what=what), what)
+
+    def force_branch(self, repo: str, *, branch: str, oid: str) -> None:
+        self._rest(
+            repo,
+            "PATCH",
+            f"git/refs/heads/{quote(branch, safe='/')}",
+            {"sha": oid, "force": True},
+            what=f"moving {branch} in {repo}",
+        )
+
     # ------------------------------------------------------------ writes: pull requests
 
     def create_pull(self, repo: str, spec: PullRequestSpec) -> PullInfo:
@@ -249,6 +278,13 @@ class WriteMethods:
         return http_refusal(error, what=what, policy=self._policy, credential_source=self.transport.credential_source)
 
 
+def _sha_of(data: Any, what: str) -> str:
+    sha = data.get("sha") if isinstance(data, dict) else None
+    if not isinstance(sha, str):
+        raise Ambiguous(f"GitHub's answer to {what} had no sha; read back first")
+    return sha
+
+
 def _split(repo: str) -> tuple[str, str]:
     owner, _, name = repo.partition("/")
     return owner, name
@@ -277,10 +313,12 @@ def _commit_info(node: Any) -> CommitInfo | None:
     if not isinstance(node, dict) or not isinstance(node.get("oid"), str):
         return None
     parents = ((node.get("parents") or {}).get("nodes")) or ()
+    tree = node.get("tree")
     return CommitInfo(
         oid=node["oid"],
         parents=tuple(str(p["oid"]) for p in parents if isinstance(p, dict)),
         message=str(node.get("message") or ""),
+        tree=str(tree.get("oid") or "") if isinstance(tree, dict) else "",
     )
 
 
@@ -306,6 +344,7 @@ def _pull_info(node: Json) -> PullInfo:
         labels=tuple(str(n["name"]) for n in _nodes(node.get("labels")) if isinstance(n.get("name"), str)),
         reviewers=_requested(node, "User", "login"),
         team_reviewers=_requested(node, "Team", "slug"),
+        mergeable=node.get("mergeable") if isinstance(node.get("mergeable"), str) else None,
     )
 
 

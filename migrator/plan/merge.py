@@ -51,6 +51,7 @@ def merge_plans(plans: Sequence[tuple[str, Plan]], *, allow_partial: bool = Fals
         repos=tuple(repos),
         skipped=tuple(sorted(item for _, plan in plans for item in plan.skipped)),
         notices=tuple(sorted(item for _, plan in plans for item in plan.notices)),
+        retired=tuple(sorted((r for _, plan in plans for r in plan.retired), key=lambda r: r.name)),
         usage=_summed([plan.usage for _, plan in plans]),
     )
 
@@ -67,6 +68,7 @@ def _difference(a: Plan, b: Plan) -> str | None:
         "orgs": (a.org.lower(), b.org.lower()),
         "API URLs": (a.api_url, b.api_url),
         "plan ids": (a.plan_id, b.plan_id),
+        "campaigns": (a.campaign, b.campaign),
         "format versions": (a.format_version, b.format_version),
         "migrator versions": (a.tool_version, b.tool_version),
         "rules or rule settings": (a.rules, b.rules),

@@ -22,6 +22,30 @@ from migrator.workflow.edit import unified_diff
 FORMAT_VERSION = 1
 
 
+class CampaignState(StrEnum):
+    """What the campaign already did in a repository, as `plan` read it (see migrator/campaign.py)."""
+
+    NEW = "new"  # no branch or PR yet
+    UP_TO_DATE = "up-to-date"  # the PR already carries exactly the planned bytes
+    UPDATE = "update"  # the base moved under a planned file, or the fix changed
+    OBSOLETE = "obsolete"  # no change is needed any more: fixed by hand, or the rule no longer applies
+    TOUCHED = "touched"  # someone else pushed to our branch
+    MERGED = "merged"  # the PR is merged
+    CLOSED = "closed"  # a person closed the PR
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """The campaign's branch and PR in one repository when the plan was made, and the state they are in."""
+
+    state: CampaignState = CampaignState.NEW
+    why: str = ""
+    pr_number: int | None = None
+    pr_url: str | None = None
+    branch_head: str | None = None  # the oid our branch pointed at (apply refuses to rewrite one that moved)
+    base_moved: bool = False  # the default branch moved since our commit (in unplanned files only, when up-to-date)
+
+
 class Disposition(StrEnum):
     SAFE = "safe"  # applied by default
     REVIEW = "review"  # kept, applied only when enabled (or with --include-review)
@@ -67,11 +91,22 @@ class RepoPlan:
     changes: tuple[Change, ...]
     warnings: tuple[str, ...] = ()  # protection, scopes: what may still stop the release
     evidence: Mapping[str, Any] | None = None  # the release workflow's latest run on the default branch
+    found: Found = field(default_factory=Found)  # what the campaign already has here
     default_enabled: bool = True
     enabled: bool = True
 
     def edited(self) -> bool:
         return self.enabled != self.default_enabled or any(c.edited() for c in self.changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retired:
+    """A repository where the campaign has a branch or PR but no change is planned any more."""
+
+    name: str
+    base_branch: str
+    branch: str
+    found: Found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,11 +123,19 @@ class Plan:
     skipped: tuple[tuple[str, str], ...] = ()  # (repo, why) for repos left out by selection
     notices: tuple[tuple[str, str], ...] = ()  # (repo, what): findings with no change (unreadable files, notes)
     usage: Mapping[str, int] = field(default_factory=dict)
+    # The campaign this plan belongs to (None in plans written before campaigns: their branch is the plan id's).
+    campaign: str | None = None
+    retired: tuple[Retired, ...] = ()  # repositories of the campaign that need no change now
     format_version: int = FORMAT_VERSION
 
     @property
     def branch(self) -> str:
-        return BRANCH_PREFIX + self.plan_id
+        return BRANCH_PREFIX + (self.campaign or self.plan_id)
+
+    @property
+    def campaign_name(self) -> str:
+        """The campaign, or for a plan older than campaigns the plan id (a campaign of one plan)."""
+        return self.campaign or self.plan_id
 
     def blocked_reasons(self) -> tuple[str, ...] | None:
         """When every change of the plan is blocked (it can do nothing), why; else None."""
@@ -102,8 +145,34 @@ class Plan:
         return tuple(sorted({reason for c in changes for reason in c.reasons}))
 
     def marker(self, repo: str) -> str:
-        """A hidden line in PR bodies naming the plan, so PRs can be found and adopted."""
-        return f"<!-- migrator:plan={self.plan_id} repo={repo} -->"
+        """A hidden line in PR bodies naming the campaign and plan, so PRs can be found and adopted."""
+        if self.campaign is None:
+            return f"<!-- migrator:plan={self.plan_id} repo={repo} -->"
+        return campaign_marker(self.campaign, self.plan_id, repo)
+
+    def marks(self, body: str, repo: str) -> bool:
+        """Whether a PR body carries this campaign's marker for `repo` (whichever plan of it opened the PR)."""
+        if self.campaign is None:
+            return self.marker(repo) in body
+        return marks(body, self.campaign, repo)
+
+    def state_of(self, repo: str) -> Found | None:
+        for planned in self.repos:
+            if planned.name == repo:
+                return planned.found
+        for retired in self.retired:
+            if retired.name == repo:
+                return retired.found
+        return None
+
+
+def campaign_marker(campaign: str, plan_id: str, repo: str) -> str:
+    return f"<!-- migrator:campaign={campaign} plan={plan_id} repo={repo} -->"
+
+
+def marks(body: str, campaign: str, repo: str) -> bool:
+    prefix, suffix = f"<!-- migrator:campaign={campaign} plan=", f" repo={repo} -->"
+    return any(line.startswith(prefix) and line.endswith(suffix) for line in body.splitlines())
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -130,6 +199,41 @@ def _body(plan: Plan) -> dict[str, Any]:
         "skipped": [{"repo": name, "reason": why} for name, why in plan.skipped],
         "notices": [{"repo": name, "message": what} for name, what in plan.notices],
         "repos": [_repo_dict(repo) for repo in plan.repos],
+        **({"campaign": plan.campaign} if plan.campaign is not None else {}),
+        **({"retired": [_retired_dict(r) for r in plan.retired]} if plan.campaign is not None else {}),
+    }
+
+
+def _found_dict(found: Found) -> dict[str, Any]:
+    return {
+        "state": found.state.value,
+        "why": found.why,
+        "pr_number": found.pr_number,
+        "pr_url": found.pr_url,
+        "branch_head": found.branch_head,
+        "base_moved": found.base_moved,
+    }
+
+
+def _found_from(data: Mapping[str, Any] | None) -> Found:
+    if data is None:
+        return Found()
+    return Found(
+        state=CampaignState(data["state"]),
+        why=data.get("why", ""),
+        pr_number=data.get("pr_number"),
+        pr_url=data.get("pr_url"),
+        branch_head=data.get("branch_head"),
+        base_moved=bool(data.get("base_moved")),
+    )
+
+
+def _retired_dict(retired: Retired) -> dict[str, Any]:
+    return {
+        "name": retired.name,
+        "base_branch": retired.base_branch,
+        "branch": retired.branch,
+        "found": _found_dict(retired.found),
     }
 
 
@@ -146,6 +250,7 @@ def _repo_dict(repo: RepoPlan) -> dict[str, Any]:
         "commit_message": repo.commit_message,
         "warnings": list(repo.warnings),
         **({"evidence": dict(repo.evidence)} if repo.evidence is not None else {}),
+        **({"found": _found_dict(repo.found)} if repo.found != Found() else {}),
         "findings": list(repo.findings),
         "changes": [_change_dict(c) for c in repo.changes],
     }
@@ -230,6 +335,11 @@ def from_dict(data: Mapping[str, Any]) -> Plan:
         skipped=tuple((s["repo"], s["reason"]) for s in data.get("skipped", [])),
         notices=tuple((n["repo"], n["message"]) for n in data.get("notices", [])),
         repos=tuple(_repo_from(r) for r in data["repos"]),
+        campaign=data.get("campaign"),
+        retired=tuple(
+            Retired(name=r["name"], base_branch=r["base_branch"], branch=r["branch"], found=_found_from(r["found"]))
+            for r in data.get("retired", ())
+        ),
         format_version=data["format_version"],
     )
 
@@ -247,6 +357,7 @@ def _repo_from(data: Mapping[str, Any]) -> RepoPlan:
         changes=tuple(_change_from(c) for c in data["changes"]),
         warnings=tuple(data.get("warnings", ())),
         evidence=data.get("evidence"),
+        found=_found_from(data.get("found")),
         default_enabled=data["default_enabled"],
         enabled=data["enabled"],
     )

@@ -18,7 +18,7 @@ from typing import Any
 from migrator.errors import InputError
 from migrator.model import WORKFLOWS_DIR, git_blob_sha, is_workflow_path
 from migrator.plan.model import FORMAT_VERSION, Plan, digest_of, from_dict, to_dict
-from migrator.refnames import BRANCH_PREFIX, plan_id_problem, ref_problem, repo_name_problem
+from migrator.refnames import BRANCH_PREFIX, campaign_problem, plan_id_problem, ref_problem, repo_name_problem
 from migrator.workflow.edit import unified_diff
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
@@ -179,8 +179,15 @@ def _validate_consistency(path: Path, data: dict[str, Any]) -> None:
     problem = plan_id_problem(data["plan_id"])
     if problem is not None:
         raise InputError(f"plan {path}: plan id {data['plan_id']!r} {problem}; refusing the plan")
-    branch = BRANCH_PREFIX + data["plan_id"]
+    campaign = data.get("campaign")
+    if campaign is not None and (problem := campaign_problem(campaign)) is not None:
+        raise InputError(f"plan {path}: campaign {campaign!r} {problem}; refusing the plan")
+    branch = BRANCH_PREFIX + (campaign or data["plan_id"])
     seen: set[str] = set()
+    for retired in data.get("retired", ()):
+        problem = _retired_problem(retired, org, branch)
+        if problem is not None:
+            raise InputError(f"plan {path}: {retired['name']} {problem}; refusing the plan, re-run `migrator plan`")
     for repo in data["repos"]:
         name = repo["name"]
         problem = _repo_problem(repo, org, branch, seen)
@@ -207,6 +214,17 @@ def _repo_problem(repo: dict[str, Any], org: str, branch: str, seen: set[str]) -
     paths = [change["path"] for change in repo["changes"]]
     if len(set(paths)) != len(paths):
         return "changes one path twice"
+    return None
+
+
+def _retired_problem(retired: dict[str, Any], org: str, branch: str) -> str | None:
+    named = repo_name_problem(retired["name"])
+    if named is not None:
+        return named
+    if retired["name"].split("/", 1)[0].lower() != org:
+        return "is not a repository of the plan's org"
+    if retired["branch"] != branch:
+        return f"names branch {retired['branch']!r}, not the plan's {branch!r}"
     return None
 
 

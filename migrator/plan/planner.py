@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.analysis.context import RuleSettings
+from migrator.campaign import classify, selected
 from migrator.checker import FileChange, Report, apply_fixes
 from migrator.github.types import ActionsPolicy, Protection, RepoRecord, SecretNames, TokenInfo
 from migrator.model import Finding, Fix, RepoSnapshot, is_workflow_path
 from migrator.permissions import missing
 from migrator.plan.app_preflight import with_app_preflight
-from migrator.plan.model import Change, Disposition, RepoPlan
+from migrator.plan.model import Change, Disposition, Found, RepoPlan, Retired, campaign_marker
 from migrator.plan.preflight import APP_RULE, AppFacts, Identity, Outcome, Verdict, preflight
 from migrator.refnames import BRANCH_PREFIX
 from migrator.serialize import finding_dict
@@ -37,6 +38,15 @@ class PlanInputs:
     settings: RuleSettings
     token: TokenInfo
     actions: ActionsPolicy = field(default_factory=ActionsPolicy)  # the org's Actions permissions
+    campaign: str | None = None  # None only for callers older than campaigns: the branch is then the plan id's
+
+    @property
+    def branch(self) -> str:
+        return BRANCH_PREFIX + (self.campaign or self.plan_id)
+
+    @property
+    def marker_name(self) -> str:
+        return self.campaign or self.plan_id
 
 
 def snapshot_of(record: RepoRecord, settings: RuleSettings) -> RepoSnapshot:
@@ -80,21 +90,37 @@ def plan_repo(
         return None
     title = _TITLES.get(frozenset(r for c in changes for r in c.rules), "ci: repair the release pipeline")
     findings = tuple(finding_dict(f) for f in report.findings)
+    found = Found()
+    if inputs.campaign is not None:
+        wanted = selected(changes, include_review=False)
+        found = classify(record.campaign, campaign=inputs.campaign, base_oid=record.head_oid, planned=wanted) or found
     return RepoPlan(
         name=record.full_name,
         base_branch=record.default_branch,
         base_oid=record.head_oid,
-        branch=BRANCH_PREFIX + inputs.plan_id,
+        branch=inputs.branch,
         title=title,
-        body=pr_body(record.full_name, inputs.plan_id, report.findings, changes, evidence),
+        body=pr_body(record.full_name, inputs.plan_id, report.findings, changes, evidence, campaign=inputs.campaign),
         commit_message=_commit_message(title, changes),
         findings=findings,
         changes=changes,
         warnings=protection_warnings(record.default_branch, record.protection, changes),
         evidence=evidence,
+        found=found,
         default_enabled=any(c.default_enabled for c in changes),
         enabled=any(c.default_enabled for c in changes),
     )
+
+
+def retire(record: RepoRecord, inputs: PlanInputs) -> Retired | None:
+    """A repository with nothing planned where the campaign has a branch or PR: obsolete, merged, closed or
+    touched. None when the campaign has nothing there."""
+    if inputs.campaign is None or record.head_oid is None or record.default_branch is None:
+        return None
+    found = classify(record.campaign, campaign=inputs.campaign, base_oid=record.head_oid, planned=None)
+    if found is None:
+        return None
+    return Retired(name=record.full_name, base_branch=record.default_branch, branch=inputs.branch, found=found)
 
 
 def with_verdict(
@@ -259,6 +285,8 @@ def pr_body(
     findings: Iterable[Finding],
     changes: Iterable[Change],
     evidence: Mapping[str, Any] | None = None,
+    *,
+    campaign: str | None = None,
 ) -> str:
     changes = list(changes)
     lines = ["This pull request was planned by migrator to repair the release pipeline.", ""]
@@ -280,6 +308,6 @@ def pr_body(
         "",
         f"Close this pull request, or after merging revert it (or run `migrator rollback --repo {repo}`).",
         "",
-        f"<!-- migrator:plan={plan_id} repo={repo} -->",
+        campaign_marker(campaign, plan_id, repo) if campaign else f"<!-- migrator:plan={plan_id} repo={repo} -->",
     ]
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from migrator.permissions import what_it_is
 from migrator.plan.markdown import code, escape, fenced
-from migrator.plan.model import Change, Disposition, Plan, RepoPlan
+from migrator.plan.model import CampaignState, Change, Disposition, Plan, RepoPlan
 from migrator.plan.planfile import LoadedPlan
 from migrator.plan.planner import describe_run
 
@@ -142,7 +142,38 @@ def summary(loaded: LoadedPlan) -> dict[str, Any]:
         "reviewer_edits": reviewer_edits(plan),
         "warnings": [f"{repo.name}: {w}" for repo in plan.repos for w in repo.warnings],
         "usage": dict(plan.usage),
+        "campaign": plan.campaign,
+        "branch": plan.branch,
+        "campaign_states": campaign_states(plan),
     }
+
+
+def campaign_states(plan: Plan) -> dict[str, list[dict[str, Any]]]:
+    """The campaign's repositories grouped by what the plan found there, in the order of `CampaignState`
+    (new, up-to-date, update, obsolete, touched, merged, closed); states with no repository are left out."""
+    found = [(r.name, r.found) for r in plan.repos] + [(r.name, r.found) for r in plan.retired]
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for state in CampaignState:
+        rows = [
+            {"repo": name, "why": f.why, "pr": f.pr_number, "url": f.pr_url}
+            for name, f in sorted(found)
+            if f.state is state
+        ]
+        if rows:
+            grouped[state.value] = rows
+    return grouped
+
+
+def campaign_lines(plan: Plan) -> list[str]:
+    """`update (2): acme/a (the fix changed), acme/b (...)`: one line per state."""
+    lines = []
+    for state, rows in campaign_states(plan).items():
+        named = [
+            row["repo"] + (f" #{row['pr']}" if row["pr"] else "") + (f" ({row['why']})" if state != "new" else "")
+            for row in rows
+        ]
+        lines.append(f"{state} ({len(rows)}): {', '.join(named)}")
+    return lines
 
 
 def _by_count(counts: Counter[str]) -> dict[str, int]:
@@ -227,6 +258,10 @@ def as_text(loaded: LoadedPlan, *, colour: bool, diffs: bool = True, width: int 
     out.print(title)
     out.print(f"made as {facts['made_as']}", markup=False)
     out.print(headline(facts), markup=False)
+    if loaded.plan.campaign is not None:
+        out.print(f"campaign {loaded.plan.campaign} (branch {loaded.plan.branch}):", markup=False)
+        for line in campaign_lines(loaded.plan):
+            out.print(Text(f"  {line}"))
     out.print()
     out.print(_rule_table(facts["changes"]))
     out.print()
@@ -337,6 +372,9 @@ def as_markdown(loaded: LoadedPlan, *, diffs: bool = True, limit: int = STEP_SUM
         "| --- | ---: | ---: | ---: |",
         *[f"| {escape(rule)} | {c['safe']} | {c['review']} | {c['blocked']} |" for rule, c in facts["changes"].items()],
     ]
+    if loaded.plan.campaign is not None:
+        head += ["", f"Campaign {code(loaded.plan.campaign)}:", ""]
+        head += [f"- {escape(line)}" for line in campaign_lines(loaded.plan)]
     if loaded.plan.repos:
         head += ["", "| repository | files | disposition | reason |", "| --- | ---: | --- | --- |"]
         for repo in loaded.plan.repos:

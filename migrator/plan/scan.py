@@ -14,11 +14,12 @@ from migrator.github.types import GitHubReader, RepoRecord, SecretNames
 from migrator.log import get_logger
 from migrator.model import Severity
 from migrator.plan.app_preflight import AppLookup, app_fixes, facts_for, required_secrets
-from migrator.plan.model import Plan, RepoPlan
-from migrator.plan.planner import PlanInputs, plan_repo, snapshot_of
+from migrator.plan.model import Plan, RepoPlan, Retired
+from migrator.plan.planner import PlanInputs, plan_repo, retire, snapshot_of
 from migrator.plan.preflight import APP_RULE
 from migrator.plan.selection import Selection
 from migrator.plan.shard import Shard
+from migrator.refnames import default_campaign
 from migrator.rules import REGISTRY, default_rule_ids
 
 Progress = Callable[[int, int, str], None]  # (done, total, repo)
@@ -32,6 +33,7 @@ class ScanOptions:
     settings: RuleSettings
     shard: Shard | None = None  # plan only the repositories of this shard
     plan_id: str | None = None  # default `<org>-<UTC time>`; shards of one plan share one id
+    campaign: str | None = None  # default `<org>-<rules>` (migrator.refnames.default_campaign)
     now: datetime | None = None  # fixed in tests for reproducible plans
 
 
@@ -44,9 +46,11 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     plan_id = options.plan_id or plan_id_for(options.org, now)
     token = reader.token_info()
     policy = reader.actions_policy(options.org)
-    inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token, actions=policy)
-    total, records = _records(reader, options)
+    campaign = options.campaign or default_campaign(options.org, REGISTRY)
+    inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token, actions=policy, campaign=campaign)
+    total, records = _records(reader, options, inputs.branch)
     repos: list[RepoPlan] = []
+    retired: list[Retired] = []
     skipped: list[tuple[str, str]] = []
     notices: list[tuple[str, str]] = []
     secrets = SecretLookup(reader, options.org)
@@ -66,6 +70,8 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         notices.extend(notes)
         if planned is not None:
             repos.append(planned)
+        elif (gone := retire(record, inputs)) is not None:
+            retired.append(gone)
     return Plan(
         org=options.org,
         api_url=options.api_url,
@@ -90,6 +96,8 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         repos=tuple(sorted(repos, key=lambda r: r.name)),
         skipped=tuple(sorted(skipped)),
         notices=tuple(sorted(notices)),
+        campaign=campaign,
+        retired=tuple(sorted(retired, key=lambda r: r.name)),
         usage={
             "rest_requests": reader.usage.rest_requests,
             "graphql_requests": reader.usage.graphql_requests,
@@ -99,13 +107,13 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     )
 
 
-def _records(reader: GitHubReader, options: ScanOptions) -> tuple[int, Iterator[RepoRecord]]:
+def _records(reader: GitHubReader, options: ScanOptions, branch: str) -> tuple[int, Iterator[RepoRecord]]:
     """How many repositories there are to read, and the reads. A shard, or `--repo`, lists names first
     (cheap), then reads only its own repositories, so N shards together cost about what one full scan
     does, and a misspelt `--repo` is refused before anything is read."""
     shard, selection = options.shard, options.selection
     if shard is None and not selection.repos:
-        return reader.count_repositories(options.org), reader.repositories(options.org)
+        return reader.count_repositories(options.org), reader.repositories(options.org, campaign_branch=branch)
     listed = list(reader.repository_names(options.org))
     unknown = selection.unknown_names([item.full_name for item in listed])
     if unknown:
@@ -119,7 +127,7 @@ def _records(reader: GitHubReader, options: ScanOptions) -> tuple[int, Iterator[
         if (shard is None or shard.contains(item.full_name))
         and (not selection.repos or selection.names(item.full_name))
     ]
-    return len(mine), reader.repositories_named(options.org, mine)
+    return len(mine), reader.repositories_named(options.org, mine, campaign_branch=branch)
 
 
 class SecretLookup:

@@ -20,6 +20,7 @@ from migrator.apply.ports import (
     StaleHead,
     Throttled,
 )
+from migrator.github.types import CampaignCommit, CampaignPull, CampaignRead
 from migrator.model import git_blob_sha
 
 
@@ -45,6 +46,7 @@ class FakeGitHub:
     faults: list[tuple[str, str]] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
     crash_after_writes: int | None = None  # `kill -9` right after the Nth successful write
+    loose_trees: dict[str, dict[str, bytes]] = field(default_factory=dict)  # trees made by create_tree
     _counter: int = 0
 
     def add_repo(self, name: str, files: Mapping[str, bytes], *, branch: str = "main") -> str:
@@ -74,10 +76,7 @@ class FakeGitHub:
         head = repo.branches[pull.head_ref]
         repo.branches[repo.default_branch] = head  # fast-forward is enough for these tests
         repo.pulls = [
-            replace(p, state="merged", merge_commit_oid=head)
-            if p.number == number
-            else p
-            for p in repo.pulls
+            replace(p, state="merged", merge_commit_oid=head) if p.number == number else p for p in repo.pulls
         ]
 
     def files(self, name: str, branch: str | None = None) -> dict[str, bytes]:
@@ -94,7 +93,7 @@ class FakeGitHub:
         return RepoState(r.default_branch, head, blobs, ours, tuple(pulls))
 
     def commit(self, repo: str, oid: str) -> CommitInfo:
-        return self.repos[repo].commits[oid]
+        return replace(self.repos[repo].commits[oid], tree="tree:" + oid)
 
     def comment_bodies(self, repo: str, number: int) -> list[str]:
         return [body for n, body in self.repos[repo].comments if n == number]
@@ -135,6 +134,55 @@ class FakeGitHub:
 
         self._write("commit_files", do)
         return result[0]
+
+    def create_tree(
+        self, repo: str, *, base_tree: str, additions: Mapping[str, bytes], deletions: Sequence[str]
+    ) -> str:
+        result: list[str] = []
+
+        def do() -> None:
+            r = self.repos[repo]
+            base = r.trees[base_tree.removeprefix("tree:")]
+            tree = {p: c for p, c in base.items() if p not in deletions}
+            tree.update(additions)
+            oid = "tree:" + self._oid("tree", base_tree)
+            self.loose_trees[oid] = tree
+            result.append(oid)
+
+        self._write("create_tree", do)
+        return result[0]
+
+    def create_commit(self, repo: str, *, tree: str, parents: Sequence[str], message: str) -> str:
+        result: list[str] = []
+
+        def do() -> None:
+            r = self.repos[repo]
+            oid = self._oid("commit", tree)
+            r.trees[oid], r.commits[oid] = dict(self.loose_trees[tree]), CommitInfo(oid, tuple(parents), message)
+            result.append(oid)
+
+        self._write("create_commit", do)
+        return result[0]
+
+    def force_branch(self, repo: str, *, branch: str, oid: str) -> None:
+        def do() -> None:
+            r = self.repos[repo]
+            if branch not in r.branches:
+                raise Forbidden("Reference does not exist")
+            r.branches[branch] = oid
+
+        self._write("force_branch", do)
+
+    def campaign_read(self, name: str, branch: str) -> CampaignRead:
+        """What the plan's page query reads of the campaign here (tests build re-plans from it)."""
+        r = self.repos[name]
+        head = r.commits.get(r.branches.get(branch, ""))
+        pulls = tuple(
+            CampaignPull(p.number, p.url, p.state, r.branches.get(branch, p.head_oid), p.base_ref)
+            for p in reversed(r.pulls)
+            if p.head_ref == branch
+        )
+        return CampaignRead(CampaignCommit(head.oid, head.parents, head.message) if head else None, pulls)
 
     def create_pull(self, repo: str, spec: PullRequestSpec) -> PullInfo:
         result: list[PullInfo] = []
@@ -190,12 +238,7 @@ class FakeGitHub:
     def close_pull(self, repo: str, number: int) -> None:
         def do() -> None:
             r = self.repos[repo]
-            r.pulls = [
-                replace(p, state="closed")
-                if p.number == number
-                else p
-                for p in r.pulls
-            ]
+            r.pulls = [replace(p, state="closed") if p.number == number else p for p in r.pulls]
 
         self._write("close_pull", do)
 

@@ -190,7 +190,7 @@ def test_a_reviewers_switch_edits_are_applied_and_shown(
     assert edit in err and "acme/service" in out
     files = sandbox.store.repo("acme", "service")
     assert files is not None
-    branch = files.branch_sha("migrator/" + data["plan_id"])
+    branch = files.branch_sha("migrator/" + data["campaign"])
     assert branch is not None
     readme_on_branch = files.files_at(branch)["README.md"]
     assert readme_on_branch.sha == readme["blob_before"]  # the disabled change was not made

@@ -15,7 +15,7 @@ from tests.plan.fakes import FakeReader, record
 
 
 class InterruptedReader(FakeReader):
-    def repositories(self, org: str) -> Iterator[RepoRecord]:
+    def repositories(self, org: str, *, campaign_branch: str | None = None) -> Iterator[RepoRecord]:
         yield from self.records[:1]
         raise KeyboardInterrupt
 

@@ -98,3 +98,22 @@ def test_page_size_halves_and_grows_back() -> None:
     for _ in range(5):
         page.shrink()
     assert page.size == 1 and not page.can_shrink
+
+
+def test_the_campaigns_branch_and_prs_are_read_and_a_forks_pr_is_not_ours() -> None:
+    from migrator.github.types import CampaignCommit, CampaignPull, CampaignRead
+
+    def pr(number: int, state: str, origin: str) -> dict[str, Any]:
+        return {"number": number, "url": f"u/{number}", "state": state, "mergeable": "CONFLICTING",
+                "headRefOid": "c" * 40, "baseRefName": "trunk", "headRepository": {"nameWithOwner": origin}}
+
+    node = _node(
+        campaignBranch={"target": {"oid": "c" * 40, "message": "m", "parents": {"nodes": [{"oid": "a" * 40}]}}},
+        campaignPulls={"nodes": [pr(3, "OPEN", "someone/x"), pr(2, "CLOSED", "acme/x")]},
+    )
+    read = parse_repository(node, max_bytes=1000).record.campaign
+    assert read == CampaignRead(
+        CampaignCommit("c" * 40, ("a" * 40,), "m"),
+        (CampaignPull(2, "u/2", "closed", "c" * 40, "trunk", "CONFLICTING"),),
+    )
+    assert parse_repository(_node(campaignBranch=None), max_bytes=1000).record.campaign == CampaignRead()

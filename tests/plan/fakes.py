@@ -44,7 +44,7 @@ class FakeReader:
     def count_repositories(self, org: str) -> int:
         return len(self.records)
 
-    def repositories(self, org: str) -> Iterator[RepoRecord]:
+    def repositories(self, org: str, *, campaign_branch: str | None = None) -> Iterator[RepoRecord]:
         self.usage.graphql_requests += 1
         yield from self.records
 
@@ -52,7 +52,9 @@ class FakeReader:
         self.usage.graphql_requests += 1
         yield from (ListedRepo(r.full_name, r.default_branch) for r in self.records)
 
-    def repositories_named(self, org: str, listed: Sequence[ListedRepo]) -> Iterator[RepoRecord]:
+    def repositories_named(
+        self, org: str, listed: Sequence[ListedRepo], *, campaign_branch: str | None = None
+    ) -> Iterator[RepoRecord]:
         self.usage.graphql_requests += 1
         self.read_by_name.extend(item.full_name for item in listed)
         by_name = {r.full_name: r for r in self.records}

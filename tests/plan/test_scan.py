@@ -43,7 +43,7 @@ def test_reference_repo_plans_safe_changes_with_its_base() -> None:
     reader = FakeReader([record("acme/service", golden_tree("reference"))], {"acme/service": org_secrets("PAT_TOKEN")})
     plan = plan_of(reader)
     (repo,) = plan.repos
-    assert repo.branch == "migrator/acme-20261125T043000Z"
+    assert repo.branch == "migrator/acme-redundant-docker-token-mismatch"  # the default campaign
     assert repo.base_oid == reader.records[0].head_oid
     assert [(c.path, c.action, c.disposition) for c in repo.changes] == [
         (".github/workflows/docker-build.yml", "delete", Disposition.SAFE),
