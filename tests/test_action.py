@@ -115,17 +115,32 @@ def test_apply_as_an_app_writes_a_private_key_and_drops_any_token(tmp_path: Path
     accepted(argv)
 
 
-@pytest.mark.parametrize("command", ["status", "rollback", "show"])
+@pytest.mark.parametrize("command", ["status", "rollback", "show", "merge", "verify", "report"])
 def test_other_commands_build_accepted_argv(tmp_path: Path, command: str) -> None:
     info = run_action(tmp_path, command=command, plan="plans/plan.json", token="t", api_url="https://api.github.com")
+    assert info["argv"][1:3] == [command, "plans/plan.json"]
     accepted(info["argv"])
 
 
-def test_merge_expands_the_shard_globs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["apply", "merge", "status", "verify", "report", "rollback"])
+def test_a_campaign_stands_for_the_plan_file(tmp_path: Path, command: str) -> None:
+    info = run_action(tmp_path, command=command, campaign="acme-release", token="t", api_url="https://api.github.com")
+    argv = info["argv"]
+    assert argv[1] == command and argv[argv.index("--campaign") + 1] == "acme-release"
+    accepted(argv)
+
+
+def test_plan_takes_the_campaign(tmp_path: Path) -> None:
+    info = run_action(tmp_path, command="plan", org="acme", campaign="acme-release", token="t")
+    assert info["argv"][info["argv"].index("--campaign") + 1] == "acme-release"
+    accepted(info["argv"])
+
+
+def test_plan_merge_expands_the_shard_globs(tmp_path: Path) -> None:
     (tmp_path / "plans").mkdir()
     for k in (1, 2):
         (tmp_path / "plans" / f"x.shard-{k}-of-2.json").write_text("{}")
-    info = run_action(tmp_path, command="merge", shards="plans/*.shard-*.json", plan="plan.json")
+    info = run_action(tmp_path, command="plan-merge", shards="plans/*.shard-*.json", plan="plan.json")
     assert info["argv"] == [
         "--log-json", "plan", "merge", "plans/x.shard-1-of-2.json", "plans/x.shard-2-of-2.json", "--out", "plan.json"
     ]
@@ -148,7 +163,7 @@ def test_the_readme_workflow_plans_in_a_matrix_and_applies_after_review() -> Non
     assert jobs["plan"]["strategy"]["matrix"]["shard"] == jobs["apply"]["strategy"]["matrix"]["shard"]
     uses = [s for job in jobs.values() for s in job["steps"] if "migrator@" in str(s.get("uses", ""))]
     commands = sorted({s["with"]["command"] for s in uses})
-    assert commands == ["apply", "merge", "plan", "show"]
+    assert commands == ["apply", "plan", "plan-merge", "show"]
     known = set(action()["inputs"])
     for step in uses:
         assert set(step["with"]) <= known, f"unknown action inputs: {set(step['with']) - known}"

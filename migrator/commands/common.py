@@ -275,6 +275,7 @@ def matches(full_name: str, names: list[str]) -> bool:
 HALF_DONE = {
     "apply": "a branch without its PR",
     "rollback": "a PR commented on but still open, or closed with its branch",
+    "merge": "a merge sent whose answer was lost; the re-run reads the PR before sending anything",
 }
 
 

@@ -20,6 +20,7 @@ from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, ca
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    add_plan_or_campaign,
     announce_edits,
     connect_from,
     interrupted,
@@ -54,13 +55,12 @@ EXAMPLES = """\
   $ migrator merge plan.json --limit 5         # merge the first five that the repositories' rules allow
   $ migrator merge --auto --method squash      # let GitHub merge each PR once its checks and reviews pass
   $ migrator merge --verify --canary 2 --wait 30m   # waves: the next only once verify says the last works
+  $ migrator merge --campaign acme-release --dry-run   # every PR of the campaign, with its reason
 """
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "plan", nargs="?", type=Path, metavar="PLAN", help="default: the last apply (from any directory)"
-    )
+    add_plan_or_campaign(parser, plan_help="default: the last apply (from any directory), or --campaign NAME")
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N pull requests of the plan")
     parser.add_argument("--dry-run", action="store_true", help="read GitHub and decide as for real; write nothing")

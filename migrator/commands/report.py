@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    add_plan_or_campaign,
     connect_from,
     matches,
     open_applied,
@@ -35,27 +36,33 @@ EXAMPLES = """\
   $ migrator report --out report.html                       # the last apply, as one offline HTML page
   $ migrator report plan.json --format markdown >> "$GITHUB_STEP_SUMMARY"
   $ migrator report --tracking-issue acme/platform#42       # keep one issue's body up to date
+  $ migrator report --campaign acme-release --format markdown
 """
 
 ISSUE = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<number>[1-9][0-9]*)$")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "plan", type=Path, nargs="?", metavar="PLAN", help="default: the last apply (from any directory)"
-    )
+    add_plan_or_campaign(parser, plan_help="default: the last apply (from any directory), or --campaign NAME")
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument(
-        "--format", choices=("html", "markdown"), default="html", dest="output_format",
+        "--format",
+        choices=("html", "markdown"),
+        default="html",
+        dest="output_format",
         help="a self-contained HTML page (default), or Markdown for a job summary",
     )
     parser.add_argument("--out", type=Path, metavar="FILE", help="write the report here (default: stdout)")
     parser.add_argument(
-        "--tracking-issue", type=parse_issue, metavar="OWNER/REPO#N",
+        "--tracking-issue",
+        type=parse_issue,
+        metavar="OWNER/REPO#N",
         help="keep this issue's body up to date with the Markdown report (written only when it changed)",
     )
     parser.add_argument(
-        "--image-source", choices=IMAGE_SOURCES, default="jobs",
+        "--image-source",
+        choices=IMAGE_SOURCES,
+        default="jobs",
         help="image pushes from the runs' jobs (GitHub), or from the sandbox's registry model",
     )
     parser.add_argument("--title", help="the report's title (default: the plan's org and id)")

@@ -7,7 +7,6 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from migrator.apply.journal import RepoJournal
@@ -15,6 +14,7 @@ from migrator.apply.ports import PullStatus
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    add_plan_or_campaign,
     connect_from,
     matches,
     open_applied,
@@ -29,6 +29,7 @@ EXAMPLES = """\
   $ migrator status plan.json --repo api
   $ migrator status --state checks-failing    # the PRs whose checks fail, with their URLs
   $ migrator status --format json | jq '.summary'
+  $ migrator status --campaign acme-release      # the campaign's newest plan, with all of its journals
 """
 
 # Each pull request of the campaign is in one of these; `open` in the summary counts every open one, of which
@@ -66,9 +67,7 @@ class Row:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "plan", type=Path, nargs="?", metavar="PLAN", help="default: the last apply (from any directory)"
-    )
+    add_plan_or_campaign(parser, plan_help="default: the last apply (from any directory), or --campaign NAME")
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument(
         "--state",

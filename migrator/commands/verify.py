@@ -11,6 +11,7 @@ from pathlib import Path
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
+    add_plan_or_campaign,
     connect_from,
     matches,
     open_applied,
@@ -26,15 +27,14 @@ EXAMPLES = """\
   $ migrator verify                           # the last apply: verified, pending, not-released or broken
   $ migrator verify plan.json --wait 30m      # poll until no repository is pending
   $ migrator verify --format markdown >> "$GITHUB_STEP_SUMMARY"
+  $ migrator verify --campaign acme-release
 """
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "plan", type=Path, nargs="?", metavar="PLAN", help="default: the last apply (from any directory)"
-    )
+    add_plan_or_campaign(parser, plan_help="default: the last apply (from any directory), or --campaign NAME")
     parser.add_argument("--repo", action="append", default=[], metavar="NAME", help="only this repository (repeatable)")
     parser.add_argument(
         "--format",
@@ -98,8 +98,11 @@ def _propose_rollback(judgements: list[Judgement], plan: Path) -> None:
     caused = [j.repo for j in judgements if j.verdict is Verdict.BROKEN and j.caused_by_fix]
     if caused:
         repos = " ".join(f"--repo {name}" for name in caused)
-        print(f"verify: the change broke {len(caused)} release(s); to revert exactly those: "
-              f"migrator rollback {plan} {repos}", file=sys.stderr)
+        print(
+            f"verify: the change broke {len(caused)} release(s); to revert exactly those: "
+            f"migrator rollback {plan} {repos}",
+            file=sys.stderr,
+        )
 
 
 def all_verified(judgements: list[Judgement]) -> bool:
