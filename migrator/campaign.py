@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -23,7 +20,7 @@ from typing import Any
 
 from migrator.github.types import CampaignPull, CampaignRead
 from migrator.plan.model import CampaignState, Change, Disposition, Found
-from migrator.state import state_dir
+from migrator.state import read_state_file, state_dir, write_state_file
 
 CAMPAIGN_TRAILER = "Migrator-Campaign"
 PLAN_TRAILER = "Migrator-Plan"
@@ -195,30 +192,15 @@ def _write(record: CampaignRecord) -> None:
             for p in record.plans
         ],
     }
-    folder = _record_path(record.campaign).parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".campaign.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(body, indent=2, sort_keys=True) + "\n")
-        os.replace(temp, _record_path(record.campaign))
-    except OSError:
-        pass
+    write_state_file(_record_path(record.campaign), json.dumps(body, indent=2, sort_keys=True))
 
 
 def campaign_record(campaign: str) -> CampaignRecord | None:
     """The campaign's applied plans, newest first; None when none is recorded (or the file is not ours)."""
+    data = read_state_file(_record_path(campaign), max_bytes=_MAX_BYTES)
     try:
-        fd = os.open(_record_path(campaign), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return None
-            data = json.loads(handle.read(_MAX_BYTES))
-        return _record_from(data)
-    except (OSError, ValueError, KeyError, TypeError):
+        return _record_from(data) if data is not None else None
+    except (KeyError, TypeError, ValueError):
         return None
 
 

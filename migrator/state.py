@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_state_dir
 
@@ -45,34 +46,47 @@ def record_apply(plan: Path, *, plan_id: str, org: str, now: datetime | None = N
     body = json.dumps(
         {"plan": str(last.plan), "plan_id": plan_id, "org": org, "applied_at": stamp}, indent=2, sort_keys=True
     )
-    folder = state_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".last-apply.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(body + "\n")
-        os.replace(temp, folder / LAST_APPLY)  # replaces a planted symlink itself, never its target
-    except OSError:
-        pass
+    write_state_file(state_dir() / LAST_APPLY, body)
     return last
 
 
-def last_apply() -> LastApply | None:
-    """The last apply recorded, or None (no file, not a regular file, or not what we wrote)."""
+def write_state_file(path: Path, text: str) -> None:
+    """Write a state file atomically. A state folder that cannot be written costs only the convenience."""
     try:
-        fd = os.open(state_dir() / LAST_APPLY, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.replace(temp, path)  # replaces a planted symlink itself, never its target
+    except OSError:
+        pass
+
+
+def read_state_file(path: Path, *, max_bytes: int = _MAX_BYTES) -> Any:
+    """A state file's JSON; None when it is missing, not a regular file (never followed through a symlink),
+    or not JSON."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return None
     try:
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 return None
-            data = json.loads(handle.read(_MAX_BYTES))
+            return json.loads(handle.read(max_bytes))
+    except (OSError, ValueError):
+        return None
+
+
+def last_apply() -> LastApply | None:
+    """The last apply recorded, or None (no file, not a regular file, or not what we wrote)."""
+    data = read_state_file(state_dir() / LAST_APPLY)
+    try:
         return LastApply(
             plan=Path(str(data["plan"])),
             plan_id=str(data["plan_id"]),
             org=str(data["org"]),
             applied_at=str(data["applied_at"]),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None

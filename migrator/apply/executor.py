@@ -535,19 +535,24 @@ class RepoApply:
             pull.url if pull else None,
             self._ensure.writes,
         )
-        if record and not self.options.dry_run:  # a dry run journals nothing, whatever it decides
-            self.journal.record(
-                op="apply",
-                repo=self.repo.name,
-                step="repo",
-                phase="done",
-                status=status.value,
-                detail=detail,
-                pr=outcome.pr_number,
-                url=outcome.pr_url,
-            )
-        self.log.info("repo done", status=status.value, detail=detail, writes=self._ensure.writes)
-        return outcome
+        return finish_repo(self.journal, self.log, outcome, record=record and not self.options.dry_run)
+
+
+def finish_repo(journal: Journal, log: Any, outcome: Outcome, *, record: bool) -> Outcome:
+    """A repository's last journal line (unless a dry run: it journals nothing, whatever it decides) and log line."""
+    if record:
+        journal.record(
+            op="apply",
+            repo=outcome.repo,
+            step="repo",
+            phase="done",
+            status=outcome.status.value,
+            detail=outcome.detail,
+            pr=outcome.pr_number,
+            url=outcome.pr_url,
+        )
+    log.info("repo done", status=outcome.status.value, detail=outcome.detail, writes=outcome.writes)
+    return outcome
 
 
 def apply_plan(

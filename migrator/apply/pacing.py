@@ -55,6 +55,31 @@ class PaceSettings:
         return min(self.per_minute / 60, self.per_hour / 3600, 1 / self.min_interval if self.min_interval else 1e9)
 
 
+def add_pacing_arguments(parser: Any) -> None:
+    """`--per-minute`, `--per-hour`, `--min-interval` and `--max-wait`, for the commands that make
+    content-creating writes (apply, merge): an argparse parser or argument group."""
+    defaults = PaceSettings()
+    parser.add_argument(
+        "--per-minute", type=int, default=defaults.per_minute, help=f"at most so many a minute ({defaults.per_minute})"
+    )
+    parser.add_argument(
+        "--per-hour", type=int, default=defaults.per_hour, help=f"at most this many an hour ({defaults.per_hour})"
+    )
+    parser.add_argument(
+        "--min-interval",
+        type=float,
+        default=defaults.min_interval,
+        metavar="SECONDS",
+        help=f"at least this long between two ({defaults.min_interval:g})",
+    )
+    add_max_wait_argument(parser)
+
+
+def pace_settings(args: Any) -> PaceSettings:
+    """What `add_pacing_arguments` parsed."""
+    return PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval)
+
+
 def add_max_wait_argument(parser: Any) -> None:
     """`--max-wait SECONDS` for apply and rollback (an argparse parser or argument group)."""
     parser.add_argument(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migrator.apply.ensure import Ensurer, WouldWrite
-from migrator.apply.executor import Outcome, Status, throttled_detail
+from migrator.apply.executor import Outcome, Status, finish_repo, throttled_detail
 from migrator.apply.journal import Journal
 from migrator.apply.pacing import Pacer
 from migrator.apply.ports import (
@@ -171,16 +171,4 @@ class RepoRetire:
             pull.url if pull else url,
             self._ensure.writes,
         )
-        if record and not self.dry_run:
-            self.journal.record(
-                op="apply",
-                repo=self.name,
-                step="repo",
-                phase="done",
-                status=status.value,
-                detail=detail,
-                pr=outcome.pr_number,
-                url=outcome.pr_url,
-            )
-        self.log.info("repo done", status=status.value, detail=detail, writes=self._ensure.writes)
-        return outcome
+        return finish_repo(self.journal, self.log, outcome, record=record and not self.dry_run)

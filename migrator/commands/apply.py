@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from migrator.apply.executor import ApplyOptions, Outcome, apply_plan, selected_changes
-from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
+from migrator.apply.pacing import Pacer, add_pacing_arguments, cap_waits, pace_settings
 from migrator.apply.retire import RepoRetire
 from migrator.campaign import record_plan
 from migrator.commands.common import (
@@ -71,21 +71,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pr.add_argument("--reviewer", action="append", default=[], help="user to request a review from")
     pr.add_argument("--team-reviewer", action="append", default=[], help="team to request a review from")
     pace = parser.add_argument_group("pacing of content-creating writes (GitHub: ~80/minute, ~500/hour)")
-    defaults = PaceSettings()
-    pace.add_argument(
-        "--per-minute", type=int, default=defaults.per_minute, help=f"at most so many a minute ({defaults.per_minute})"
-    )
-    pace.add_argument(
-        "--per-hour", type=int, default=defaults.per_hour, help=f"at most this many an hour ({defaults.per_hour})"
-    )
-    pace.add_argument(
-        "--min-interval",
-        type=float,
-        default=defaults.min_interval,
-        metavar="SECONDS",
-        help=f"at least this long between two ({defaults.min_interval:g})",
-    )
-    add_max_wait_argument(pace)
+    add_pacing_arguments(pace)
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -138,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     announce_edits(loaded)
     if not repos and not retired:
         return nothing_to_apply(plan, shard)
-    settings = PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval)
+    settings = pace_settings(args)
     pacer = Pacer(settings, max_wait=args.max_wait)
     client = cap_waits(connect_from(args, api_url=plan.api_url), args.max_wait)
     if not args.dry_run:

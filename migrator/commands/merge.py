@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator.apply.journal import Journal, plan_journals
-from migrator.apply.pacing import Pacer, PaceSettings, add_max_wait_argument, cap_waits
+from migrator.apply.pacing import Pacer, add_pacing_arguments, cap_waits, pace_settings
 from migrator.commands.common import (
     add_connection_arguments,
     add_plan_guard_arguments,
@@ -98,21 +98,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     waves_group.add_argument("--image-source", choices=IMAGE_SOURCES, default="jobs", help="as `verify --image-source`")
     pace = parser.add_argument_group("pacing of merges (GitHub: ~80 content-creating writes a minute, ~500 an hour)")
-    defaults = PaceSettings()
-    pace.add_argument(
-        "--per-minute", type=int, default=defaults.per_minute, help=f"at most so many a minute ({defaults.per_minute})"
-    )
-    pace.add_argument(
-        "--per-hour", type=int, default=defaults.per_hour, help=f"at most this many an hour ({defaults.per_hour})"
-    )
-    pace.add_argument(
-        "--min-interval",
-        type=float,
-        default=defaults.min_interval,
-        metavar="SECONDS",
-        help=f"at least this long between two ({defaults.min_interval:g})",
-    )
-    add_max_wait_argument(pace)
+    add_pacing_arguments(pace)
     add_plan_guard_arguments(parser)
     add_connection_arguments(parser)
 
@@ -137,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             workflows = any(is_workflow_path(c.path) for r in plan.repos for c in r.changes)
             refuse_unless_able(client.token_info(), plan.token, command="merge", workflows=workflows)
         port = MergeClient(client.transport)
-        settings = PaceSettings(per_minute=args.per_minute, per_hour=args.per_hour, min_interval=args.min_interval)
+        settings = pace_settings(args)
         pacer = Pacer(settings, max_wait=args.max_wait)
         remember_recent_writes(pacer, journal)
         options = MergeOptions(method=args.method, auto=args.auto, admin=args.admin)

@@ -46,7 +46,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     plan_id = options.plan_id or plan_id_for(options.org, now)
     token = reader.token_info()
     policy = reader.actions_policy(options.org)
-    campaign = options.campaign or default_campaign(options.org, REGISTRY)
+    campaign = options.campaign or default_campaign(options.org, options.settings.rules or default_rule_ids())
     inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token, actions=policy, campaign=campaign)
     total, records = _records(reader, options, inputs.branch)
     repos: list[RepoPlan] = []
