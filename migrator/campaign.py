@@ -26,6 +26,7 @@ CAMPAIGN_TRAILER = "Migrator-Campaign"
 PLAN_TRAILER = "Migrator-Plan"
 FIX_TRAILER = "Migrator-Fix"  # digest of the planned paths and their content after
 BASE_TRAILER = "Migrator-Base"  # digest of the planned paths' blobs before (on the base the commit was made on)
+RULES_TRAILER = "Migrator-Rules"  # the rules the plan ran: a plan of other rules cannot judge this commit
 CAMPAIGNS_DIR = "campaigns"
 _MAX_BYTES = 1024 * 1024
 
@@ -66,10 +67,11 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
-def trailers(campaign: str, plan_id: str, digests: Digests) -> str:
+def trailers(campaign: str, plan_id: str, digests: Digests, rules: Iterable[str] = ()) -> str:
+    ran = ",".join(sorted(rules))
     return (
         f"{CAMPAIGN_TRAILER}: {campaign}\n{PLAN_TRAILER}: {plan_id}\n"
-        f"{FIX_TRAILER}: {digests.fix}\n{BASE_TRAILER}: {digests.base}\n"
+        f"{FIX_TRAILER}: {digests.fix}\n{BASE_TRAILER}: {digests.base}\n" + (f"{RULES_TRAILER}: {ran}\n" if ran else "")
     )
 
 
@@ -101,9 +103,17 @@ def campaign_pull(pulls: Sequence[CampaignPull]) -> CampaignPull | None:
     return None
 
 
-def classify(read: CampaignRead, *, campaign: str, base_oid: str, planned: Sequence[Change] | None) -> Found | None:
+def classify(
+    read: CampaignRead,
+    *,
+    campaign: str,
+    base_oid: str,
+    planned: Sequence[Change] | None,
+    rules: Iterable[str] | None = None,
+) -> Found | None:
     """The campaign's state in one repository. `planned`: the changes apply would write (None or empty: no change
-    is needed any more). None when the campaign has nothing here and nothing is planned."""
+    is needed any more); `rules`: the rules this plan ran. None when the campaign has nothing here and nothing is
+    planned."""
     pull = campaign_pull(read.pulls)
     head = read.head
     seen = Found(
@@ -118,6 +128,14 @@ def classify(read: CampaignRead, *, campaign: str, base_oid: str, planned: Seque
         return replace(seen, state=CampaignState.CLOSED, why=why)
     if head is not None and not is_campaign_commit(head.message, head.parents, campaign):
         why = f"someone else pushed {head.oid[:10]} to migrator/{campaign}: left alone"
+        return replace(seen, state=CampaignState.TOUCHED, why=why)
+    made = trailer(head.message, RULES_TRAILER) if head is not None else None
+    if made is not None and rules is not None and set(made.split(",")) != set(rules):
+        # A plan of other rules would call the fix obsolete, or rewrite it without the other rules' part.
+        why = (
+            f"our branch holds the fix of rules {made}; this plan runs {','.join(sorted(rules))}: left alone "
+            "(plan with the same rules, or name another --campaign)"
+        )
         return replace(seen, state=CampaignState.TOUCHED, why=why)
     if not planned:
         if head is None and pull is None:

@@ -106,6 +106,22 @@ def test_another_campaigns_commit_is_not_ours() -> None:
     assert not is_campaign_commit(ours(planned).message, (BASE, OLD_BASE), CAMPAIGN)  # a merge commit is not ours
 
 
+def test_a_plan_of_other_rules_never_calls_the_fix_obsolete_nor_rewrites_it() -> None:
+    """Planning one rule under a campaign whose commit holds two rules' fix must leave that commit alone: otherwise
+    the other rule's part would be closed as obsolete, or dropped by an update."""
+    both = ("redundant-docker", "token-mismatch")
+    planned = [change()]
+    message = f"ci: fix\n\n{trailers(CAMPAIGN, 'acme-run-1', Digests.of(planned), both)}"
+    read = CampaignRead(CampaignCommit(oid="c" * 40, parents=(BASE,), message=message), (pull(),))
+    for wanted in (None, [change(after="other\n")]):
+        found = classify(read, campaign=CAMPAIGN, base_oid=BASE, planned=wanted, rules=("token-mismatch",))
+        assert found is not None and found.state is CampaignState.TOUCHED
+        assert "rules redundant-docker,token-mismatch" in found.why
+    same = classify(read, campaign=CAMPAIGN, base_oid=BASE, planned=planned, rules=both)
+    assert same is not None and same.state is CampaignState.UP_TO_DATE
+    assert trailer(message, "Migrator-Rules") == "redundant-docker,token-mismatch"
+
+
 def test_trailers_and_markers() -> None:
     message = "x\n\n" + trailers(CAMPAIGN, "p1", Digests.of([change()]))
     assert trailer(message, "Migrator-Campaign") == CAMPAIGN and trailer(message, "Migrator-Plan") == "p1"

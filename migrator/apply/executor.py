@@ -123,12 +123,21 @@ def content_after(change: Change, *, include_review: bool) -> str | None:
     return written(change, include_review=include_review)
 
 
+def plan_rules(plan: Plan) -> tuple[str, ...]:
+    """The rules the plan ran (`rules.enabled`), for the commit's `Migrator-Rules` trailer."""
+    enabled = plan.rules.get("enabled")
+    return tuple(sorted(enabled)) if isinstance(enabled, dict) else ()
+
+
 def commit_message(plan: Plan, repo: RepoPlan, digests: Digests | None = None) -> tuple[str, str]:
     """The planned message, then the trailers that make the commit provably the campaign's: the campaign, the
     plan, and the digests of what it changes (after) and of what it changed (the planned files' blobs before)."""
     headline, _, rest = repo.commit_message.partition("\n")
     chosen = digests or Digests.of(selected_changes(repo, include_review=False))
-    return headline, f"{rest.strip()}\n\n{trailers(plan.campaign_name, plan.plan_id, chosen)}".strip() + "\n"
+    return (
+        headline,
+        f"{rest.strip()}\n\n{trailers(plan.campaign_name, plan.plan_id, chosen, plan_rules(plan))}".strip() + "\n",
+    )
 
 
 def is_ours(commit: CommitInfo | None, plan: Plan, base_oid: str) -> bool:

@@ -19,6 +19,7 @@ from migrator.plan.app_preflight import with_app_preflight
 from migrator.plan.model import Change, Disposition, Found, RepoPlan, Retired, campaign_marker
 from migrator.plan.preflight import APP_RULE, AppFacts, Identity, Outcome, Verdict, preflight
 from migrator.refnames import BRANCH_PREFIX
+from migrator.rules import default_rule_ids
 from migrator.serialize import finding_dict
 
 TOKEN_RULE = "token-mismatch"
@@ -43,6 +44,10 @@ class PlanInputs:
     @property
     def branch(self) -> str:
         return BRANCH_PREFIX + (self.campaign or self.plan_id)
+
+    @property
+    def rules_run(self) -> tuple[str, ...]:
+        return tuple(self.settings.rules) or default_rule_ids()
 
     @property
     def marker_name(self) -> str:
@@ -93,7 +98,16 @@ def plan_repo(
     found = Found()
     if inputs.campaign is not None:
         wanted = selected(changes, include_review=False)
-        found = classify(record.campaign, campaign=inputs.campaign, base_oid=record.head_oid, planned=wanted) or found
+        found = (
+            classify(
+                record.campaign,
+                campaign=inputs.campaign,
+                base_oid=record.head_oid,
+                planned=wanted,
+                rules=inputs.rules_run,
+            )
+            or found
+        )
     return RepoPlan(
         name=record.full_name,
         base_branch=record.default_branch,
@@ -117,7 +131,9 @@ def retire(record: RepoRecord, inputs: PlanInputs) -> Retired | None:
     touched. None when the campaign has nothing there."""
     if inputs.campaign is None or record.head_oid is None or record.default_branch is None:
         return None
-    found = classify(record.campaign, campaign=inputs.campaign, base_oid=record.head_oid, planned=None)
+    found = classify(
+        record.campaign, campaign=inputs.campaign, base_oid=record.head_oid, planned=None, rules=inputs.rules_run
+    )
     if found is None:
         return None
     return Retired(name=record.full_name, base_branch=record.default_branch, branch=inputs.branch, found=found)
