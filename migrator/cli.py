@@ -32,7 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("migrator.commands.report", "the campaign as a picture: burndown, tables, evidence (HTML, Markdown)"),
     "check": ("migrator.commands.check", "check local checkouts, offline; optionally fix them"),
     "sandbox": ("migrator.sandbox.command", "serve a local GitHub-compatible API from a seed folder"),
-    "demo": ("migrator.commands.demo", "run plan, show, apply, status and rollback against a local sandbox"),
+    "demo": (
+        "migrator.commands.demo",
+        "a whole campaign on a local sandbox: plan, apply, merge, verify, report, rollback",
+    ),
 }
 CAMPAIGN = ("plan", "show", "apply", "merge", "status", "verify", "report", "rollback")
 SUBCOMMANDS = {"plan merge": "merge shard plans (`plan --shard K/N`) into one plan"}

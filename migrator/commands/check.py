@@ -258,7 +258,7 @@ def _lint_all(outcomes: list[Outcome], *, to: TextIO) -> int:
     if missing:
         print(
             f"lint: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed, so not run "
-            "(pip install 'migrator[dev,lint]', or put them on PATH)",
+            "(pip install -e '.[dev,lint]' in a checkout, or put them on PATH)",
             file=sys.stderr,
         )
     if len(missing) == len(tools):

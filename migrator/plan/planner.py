@@ -80,7 +80,7 @@ def plan_repo(
     verdict = preflight(record, Identity(kind="pat"))
     for finding in report.findings:
         for fix in finding.fixes:
-            disposition, reasons = fix_disposition(fix, secrets, inputs.token)
+            disposition, reasons = fix_disposition(fix, secrets, inputs.token, rule=finding.rule)
             if finding.rule == TOKEN_RULE and disposition is Disposition.SAFE and evidence and evidence["released"]:
                 disposition, reasons = Disposition.REVIEW, (*reasons, already_releasing(evidence))
             if finding.rule == TOKEN_RULE:
@@ -200,7 +200,12 @@ def already_releasing(evidence: Mapping[str, Any]) -> str:
     )
 
 
-def fix_disposition(fix: Fix, secrets: SecretNames | None, token: TokenInfo) -> tuple[Disposition, tuple[str, ...]]:
+SECRET_FLAGS = {APP_RULE: "--app-key-secret or --app-client-id-secret"}
+
+
+def fix_disposition(
+    fix: Fix, secrets: SecretNames | None, token: TokenInfo, *, rule: str = TOKEN_RULE
+) -> tuple[Disposition, tuple[str, ...]]:
     """Blocked beats review beats safe; the reasons say what would change the verdict."""
     lack = missing(token, workflows=any(is_workflow_path(p) for p in fix.paths()))
     if lack:
@@ -212,7 +217,7 @@ def fix_disposition(fix: Fix, secrets: SecretNames | None, token: TokenInfo) -> 
         if present is False:
             return Disposition.BLOCKED, (
                 f"secret {fix.requires_secret} exists neither in the repository nor in the organisation; "
-                "create it (or name the right one with --pat-secret) and re-plan",
+                f"create it (or name the right one with {SECRET_FLAGS.get(rule, '--pat-secret')}) and re-plan",
             )
         if present is None:
             review = True

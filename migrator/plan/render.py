@@ -183,6 +183,8 @@ def _by_count(counts: Counter[str]) -> dict[str, int]:
 def next_command(loaded: LoadedPlan) -> str:
     plan = loaded.plan
     enabled = sum(1 for r in plan.repos if r.enabled)
+    if not enabled and not any(c.disposition is Disposition.BLOCKED for r in plan.repos for c in r.changes):
+        return "next: nothing to apply: every repository is clean or already done (`migrator status` shows where)"
     if not enabled:
         return (
             "next: nothing is enabled; enable changes in the plan file, or re-plan once the blocked reasons are fixed"
