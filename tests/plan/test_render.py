@@ -8,7 +8,7 @@ from pathlib import Path
 
 from migrator.plan.model import Disposition
 from migrator.plan.planfile import read_plan, write_plan
-from migrator.plan.render import as_json, as_markdown, as_text, reviewer_edits
+from migrator.plan.render import as_json, as_markdown, as_text, next_command, reviewer_edits
 from tests.golden import golden_tree
 from tests.plan.fakes import FakeReader, record
 from tests.plan.test_scan import plan_of
@@ -121,3 +121,13 @@ def test_a_blocked_change_a_reviewer_enabled_is_shown_as_blocked(tmp_path: Path)
     (edit,) = reviewer_edits(edited.plan)
     assert edit.endswith("enabled by a reviewer (blocked: never applied)")
     assert "(blocked: never applied)" in as_text(edited, colour=False)
+
+
+def test_the_next_step_of_a_plan_with_nothing_left_is_not_a_blocked_hint(tmp_path: Path) -> None:
+    plain = loaded(tmp_path)
+    (repo,) = plain.plan.repos
+    done = replace(plain, plan=replace(plain.plan, repos=(replace(repo, enabled=False, changes=()),)))
+    assert next_command(done).startswith("next: nothing to apply")
+    blocked = [replace(c, disposition=Disposition.BLOCKED, enabled=False) for c in repo.changes]
+    stuck = replace(plain, plan=replace(plain.plan, repos=(replace(repo, enabled=False, changes=tuple(blocked)),)))
+    assert "blocked reasons" in next_command(stuck)
