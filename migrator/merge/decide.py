@@ -135,7 +135,10 @@ def _gaps(facts: MergeFacts) -> list[Gap]:
 
 
 def _required(facts: MergeFacts) -> list[CheckResult]:
-    return [c for c in facts.checks if c.required or c.name in facts.required_checks]
+    """The checks that must pass. Where the base branch requires none, every check on the head: nothing forbids
+    merging a red PR there, but a campaign merging one would ship a change its own CI rejected."""
+    required = [c for c in facts.checks if c.required or c.name in facts.required_checks]
+    return required if required or facts.required_checks else list(facts.checks)
 
 
 def _named(check: CheckResult) -> str:

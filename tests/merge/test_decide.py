@@ -30,12 +30,21 @@ def test_a_clean_pr_is_merged_with_the_first_method_the_repository_allows() -> N
 
 
 def test_only_required_checks_block() -> None:
-    unrequired = decide(replace(READY, checks=(LINT_FAILED,), merge_state="UNSTABLE"), MergeOptions())
+    passed = CheckResult("test", "success", None, required=True)
+    unrequired = decide(replace(READY, checks=(passed, LINT_FAILED), merge_state="UNSTABLE"), MergeOptions())
     assert unrequired.action is Action.MERGE
     failing = decide(replace(READY, checks=(TEST_FAILED, LINT_FAILED), merge_state="BLOCKED"), MergeOptions())
     assert (failing.status, failing.reason) == (Status.BLOCKED, "checks failing: test (https://ci/run/1)")
     missing = decide(replace(READY, required_checks=("build",), merge_state="BLOCKED"), MergeOptions())
     assert (missing.status, missing.reason) == (Status.PENDING, "checks pending: build (not started)")
+
+
+def test_where_no_check_is_required_every_check_must_pass() -> None:
+    red = decide(replace(READY, checks=(LINT_FAILED,), merge_state="UNSTABLE"), MergeOptions())
+    assert (red.status, red.reason) == (Status.BLOCKED, "checks failing: lint")
+    running = CheckResult("lint", "pending", None, required=False)
+    assert decide(replace(READY, checks=(running,)), MergeOptions()).status is Status.PENDING
+    assert decide(READY, MergeOptions()).action is Action.MERGE  # no checks at all: nothing to wait for
 
 
 def test_reviews_count_what_is_still_needed() -> None:
