@@ -121,15 +121,61 @@ class InstallationToken:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Allowances:
+    """Classic protection's lists of actors: who may bypass required pull requests, or who may push at all."""
+
+    users: tuple[str, ...] = ()  # logins
+    teams: tuple[str, ...] = ()  # team slugs of the repository's org
+    apps: tuple[str, ...] = ()  # App slugs (a seed may name an App by its id)
+
+    def admits(self, actor: Actor, team_id: Callable[[str], int] | None = None) -> bool:
+        if actor.app_id is not None:
+            slug = actor.login.removesuffix("[bot]")
+            return any(a.lower() == slug.lower() or a == str(actor.app_id) for a in self.apps)
+        if actor.deploy_key:
+            return False
+        if any(u.lower() == actor.login.lower() for u in self.users):
+            return True
+        return team_id is not None and any(team_id(t) in actor.teams for t in self.teams)
+
+
+PR_REFUSAL = "Changes must be made through a pull request."
+RESTRICTED_REFUSAL = (
+    "You're not authorized to push to this branch. "
+    "Visit https://docs.github.com/articles/about-protected-branches/ for more information."
+)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Protection:
     enforce_admins: bool = False
     contexts: tuple[str, ...] = ()
     strict: bool = False
     required_reviews: int = 0
+    # required_pull_request_reviews.bypass_pull_request_allowances: they push past the pull request requirement
+    # (even under enforce_admins), never past required status checks.
+    bypass_pull_requests: Allowances = Allowances()
+    restrictions: Allowances | None = None  # who may push at all; None: anyone with write access
 
     @property
     def blocks_direct_push(self) -> bool:
-        return bool(self.contexts) or self.required_reviews > 0
+        return bool(self.contexts) or self.required_reviews > 0 or self.restrictions is not None
+
+    def direct_push_refusal(
+        self, actor: Actor | None, *, admin: bool, team_id: Callable[[str], int] | None = None
+    ) -> str | None:
+        """GitHub's reason (GH006) for refusing `actor` a push that is no pull request merge; None: accepted.
+        Admins pass everything unless enforce_admins; no classic list lets anyone past required checks."""
+        if admin and not self.enforce_admins:
+            return None
+        if self.restrictions is not None and (actor is None or not self.restrictions.admits(actor, team_id)):
+            return RESTRICTED_REFUSAL
+        bypasses_reviews = actor is not None and self.bypass_pull_requests.admits(actor, team_id)
+        if self.required_reviews and not bypasses_reviews:
+            return PR_REFUSAL
+        if self.contexts:
+            return f'Required status check "{self.contexts[0]}" is expected.'
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -442,6 +488,10 @@ class Store:
         if found is None:
             found = self._accounts[(kind, key.lower())] = self.next_id(kind.lower())
         return found
+
+    def team_id_in(self, org: str) -> Callable[[str], int]:
+        """Team slug -> the team's id, as `Actor.teams` holds them."""
+        return lambda slug: self.account_id("Team", f"{org}/{slug}")
 
     def power_of(self, token: str) -> Power | None:
         """What `token` may do; None when it is no credential at all (401 Bad credentials)."""
