@@ -21,7 +21,7 @@ ADMIN, ALLOWED, OTHER = "tok-admin", "tok-allowed", "tok-other"
 APP_ID, SLUG = 77, "release-app"
 REVIEWS = {"enforce_admins": True, "required_reviews": 1,
            "bypass_pull_request_allowances": {"users": ["alice"], "apps": [SLUG]}}  # fmt: skip
-RESTRICTED = {"enforce_admins": True, "restrictions": {"users": ["alice"], "teams": [], "apps": [SLUG]}}
+RESTRICTED = {"enforce_admins": True, "restrictions": {"users": ["alice"], "teams": ["release"], "apps": [SLUG]}}
 CHECKS = REVIEWS | {"contexts": ["test"]}
 
 
@@ -86,7 +86,7 @@ def test_graphql_serves_them_as_bypass_and_push_allowances(sandbox: Sandbox) -> 
     restricted = graphql(sandbox, query, {"name": "restricted"})["data"]["repository"]["defaultBranchRef"]
     assert restricted["branchProtectionRule"]["restrictsPushes"] is True
     pushers = [n["actor"] for n in restricted["branchProtectionRule"]["pushAllowances"]["nodes"]]
-    assert pushers == [{"__typename": "User"}, {"__typename": "App", "slug": SLUG}]
+    assert pushers == [{"__typename": "User"}, {"__typename": "Team"}, {"__typename": "App", "slug": SLUG}]
 
 
 def test_an_app_on_the_bypass_list_pushes_past_the_pull_request_requirement_even_under_enforce_admins(
@@ -119,3 +119,18 @@ def test_push_restrictions_must_list_the_pusher(sandbox: Sandbox) -> None:
     refused = credentials.refusal(_repo(sandbox, "restricted"), github_token, "refs/heads/main",
                                   url="https://github.com/acme/restricted", store=sandbox.store)  # fmt: skip
     assert refused is not None and "You're not authorized to push to this branch." in refused
+
+
+def test_the_protection_answers_match_githubs_openapi(sandbox: Sandbox) -> None:
+    import jsonschema
+
+    from tests.sandbox.test_openapi_contract import OPENAPI, _schema
+
+    if not OPENAPI.is_file():
+        pytest.skip("github-reference is not available")
+    schema = _schema("/repos/{owner}/{repo}/branches/{branch}/protection", "GET", 200)
+    assert schema is not None
+    for name in ("reviews", "restricted", "checks"):
+        body = call(sandbox, "GET", f"/repos/acme/{name}/branches/main/protection", token=ADMIN)[2]
+        errors = [e.message[:200] for e in jsonschema.Draft7Validator(schema).iter_errors(body)]
+        assert errors == [], name
