@@ -124,7 +124,8 @@ def test_push_restrictions_must_list_the_pusher(sandbox: Sandbox) -> None:
 def test_the_protection_answers_match_githubs_openapi(sandbox: Sandbox) -> None:
     import jsonschema
 
-    from tests.sandbox.test_openapi_contract import OPENAPI, _schema
+    from tests.sandbox.test_actions_contract import OPENAPI
+    from tests.sandbox.test_openapi_contract import _schema
 
     if not OPENAPI.is_file():
         pytest.skip("github-reference is not available")
