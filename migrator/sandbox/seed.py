@@ -36,10 +36,10 @@ from typing import Any
 from migrator.errors import InputError
 from migrator.sandbox import apps, rulesets
 from migrator.sandbox.git import EXEC_MODE, FILE_MODE, SYMLINK_MODE, FileEntry
+from migrator.sandbox.protection import Allowances
 from migrator.sandbox.store import (
     HEADS,
     SEED_AUTHOR,
-    Allowances,
     Org,
     Power,
     Protection,

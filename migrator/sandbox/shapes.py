@@ -13,10 +13,10 @@ from typing import Any
 
 from migrator.sandbox.git import Commit, Signature, TreeEntry
 from migrator.sandbox.http import GHES_PREFIX
+from migrator.sandbox.protection import Allowances
 from migrator.sandbox.store import (
     SANDBOX_USER,
     SANDBOX_USER_ID,
-    Allowances,
     CheckRun,
     Comment,
     Label,

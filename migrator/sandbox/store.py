@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from migrator.sandbox.actions.model import ImagePush, Release, WorkflowRun
 from migrator.sandbox.git import Commit, FileEntry, ObjectDB, Signature
+from migrator.sandbox.protection import PR_REFUSAL, RESTRICTED_REFUSAL, Allowances
 from migrator.sandbox.rulesets import ROLE_ADMIN, ROLE_WRITE, ActionsPolicy, Actor, Ruleset
 
 HEADS = "refs/heads/"
@@ -121,32 +122,6 @@ class InstallationToken:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Allowances:
-    """Classic protection's lists of actors: who may bypass required pull requests, or who may push at all."""
-
-    users: tuple[str, ...] = ()  # logins
-    teams: tuple[str, ...] = ()  # team slugs of the repository's org
-    apps: tuple[str, ...] = ()  # App slugs (a seed may name an App by its id)
-
-    def admits(self, actor: Actor, team_id: Callable[[str], int] | None = None) -> bool:
-        if actor.app_id is not None:
-            slug = actor.login.removesuffix("[bot]")
-            return any(a.lower() == slug.lower() or a == str(actor.app_id) for a in self.apps)
-        if actor.deploy_key:
-            return False
-        if any(u.lower() == actor.login.lower() for u in self.users):
-            return True
-        return team_id is not None and any(team_id(t) in actor.teams for t in self.teams)
-
-
-PR_REFUSAL = "Changes must be made through a pull request."
-RESTRICTED_REFUSAL = (
-    "You're not authorized to push to this branch. "
-    "Visit https://docs.github.com/articles/about-protected-branches/ for more information."
-)
-
-
-@dataclass(frozen=True, kw_only=True)
 class Protection:
     enforce_admins: bool = False
     contexts: tuple[str, ...] = ()
@@ -154,7 +129,7 @@ class Protection:
     required_reviews: int = 0
     # required_pull_request_reviews.bypass_pull_request_allowances: they push past the pull request requirement
     # (even under enforce_admins), never past required status checks.
-    bypass_pull_requests: Allowances = Allowances()
+    bypass_pull_requests: Allowances = field(default_factory=Allowances)
     restrictions: Allowances | None = None  # who may push at all; None: anyone with write access
 
     @property

@@ -12,10 +12,10 @@ from migrator.sandbox.graphql import rulesets as _rulesets
 from migrator.sandbox.graphql.connection import GqlContext, Info, connection, map_nodes
 from migrator.sandbox.graphql.rulesets import Typed
 from migrator.sandbox.graphql.schema import Json
+from migrator.sandbox.protection import Allowances
 from migrator.sandbox.shapes import iso
 from migrator.sandbox.store import (
     HEADS,
-    Allowances,
     Protection,
     Repo,
     node_id,
