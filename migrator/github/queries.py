@@ -33,6 +33,9 @@ fragment MigratorRepository on Repository {
       requiredStatusCheckContexts
       requiresApprovingReviews
       requiredApprovingReviewCount
+      restrictsPushes
+      bypassPullRequestAllowances(first: 10) { totalCount nodes { actor { ...AllowedActor } } }
+      pushAllowances(first: 10) { totalCount nodes { actor { ...AllowedActor } } }
     }
   }
   workflows: object(expression: "HEAD:.github/workflows") {
@@ -82,17 +85,23 @@ fragment MigratorRepository on Repository {
   }
 }
 
+fragment AllowedActor on BranchActorAllowanceActor {
+  __typename ... on App { databaseId slug } ... on Team { slug } ... on User { login }
+}
+
 fragment BlobText on GitObject {
   ... on Blob { oid byteSize isBinary isTruncated text }
 }
 """
 
 # One query per page of repositories. Cost, by GitHub's rule: (1 + 2 x page size + 3 x page size + 21 x page
-# size + 2 x page size) / 100 points: the page, each repository's topics and head-commit check suites (last 3),
-# each suite's first failing check run (the evidence of a broken release), its rulesets (first 10) with each
-# ruleset's rules and bypass actors (one request per ruleset each: 1 + 10 + 10), and the campaign's branch head's
-# parents and the PRs from that branch (first 5). 14 points for a page of 50 (13 before campaigns), 28 for 99:
-# the rulesets cost four times the rest, and still leave 2,000 repositories at about 560 points of 5,000.
+# size + 2 x page size + 2 x page size) / 100 points: the page, each repository's topics and head-commit check
+# suites (last 3), each suite's first failing check run (the evidence of a broken release), its rulesets (first
+# 10) with each ruleset's rules and bypass actors (one request per ruleset each: 1 + 10 + 10), the campaign's
+# branch head's parents and the PRs from that branch (first 5), and the classic protection's bypass and push
+# allowances (first 10 each). 15 points for a page of 50 (14 before the allowances, 13 before campaigns), 30 for
+# 99 (28 before): the rulesets cost four times the rest, and still leave 2,000 repositories at about 600 points
+# of 5,000.
 REPOSITORIES = (
     """
 query MigratorRepositories($login: String!, $first: Int!, $after: String, $campaignRef: String!,

@@ -9,6 +9,7 @@ from typing import Any
 
 from migrator.github.types import (
     RELEASE_TAG_REF,
+    Allowances,
     BypassEntry,
     CampaignCommit,
     CampaignPull,
@@ -280,6 +281,28 @@ def _protection(ref: Mapping[str, Any] | None, *, readable: bool) -> Protection:
         enforce_admins=bool(rule.get("isAdminEnforced")),
         required_checks=tuple(str(c) for c in contexts if c),
         required_reviews=reviews,
+        bypass_pull_requests=_allowances(rule.get("bypassPullRequestAllowances")),
+        push_allowances=_allowances(rule.get("pushAllowances")) if rule.get("restrictsPushes") else None,
+    )
+
+
+def _allowances(raw: Any) -> Allowances:
+    """A BypassPullRequestAllowance or PushAllowance connection's actors (Users, Teams, Apps)."""
+    if not isinstance(raw, dict):
+        return Allowances()
+    actors = [(node or {}).get("actor") or {} for node in raw.get("nodes") or ()]
+
+    def named(typename: str, key: str) -> tuple[str, ...]:
+        return tuple(str(a[key]) for a in actors if a.get("__typename") == typename and a.get(key))
+
+    app_ids = tuple(int(a["databaseId"]) for a in actors if a.get("__typename") == "App" and a.get("databaseId"))
+    total = raw.get("totalCount")
+    return Allowances(
+        users=named("User", "login"),
+        teams=named("Team", "slug"),
+        apps=named("App", "slug"),
+        app_ids=app_ids,
+        complete=not isinstance(total, int) or total <= len(actors),
     )
 
 

@@ -13,6 +13,25 @@ if TYPE_CHECKING:
     from migrator.github.installations import AppInstallation
 
 
+@dataclass(frozen=True, kw_only=True)
+class Allowances:
+    """A list of actors of classic branch protection: who may bypass required pull requests, or who may push."""
+
+    users: tuple[str, ...] = ()  # logins
+    teams: tuple[str, ...] = ()  # team slugs
+    apps: tuple[str, ...] = ()  # App slugs
+    app_ids: tuple[int, ...] = ()
+    complete: bool = True  # False when the bulk read listed only the first of them
+
+    def lists_app(self, app_id: int | None, slug: str | None) -> bool:
+        return (app_id is not None and app_id in self.app_ids) or (slug is not None and slug in self.apps)
+
+    def describe(self) -> str:
+        named = [*(f"user {u}" for u in self.users), *(f"team {t}" for t in self.teams),
+                 *(f"the App {a}" for a in self.apps)]  # fmt: skip
+        return ", ".join(named) + ("" if self.complete else ", and more") if named else "nobody"
+
+
 @dataclass(frozen=True)
 class Protection:
     """The default branch's protection, as far as the token can read it."""
@@ -22,6 +41,10 @@ class Protection:
     required_reviews: int = 0
     readable: bool = True  # False when the token may not read protection (then the rest is unknown)
     rulesets: tuple[str, ...] = ()  # names of rulesets targeting the default branch, where readable
+    # required_pull_request_reviews.bypass_pull_request_allowances: they push past the pull request requirement,
+    # even under enforce_admins, never past required status checks
+    bypass_pull_requests: Allowances = Allowances()
+    push_allowances: Allowances | None = None  # `restrictions`: who may push at all; None when not restricted
 
 
 @dataclass(frozen=True, kw_only=True)

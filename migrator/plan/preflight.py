@@ -42,6 +42,7 @@ class Identity:
     role: str | None = None  # a PAT owner's repository role, when known (admin, maintain, write)
     app_id: int | None = None
     app_slug: str | None = None
+    login: str | None = None  # a PAT owner's login, when known
 
     def describe(self) -> str:
         if self.kind == "github-token":
@@ -152,43 +153,114 @@ def _ruleset_obstacles(ruleset: Ruleset, identity: Identity, *, tag: bool, targe
     )]
 
 
+BYPASS_SETTING = "'Allow specified actors to bypass required pull requests'"
+PUSH_SETTING = "'Restrict who can push to matching branches'"
+
+
 def _protection_obstacles(protection: Protection, branch: str, identity: Identity) -> list[Obstacle]:
+    """Classic protection: admins pass unless enforce_admins; the bypass allowances pass the pull request
+    requirement (even under enforce_admins), never required status checks; push restrictions must list the pusher."""
     blocking = bool(protection.required_checks) or protection.required_reviews > 0
-    if not blocking:
+    if not blocking and protection.push_allowances is None:
         return []
     source = f"branch protection of {branch}"
     target = f"the release commit on {branch}"
-    rule = "required status checks" if protection.required_checks else "required reviews"
-    if identity.kind == "app" and protection.enforce_admins and protection.required_checks:
-        return [Obstacle(
-            target=target, source=source, rule=rule, outcome=Outcome.BLOCKED,
-            why=f"{source} requires status checks and enforces them for admins, so no one, {identity.describe()} "
-                "included, can push a release commit past it",
-            remedy=f"protect {branch} with a ruleset instead, with the App (actor_type Integration) on its bypass "
-                   "list, and turn off the classic protection's required checks",
-        )]
     if identity.kind == "app":
-        return [Obstacle(
+        return _app_protection_obstacles(protection, branch, identity)
+    found = _pat_restriction(protection, branch, identity)
+    if not blocking:
+        return found
+    rule = "required status checks" if protection.required_checks else "required reviews"
+    if protection.enforce_admins and identity.kind == "pat":
+        if _pat_bypasses_reviews(protection, identity):
+            return found
+        return [*found, Obstacle(
             target=target, source=source, rule=rule, outcome=Outcome.CONDITIONAL,
-            why=f"{source} requires {rule}; {identity.describe()} pushes past it only if it may bypass it "
-                "(a bypass allowance of the rule, which the plan does not read)",
-            remedy=f"allow {identity.describe()} to bypass the protection of {branch}, or protect {branch} with a "
-                   "ruleset that has the App on its bypass list",
-        )]
-    if protection.enforce_admins:
-        return [Obstacle(
-            target=target, source=source, rule=rule, outcome=Outcome.CONDITIONAL,
-            why=f"{source} requires {rule} and enforces them for admins, so no PAT gets a release commit past it",
+            why=f"{source} requires {rule} and enforces them for admins, so no PAT gets a release commit past it"
+                + _pat_bypass_note(protection, identity),
             remedy="turn off 'Do not allow bypassing the above settings' (enforce_admins) for the release, "
                    f"or release with a GitHub App token (rule {APP_RULE}) allowed to push",
-        )]
+        )]  # fmt: skip
     if identity.kind == "pat" and identity.role in (None, "admin"):
-        return []  # the release PAT is taken to be an admin's, as migrator's token fix assumes (not enforced)
-    return [Obstacle(
+        return found  # the release PAT is taken to be an admin's, as migrator's token fix assumes (not enforced)
+    return [*found, Obstacle(
         target=target, source=source, rule=rule, outcome=Outcome.BLOCKED,
         why=f"{source} requires {rule}, and {identity.describe()} is no admin",
         remedy=f"release with a PAT of an admin, or a GitHub App token (rule {APP_RULE})",
-    )]
+    )]  # fmt: skip
+
+
+def _pat_bypasses_reviews(protection: Protection, identity: Identity) -> bool:
+    users = protection.bypass_pull_requests.users
+    listed = identity.login is not None and identity.login.lower() in {u.lower() for u in users}
+    return listed and not protection.required_checks
+
+
+def _pat_bypass_note(protection: Protection, identity: Identity) -> str:
+    allowed = protection.bypass_pull_requests
+    if protection.required_checks or not (allowed.users or allowed.teams):
+        return ""
+    return (f"; unless the PAT's owner is among those allowed to bypass required pull requests "
+            f"({allowed.describe()}), which the plan cannot tell from the secret")  # fmt: skip
+
+
+def _pat_restriction(protection: Protection, branch: str, identity: Identity) -> list[Obstacle]:
+    allowed = protection.push_allowances
+    taken_as_admin = identity.kind == "pat" and identity.role in (None, "admin")
+    if allowed is None or (taken_as_admin and not protection.enforce_admins):
+        return []  # admins are exempt from push restrictions unless enforce_admins
+    if identity.login is not None and identity.login.lower() in {u.lower() for u in allowed.users}:
+        return []
+    return [Obstacle(
+        target=f"the release commit on {branch}", source=f"branch protection of {branch}", rule="push restrictions",
+        outcome=Outcome.CONDITIONAL,
+        why=f"branch protection of {branch} lets only {allowed.describe()} push, so it works only if "
+            f"{identity.describe()} is among them",
+        remedy=f"make sure the release identity is listed in {PUSH_SETTING} of {branch}, "
+               f"or release with a GitHub App token (rule {APP_RULE}) listed there",
+    )]  # fmt: skip
+
+
+def _app_protection_obstacles(protection: Protection, branch: str, identity: Identity) -> list[Obstacle]:
+    source = f"branch protection of {branch}"
+    target = f"the release commit on {branch}"
+    app = identity.describe()
+    found: list[Obstacle] = []
+    restricted = protection.push_allowances
+    if restricted is not None and not restricted.lists_app(identity.app_id, identity.app_slug):
+        found.append(Obstacle(
+            target=target, source=source, rule="push restrictions",
+            outcome=Outcome.BLOCKED if restricted.complete else Outcome.CONDITIONAL,
+            why=f"{source} lets only {restricted.describe()} push, and {app} is not among them",
+            remedy=f"add {app} to {PUSH_SETTING} in the protection of {branch}",
+        ))  # fmt: skip
+    if protection.required_checks:
+        if protection.enforce_admins:
+            found.append(Obstacle(
+                target=target, source=source, rule="required status checks", outcome=Outcome.BLOCKED,
+                why=f"{source} requires status checks and enforces them for admins, so no one, {app} included, "
+                    "can push a release commit past it (classic protection has no bypass list for checks)",
+                remedy=f"protect {branch} with a ruleset instead, with the App (actor_type Integration) on its "
+                       "bypass list, and turn off the classic protection's required checks",
+            ))  # fmt: skip
+        else:
+            found.append(Obstacle(
+                target=target, source=source, rule="required status checks", outcome=Outcome.CONDITIONAL,
+                why=f"{source} requires status checks, which only admins push past (classic protection has no "
+                    f"bypass list for checks), so it works only if {app} may bypass them",
+                remedy=f"protect {branch} with a ruleset that has the App on its bypass list instead",
+            ))  # fmt: skip
+        return found
+    allowed = protection.bypass_pull_requests
+    if protection.required_reviews and not allowed.lists_app(identity.app_id, identity.app_slug):
+        found.append(Obstacle(
+            target=target, source=source, rule="required reviews",
+            outcome=Outcome.BLOCKED if allowed.complete else Outcome.CONDITIONAL,
+            why=f"{source} requires a pull request, and {app} is not allowed to bypass it "
+                f"(those allowed: {allowed.describe()})",
+            remedy=f"add {app} to {BYPASS_SETTING} in the protection of {branch}",
+        ))  # fmt: skip
+    return found
 
 
 def preflight(record: RepoRecord, identity: Identity) -> Verdict:

@@ -86,9 +86,19 @@ def bypasses_protection(repo: Repo, branch: str, power: Power) -> bool:
     return rule is None or (power.is_admin and not rule.enforce_admins)
 
 
-def require_direct_push(repo: Repo, branch: str, power: Power, *, status: int, message: str) -> None:
+def require_direct_push(
+    repo: Repo, branch: str, power: Power, *, status: int, message: str, store: Store | None = None
+) -> None:
+    """Refuse a ref update that is no pull request merge when classic protection refuses the requester (the
+    request's actor: its bypass allowances and push restrictions count; `store` resolves team slugs)."""
+    from migrator.sandbox import merging
+
     rule = repo.protection_for(branch)
-    if rule is not None and rule.blocks_direct_push and not bypasses_protection(repo, branch, power):
+    if rule is None or not rule.blocks_direct_push:
+        return
+    requester = merging.REQUESTER.get()
+    team_id = store.team_id_in(repo.org) if store is not None else None
+    if rule.direct_push_refusal(requester[1] if requester else None, admin=power.is_admin, team_id=team_id):
         raise OpError(status, message)
 
 

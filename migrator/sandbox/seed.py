@@ -36,7 +36,17 @@ from typing import Any
 from migrator.errors import InputError
 from migrator.sandbox import apps, rulesets
 from migrator.sandbox.git import EXEC_MODE, FILE_MODE, SYMLINK_MODE, FileEntry
-from migrator.sandbox.store import HEADS, SEED_AUTHOR, Org, Power, Protection, Repo, RepoMeta, Store
+from migrator.sandbox.protection import Allowances
+from migrator.sandbox.store import (
+    HEADS,
+    SEED_AUTHOR,
+    Org,
+    Power,
+    Protection,
+    Repo,
+    RepoMeta,
+    Store,
+)
 
 META_SUFFIX = ".meta.json"
 
@@ -167,12 +177,28 @@ def parse_protection(raw: dict[str, Any]) -> Protection:
     reviews = raw.get("required_pull_request_reviews") or {}
     count = raw.get("required_reviews", reviews.get("required_approving_review_count", 1) if reviews else 0)
     enforce = raw.get("enforce_admins", False)
+    bypass = raw.get("bypass_pull_request_allowances") or (reviews.get("bypass_pull_request_allowances") or {})
+    restrictions = raw.get("restrictions")
     return Protection(
         enforce_admins=bool(enforce.get("enabled") if isinstance(enforce, dict) else enforce),
         contexts=tuple(str(c) for c in contexts),
         strict=bool(checks.get("strict", False)) if isinstance(checks, dict) else False,
         required_reviews=int(count or 0),
+        bypass_pull_requests=_allowances(bypass),
+        restrictions=_allowances(restrictions) if isinstance(restrictions, dict) else None,
     )
+
+
+def _allowances(raw: Any) -> Allowances:
+    """GitHub's `{users, teams, apps}` of logins and slugs (an App may be named by its id in a seed)."""
+    if not isinstance(raw, dict):
+        return Allowances()
+
+    def names(key: str, field: str) -> tuple[str, ...]:
+        found = raw.get(key) or ()
+        return tuple(str(v.get(field) if isinstance(v, dict) else v) for v in found)
+
+    return Allowances(users=names("users", "login"), teams=names("teams", "slug"), apps=names("apps", "slug"))
 
 
 def _materialise(repo: Repo, repo_dir: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from migrator.sandbox.git import Commit, Signature, TreeEntry
 from migrator.sandbox.http import GHES_PREFIX
+from migrator.sandbox.protection import Allowances
 from migrator.sandbox.store import (
     SANDBOX_USER,
     SANDBOX_USER_ID,
@@ -370,7 +371,7 @@ def ref(base: str, repo: Repo, name: str, sha: str) -> Json:
     }
 
 
-def protection(base: str, repo: Repo, branch: str, rule: Protection) -> Json:
+def protection(base: str, store: Store, repo: Repo, branch: str, rule: Protection) -> Json:
     url = f"{base}/repos/{repo.full_name}/branches/{branch}/protection"
     data: Json = {"url": url}
     if rule.contexts or rule.strict:
@@ -388,6 +389,15 @@ def protection(base: str, repo: Repo, branch: str, rule: Protection) -> Json:
             "require_code_owner_reviews": False,
             "require_last_push_approval": False,
             "required_approving_review_count": rule.required_reviews,
+            "bypass_pull_request_allowances": _allowances(base, store, repo, rule.bypass_pull_requests),
+        }
+    if rule.restrictions is not None:
+        data["restrictions"] = {
+            "url": f"{url}/restrictions",
+            "users_url": f"{url}/restrictions/users",
+            "teams_url": f"{url}/restrictions/teams",
+            "apps_url": f"{url}/restrictions/apps",
+            **_allowances(base, store, repo, rule.restrictions),
         }
     data.update(
         {
@@ -403,6 +413,18 @@ def protection(base: str, repo: Repo, branch: str, rule: Protection) -> Json:
         }
     )
     return data
+
+
+def _allowances(base: str, store: Store, repo: Repo, allowed: Allowances) -> Json:
+    from migrator.sandbox import apps
+
+    by_name = {a.slug.lower(): a for a in store.apps.values()} | {str(a.id): a for a in store.apps.values()}
+    found = [by_name[name.lower()] for name in allowed.apps if name.lower() in by_name]
+    return {
+        "users": [user(base, login, store.account_id("User", login)) for login in allowed.users],
+        "teams": [team(base, store, repo.org, slug) for slug in allowed.teams],
+        "apps": [apps.app_json(base, store, app) for app in found],
+    }
 
 
 def branch(base: str, repo: Repo, name: str, sha: str, *, detailed: bool) -> Json:
@@ -567,6 +589,7 @@ def team(base: str, store: Store, org: str, slug: str) -> Json:
         "members_url": f"{url}/members{{/member}}",
         "repositories_url": f"{url}/repos",
         "parent": None,
+        "type": "organization",
     }
 
 

@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from migrator.sandbox.actions.model import ImagePush, Release, WorkflowRun
 from migrator.sandbox.git import Commit, FileEntry, ObjectDB, Signature
+from migrator.sandbox.protection import PR_REFUSAL, RESTRICTED_REFUSAL, Allowances
 from migrator.sandbox.rulesets import ROLE_ADMIN, ROLE_WRITE, ActionsPolicy, Actor, Ruleset
 
 HEADS = "refs/heads/"
@@ -126,10 +127,30 @@ class Protection:
     contexts: tuple[str, ...] = ()
     strict: bool = False
     required_reviews: int = 0
+    # required_pull_request_reviews.bypass_pull_request_allowances: they push past the pull request requirement
+    # (even under enforce_admins), never past required status checks.
+    bypass_pull_requests: Allowances = field(default_factory=Allowances)
+    restrictions: Allowances | None = None  # who may push at all; None: anyone with write access
 
     @property
     def blocks_direct_push(self) -> bool:
-        return bool(self.contexts) or self.required_reviews > 0
+        return bool(self.contexts) or self.required_reviews > 0 or self.restrictions is not None
+
+    def direct_push_refusal(
+        self, actor: Actor | None, *, admin: bool, team_id: Callable[[str], int] | None = None
+    ) -> str | None:
+        """GitHub's reason (GH006) for refusing `actor` a push that is no pull request merge; None: accepted.
+        Admins pass everything unless enforce_admins; no classic list lets anyone past required checks."""
+        if admin and not self.enforce_admins:
+            return None
+        if self.restrictions is not None and (actor is None or not self.restrictions.admits(actor, team_id)):
+            return RESTRICTED_REFUSAL
+        bypasses_reviews = actor is not None and self.bypass_pull_requests.admits(actor, team_id)
+        if self.required_reviews and not bypasses_reviews:
+            return PR_REFUSAL
+        if self.contexts:
+            return f'Required status check "{self.contexts[0]}" is expected.'
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -442,6 +463,10 @@ class Store:
         if found is None:
             found = self._accounts[(kind, key.lower())] = self.next_id(kind.lower())
         return found
+
+    def team_id_in(self, org: str) -> Callable[[str], int]:
+        """Team slug -> the team's id, as `Actor.teams` holds them."""
+        return lambda slug: self.account_id("Team", f"{org}/{slug}")
 
     def power_of(self, token: str) -> Power | None:
         """What `token` may do; None when it is no credential at all (401 Bad credentials)."""

@@ -4,7 +4,9 @@ Actions model (which mints the App token from the secrets, as actions/create-git
 - A tag ruleset that no PAT may bypass makes the token fix `blocked`, naming the ruleset; with the App on its
   bypass list, release-app-token is planned (`review`), applied, merged, and the next release is made by the App.
 - `enforce_admins` (the seed's situation): the PAT fix is `review` with the remedy; with the App allowed past
-  the branch rules (a ruleset with the App on its bypass list), the App rule makes the release pass.
+  the branch rules (in classic protection's bypass_pull_request_allowances, or a ruleset with the App on its bypass
+  list), the App rule makes the release pass; the App not on the allowances is `blocked` with that remedy.
+  Required status checks under enforce_admins let no one push: the remedy is a ruleset.
 - SHA pinning required by the org: every inserted `uses:` is pinned (and runs); an action outside the allowed
   list makes the fix `blocked`, saying why.
 """
@@ -26,6 +28,7 @@ from tests.sandbox.actions_support import MAIN, job_log, jobs, push, runs
 from tests.sandbox.support import call
 
 ADMIN = "tok-admin"  # what tests.sandbox.support calls with
+REVIEWER = "tok-review"  # a colleague with write access, who approves the fix's pull request
 APP_ID, INSTALLATION, SLUG = 77, 456, "release-app"
 PERMISSIONS = {"contents": "write", "issues": "write", "pull_requests": "write", "workflows": "write",
                "metadata": "read"}  # fmt: skip
@@ -72,8 +75,8 @@ def _seed(
     meta: dict[str, Any] = {"rulesets": rulesets}
     if protection is not None:
         meta["protection"] = protection
-    org: dict[str, Any] = {"secrets": org_secrets, "tokens": {ADMIN: {"power": "full", "login": "release-bot"}},
-                           "apps": [app]}  # fmt: skip
+    tokens = {ADMIN: {"power": "full", "login": "release-bot"}, REVIEWER: {"power": "write", "login": "reviewer"}}
+    org: dict[str, Any] = {"secrets": org_secrets, "tokens": tokens, "apps": [app]}
     if actions is not None:
         org["actions"] = actions
     return write_seed(root, {"acme": {"app": files}}, repo_meta={"acme/app": meta}, org_meta={"acme": org})
@@ -106,8 +109,11 @@ def _change(plan: dict[str, Any]) -> dict[str, Any]:
     return dict(change)
 
 
-def _apply_and_merge(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], plan: Path) -> None:
-    """A reviewer enables the repository (its change is `review`), applies with --include-review, and merges."""
+def _apply_and_merge(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], plan: Path, *, approve: bool = False
+) -> None:
+    """A reviewer enables the repository (its change is `review`), applies with --include-review, and merges
+    (once a colleague approved the pull request, with `approve`)."""
     data = json.loads(plan.read_text())
     data["repos"][0]["enabled"] = True
     plan.write_text(json.dumps(data, indent=2))
@@ -118,6 +124,10 @@ def _apply_and_merge(sandbox: Sandbox, capsys: pytest.CaptureFixture[str], plan:
     open_pulls = [p for p in repo.pulls.values() if p.state == "open"]
     assert len(open_pulls) == 1, output
     [pull] = open_pulls
+    if approve:
+        status, _headers, review = call(sandbox, "POST", f"/repos/acme/app/pulls/{pull.number}/reviews",
+                                        body={"event": "APPROVE"}, token=REVIEWER)  # fmt: skip
+        assert status == 200, review
     status, _headers, merged = call(sandbox, "PUT", f"/repos/acme/app/pulls/{pull.number}/merge", token=ADMIN,
                                     body={"merge_method": "squash"})  # fmt: skip
     assert status == 200, merged
@@ -205,6 +215,37 @@ def test_enforce_admins_makes_the_pat_fix_review_and_the_app_releases_past_a_rul
         assert app_fix["disposition"] == "review", app_fix["reasons"]
         _apply_and_merge(sandbox, capsys, world / "app.json")
         _released_by_the_app(sandbox)
+
+
+def test_enforce_admins_with_the_app_allowed_to_bypass_pull_requests_lets_the_app_release(
+    world: Path, key: AppKey, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The seed's situation under classic protection alone: a PR requirement enforced for admins, and the App in
+    'Allow specified actors to bypass required pull requests' (GitHub's bypass_pull_request_allowances)."""
+    allowed = {"enforce_admins": True, "required_reviews": 1, "bypass_pull_request_allowances": {"apps": [SLUG]}}
+    seed = _seed(world / "seed", key, rulesets=[], protection=allowed)
+    with running_sandbox(seed, clock=FakeClock()) as sandbox:
+        token_fix = _change(_plan(sandbox, capsys, world / "pat.json"))
+        assert token_fix["disposition"] == "review"
+        assert any("enforces them for admins" in r and "rule release-app-token" in r for r in token_fix["reasons"])
+        app_fix = _change(_plan(sandbox, capsys, world / "app.json", *APP_FLAGS))
+        assert app_fix["disposition"] == "review", app_fix["reasons"]
+        assert not any("branch protection of main" in r for r in app_fix["reasons"]), app_fix["reasons"]
+        _apply_and_merge(sandbox, capsys, world / "app.json", approve=True)  # the PR requirement holds for merges
+        log = _released_by_the_app(sandbox)
+        assert f"as {SLUG}[bot]" in log
+        assert sandbox.actions_errors() == []
+    # The App not on the list: blocked, with the remedy.
+    listed_other = allowed | {"bypass_pull_request_allowances": {"apps": ["another-app"], "users": ["release-bot"]}}
+    seed = _seed(world / "seed2", key, rulesets=[], protection=listed_other)
+    with running_sandbox(seed, clock=FakeClock()) as sandbox:
+        app_fix = _change(_plan(sandbox, capsys, world / "app2.json", *APP_FLAGS))
+        assert app_fix["disposition"] == "blocked"
+        remedy = "add the App release-app to 'Allow specified actors to bypass required pull requests'"
+        assert any(remedy in r for r in app_fix["reasons"]), app_fix["reasons"]
+        token_fix = _change(_plan(sandbox, capsys, world / "pat2.json"))
+        assert token_fix["disposition"] == "review"
+        assert any("allowed to bypass required pull requests (user release-bot" in r for r in token_fix["reasons"])
 
 
 def test_sha_pinning_is_met_by_construction_and_a_disallowed_action_is_blocked(

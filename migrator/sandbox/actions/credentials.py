@@ -11,8 +11,10 @@
   every request to github.com, so that credential is used even when the remote URL embeds another one
   (actions/checkout `src/git-auth-helper.ts`, README "persist-credentials"). An `ssh-key` checkout pushes over SSH
   as that deploy key. With no credential at all git cannot authenticate.
-- A push to a protected branch by anyone who does not bypass protection (only admins do, and not under
-  `enforce_admins`) is refused with GitHub's GH006 text; tags are not protected by branch protection.
+- A push to a protected branch by anyone who does not bypass protection (admins do, and not under
+  `enforce_admins`) is refused with GitHub's GH006 text; tags are not protected by branch protection. An actor
+  in `bypass_pull_request_allowances` (users, teams, Apps) passes the pull request requirement, even under
+  `enforce_admins`, but never required status checks; `restrictions`, when set, must list the pusher.
 - Rulesets (branch and tag, org and repository) judge every push after that, as GitHub does: an active ruleset's
   rule the pusher does not bypass refuses it with GH013. GITHUB_TOKEN is the GitHub Actions app (Integration
   15368), which no bypass list in practice names; a PAT is its user with the token's role (admins are org admins
@@ -134,7 +136,7 @@ def refusal(
 ) -> str | None:
     """GitHub's answer (as git prints it) when `credential` pushes `sha` (None: a new commit on top) to `ref`;
     None when the push is accepted. With `store`, rulesets judge it too."""
-    problem = _protection_refusal(repo, credential, ref, url=url)
+    problem = _protection_refusal(repo, credential, ref, url=url, store=store)
     if problem is not None or store is None or credential is None or credential.actor is None:
         return problem
     applicable = store.rules_for(repo, ref)
@@ -151,7 +153,9 @@ def refusal(
     return rulesets.git_refusal(ref, found, url=re.sub(r"//[^@/]+@", "//", url), full_name=repo.full_name)
 
 
-def _protection_refusal(repo: Repo, credential: Credential | None, ref: str, *, url: str) -> str | None:
+def _protection_refusal(
+    repo: Repo, credential: Credential | None, ref: str, *, url: str, store: Store | None = None
+) -> str | None:
     clean = re.sub(r"//[^@/]+@", "//", url)
     if credential is None:
         return "fatal: could not read Username for 'https://github.com': No such device or address"
@@ -169,13 +173,10 @@ def _protection_refusal(repo: Repo, credential: Credential | None, ref: str, *, 
     rule = repo.protection_for(branch) if branch else None
     if branch is None or rule is None or not rule.blocks_direct_push:
         return None
-    if credential.power.is_admin and not rule.enforce_admins:
+    team_id = store.team_id_in(repo.org) if store is not None else None
+    reason = rule.direct_push_refusal(credential.actor, admin=credential.power.is_admin, team_id=team_id)
+    if reason is None:
         return None
-    reason = (
-        "Changes must be made through a pull request."
-        if rule.required_reviews or not rule.contexts
-        else f'Required status check "{rule.contexts[0]}" is expected.'
-    )
     return (
         f"remote: error: GH006: Protected branch update failed for refs/heads/{branch}.\n"
         f"remote: error: {reason}\n"

@@ -95,6 +95,7 @@ class MutationRoot:
                 self.ctx.power,
                 status=422,
                 message=f"Protected branch update failed for refs/heads/{branch}.",
+                store=self.ctx.store,
             )
         )
         message = input["message"]

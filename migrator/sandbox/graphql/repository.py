@@ -10,7 +10,9 @@ from migrator.sandbox.graphql import owners as _owners
 from migrator.sandbox.graphql import pulls as _pulls
 from migrator.sandbox.graphql import rulesets as _rulesets
 from migrator.sandbox.graphql.connection import GqlContext, Info, connection, map_nodes
+from migrator.sandbox.graphql.rulesets import Typed
 from migrator.sandbox.graphql.schema import Json
+from migrator.sandbox.protection import Allowances
 from migrator.sandbox.shapes import iso
 from migrator.sandbox.store import (
     HEADS,
@@ -145,14 +147,49 @@ class ProtectionNode:
             "requiresConversationResolution",
             "requiresDeployments",
             "requiresLinearHistory",
-            "restrictsPushes",
             "restrictsReviewDismissals",
             "lockAllowsFetchAndMerge",
         ):
             setattr(self, flag, False)
+        self.rule = rule
+        self.restrictsPushes = rule.restrictions is not None
+
+    def bypassPullRequestAllowances(self, info: Info, **args: Any) -> Json:
+        return self._allowances(info, args, self.rule.bypass_pull_requests, "BypassPullRequestAllowance")
+
+    def pushAllowances(self, info: Info, **args: Any) -> Json:
+        return self._allowances(info, args, self.rule.restrictions or Allowances(), "PushAllowance")
+
+    def _allowances(self, info: Info, args: Json, allowed: Allowances, kind: str) -> Json:
+        actors = [
+            _allowed_actor(self.ctx, self.repo, t, name)
+            for t, names in (("User", allowed.users), ("Team", allowed.teams), ("App", allowed.apps))
+            for name in names
+        ]
+
+        def node(actor: Typed) -> Json:
+            key = f"{self.id}:{actor.typename}:{actor.__dict__['databaseId']}"
+            return {"id": node_id(kind, key), "actor": actor, "branchProtectionRule": self}
+
+        return map_nodes(connection(info, actors, args), node)
 
     def repository(self, info: Info) -> RepoNode:
         return RepoNode(self.ctx, self.repo)
+
+
+def _allowed_actor(ctx: GqlContext, repo: Repo, kind: str, name: str) -> Typed:
+    if kind == "App":
+        app = next((a for a in ctx.store.apps.values() if name.lower() in (a.slug.lower(), str(a.id))), None)
+        app_id = app.id if app else ctx.store.account_id("App", name)
+        slug = app.slug if app else name
+        return Typed(
+            "App", id=node_id("App", str(app_id)), databaseId=app_id, slug=slug, name=app.name if app else name
+        )
+    if kind == "Team":
+        team_id = ctx.store.account_id("Team", f"{repo.org}/{name}")
+        return Typed("Team", id=node_id("Team", f"{repo.org}/{name}"), databaseId=team_id, slug=name, name=name)
+    user_id = ctx.store.account_id("User", name)
+    return Typed("User", id=node_id("User", str(user_id)), databaseId=user_id, login=name, name=None)
 
 
 class RefNode:

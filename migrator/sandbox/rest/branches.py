@@ -46,7 +46,7 @@ def get_protection(ctx: Ctx, g: dict[str, str]) -> Response:
     rule = repo.protection_for(g["branch"])
     if rule is None:
         raise ApiError(404, "Branch not protected", documentation_url=PROTECTION_DOCS)
-    return Response(200, shapes.protection(ctx.base, repo, g["branch"], rule))
+    return Response(200, shapes.protection(ctx.base, ctx.store, repo, g["branch"], rule))
 
 
 @route("PUT", "{repo}/branches/(?P<branch>.+?)/protection")
@@ -56,7 +56,7 @@ def put_protection(ctx: Ctx, g: dict[str, str]) -> Response:
     _branch(repo, g["branch"])
     rule = parse_protection(ctx.body())
     ctx.store.set_protection(repo, g["branch"], rule)
-    return Response(200, shapes.protection(ctx.base, repo, g["branch"], rule))
+    return Response(200, shapes.protection(ctx.base, ctx.store, repo, g["branch"], rule))
 
 
 @route("DELETE", "{repo}/branches/(?P<branch>.+?)/protection")

@@ -94,7 +94,8 @@ def _content_write(ctx: Ctx, g: dict[str, str], *, delete: bool) -> Response:
         raise not_found(CONTENTS_DOCS)
     _check_sha(path, current, body.get("sha"))
     ops.require_workflow_power(ctx.power, [path])
-    ops.require_direct_push(repo, branch, ctx.power, status=409, message="Changes must be made through a pull request.")
+    message_409 = "Changes must be made through a pull request."
+    ops.require_direct_push(repo, branch, ctx.power, status=409, message=message_409, store=ctx.store)
     commit = ctx.store.commit_changes(repo, parent=head, changes={path: data}, message=message)
     repo.refs[HEADS + branch] = commit.sha
     repo.pushed_at = ctx.store.clock()

@@ -98,7 +98,7 @@ def update_ref(ctx: Ctx, g: dict[str, str]) -> Response:
     branch = _branch_of(name)
     if branch is not None:
         ops.require_direct_push(
-            repo, branch, ctx.power, status=422, message=f"Protected branch update failed for {name}."
+            repo, branch, ctx.power, status=422, message=f"Protected branch update failed for {name}.", store=ctx.store
         )
     ops.require_workflow_power(ctx.power, ops.new_changes(repo, sha))
     repo.refs[name] = sha
