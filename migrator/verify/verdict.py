@@ -14,7 +14,13 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from migrator.verify.expected import missing_workflows, registry_lines, registry_missing, registry_race
+from migrator.verify.expected import (
+    missing_workflows,
+    registry_lines,
+    registry_missing,
+    registry_race,
+    releasing_workflows,
+)
 from migrator.verify.model import CheckFact, ImagePush, Judgement, ReleaseFact, RepoFacts, RunFact, Verdict
 
 GITHUB_ACTIONS_BOT = "github-actions[bot]"
@@ -67,7 +73,8 @@ def _docker_only(base: Judgement, facts: RepoFacts, now: datetime) -> Judgement:
     """A fix that only deletes duplicate docker workflows: verified once a workflow it kept ran after the merge and
     no two runs pushed one image tag; with no release workflow to watch, the deletion itself is all there is."""
     kept = _keeper_runs(facts)
-    release_runs = _release_runs(facts)
+    releasing = releasing_workflows(facts.workflows or ())
+    release_runs = _release_runs(replace(facts, release_workflows=releasing))
     names = ", ".join(_short(w) for w in facts.keepers) or "the kept docker workflow"
     if kept:
         return _kept_ran(base, facts, kept)
@@ -94,6 +101,11 @@ def _docker_only(base: Judgement, facts: RepoFacts, now: datetime) -> Judgement:
     if since_merge < MISSING_GRACE_SECONDS:
         return _pending(base, f"no run of {names} or of a release workflow yet, {_since(facts.merged_at or '', now)} "
                         "after the merge")
+    if releasing:
+        release_names = ", ".join(_short(w) for w in releasing)
+        waiting = _pending(base, f"no release since the merge ({_since(facts.merged_at or '', now)}): the next "
+                           f"release by {release_names} runs {names}")
+        return replace(waiting, next_step=f"release as usual ({release_names}), then `migrator verify` again")
     return _replace(
         base,
         Verdict.VERIFIED,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from migrator.verify.model import CheckFact, ImagePush, ReleaseFact, RepoFacts, RunFact, Verdict
+from migrator.demo.seed import MAIN as MAIN_TEXT
+from migrator.verify.model import CheckFact, ImagePush, ReleaseFact, RepoFacts, RunFact, Verdict, WorkflowFile
 from migrator.verify.verdict import APP_TOKEN_STEP, NO_POWER_STEP, judge
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -122,6 +123,14 @@ def test_a_docker_only_fix_is_verified_by_its_kept_workflow_and_broken_by_a_rema
     assert raced.verdict is Verdict.BROKEN and raced.summary.startswith("race: ")
     going = judge(replace(DOCKER_ONLY, runs=(run("in_progress", None, workflow=DOCKER_BUILD, run_id=2),)), NOW)
     assert going.verdict is Verdict.PENDING
+
+
+def test_a_docker_only_fix_with_a_release_workflow_that_did_not_run_waits_for_the_next_release() -> None:
+    files = (WorkflowFile(MAIN, MAIN_TEXT.format(pat="PAT_TOKEN")),)
+    judged = judge(replace(DOCKER_ONLY, workflows=files), NOW)
+    assert judged.verdict is Verdict.PENDING
+    assert judged.summary == "no release since the merge (60 min): the next release by main.yml runs docker-build.yml"
+    assert judged.next_step.startswith("release as usual (main.yml)")
 
 
 def test_a_docker_only_fix_whose_release_released_nothing_is_not_released() -> None:
