@@ -95,7 +95,13 @@ def test_json_is_sorted_and_stable(applied: tuple[Sandbox, Path], capsys: pytest
     data = json.loads(first)
     assert list(data) == sorted(data)
     assert data["summary"] == {
-        "approved": 0, "checks-failing": 1, "closed": 1, "merged": 1, "obsolete": 0, "open": 2, "touched": 0
+        "approved": 0,
+        "checks-failing": 1,
+        "closed": 1,
+        "merged": 1,
+        "obsolete": 0,
+        "open": 2,
+        "touched": 0,
     }
     assert [r["repo"] for r in data["repos"]] == ["acme/alpha", "acme/beta", "acme/delta", "acme/gamma"]
     gamma = data["repos"][3]
