@@ -25,7 +25,7 @@ from migrator.paths import writable_file
 from migrator.progress import Progress
 from migrator.report import html, markdown
 from migrator.report.gather import opened_at, planned_at
-from migrator.report.model import Campaign, build
+from migrator.report.model import Campaign, build, default_title
 from migrator.verify.model import Judgement
 from migrator.verify.reading import IMAGE_SOURCES, read_facts, targets, verdicts
 
@@ -65,7 +65,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="jobs",
         help="image pushes from the runs' jobs (GitHub), or from the sandbox's registry model",
     )
-    parser.add_argument("--title", help="the report's title (default: the plan's org and id)")
+    parser.add_argument(
+        "--title", help="the report's title (default: the plan's campaign; for a plan older than campaigns, org and id)"
+    )
     add_plan_guard_arguments(parser, shardable=False)
     add_connection_arguments(parser)
 
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         with Progress("reading releases") as progress:
             judgements = verdicts(read_facts(client, wanted, image_source=args.image_source, progress=progress))
     campaign = build(
-        args.title or f"migrator campaign {plan.org}: {plan.plan_id}",
+        args.title or default_title(plan.org, plan.plan_id, plan.campaign),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         planned={name: at for name, at in planned_at(plan).items() if only(name)},
         opened=opened_at(loaded.path),

@@ -33,11 +33,13 @@ EXAMPLES = """\
 """
 
 # Each pull request of the campaign is in one of these; `open` in the summary counts every open one, of which
-# `checks-failing` and `approved` are a part (a failing one is not counted approved).
-STATES = ("open", "checks-failing", "approved", "merged", "closed", "obsolete")
-SUMMARY = ("open", "checks-failing", "approved", "merged", "closed", "obsolete")
+# `touched`, `checks-failing` and `approved` are a part (in that precedence: a failing one is not counted approved).
+# `touched` is apply's word: someone else pushed to the campaign's branch, so apply leaves the PR alone.
+STATES = ("open", "touched", "checks-failing", "approved", "merged", "closed", "obsolete")
+SUMMARY = STATES
 FAILING = frozenset({"failure", "error", "cancelled", "timed_out", "action_required", "startup_failure"})
-OPEN_STATES = frozenset({"open", "checks-failing", "approved"})
+OPEN_STATES = frozenset({"open", "touched", "checks-failing", "approved"})
+CLOSED_STATES = frozenset({"closed", "obsolete"})  # no review is wanted any more: the review column stays empty
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ class Row:
     release: str | None
     apply: str | None
 
+    @property
+    def review(self) -> str | None:
+        """GitHub's review decision, except for a PR closed by a person or as obsolete: none is wanted there."""
+        if self.pull is None or self.state in CLOSED_STATES:
+            return None
+        return self.pull.review_decision
+
     def as_json(self) -> dict[str, Any]:
         pull = self.pull
         return {
@@ -58,7 +67,7 @@ class Row:
             "url": self.url,
             "state": self.state,
             "pr_state": pull.state if pull else None,
-            "review": pull.review_decision if pull else None,
+            "review": self.review,
             "mergeable": pull.mergeable if pull else None,
             "checks": {"rollup": pull.rollup, "runs": [asdict(c) for c in pull.checks]} if pull else None,
             "release": self.release,
@@ -74,7 +83,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         choices=STATES,
-        help="only pull requests in this state (repeatable; `open` takes in checks-failing and approved)",
+        help="only pull requests in this state (repeatable; `open` takes in touched, checks-failing and approved; "
+        "touched: someone else pushed to the campaign's branch, as apply says)",
     )
     parser.add_argument(
         "--format",
@@ -163,6 +173,8 @@ def pull_state(status: PullStatus, journal: RepoJournal | None) -> str:
         return "obsolete" if "obsolete" in outcome else "closed"  # closed by apply: no change is needed any more
     if status.state != "open":
         return status.state  # "unknown": GitHub would not show it
+    if journal is not None and journal.status == "touched":
+        return "touched"  # as apply and show say: someone else pushed to our branch, apply leaves it alone
     if (status.rollup or "") in FAILING or any(c.state in FAILING for c in status.checks):
         return "checks-failing"
     return "approved" if status.review_decision == "APPROVED" else "open"
@@ -202,7 +214,7 @@ def table(rows: Sequence[Row]) -> str:
         checks = ", ".join(f"{c.name}: {c.state}" for c in s.checks)
         summary = f"{s.rollup or '-'} ({checks})" if s.rollup or checks else "none reported"
         lines.append(
-            f"{row.repo:<{width}}  #{s.number:<5} {row.state:<14} {s.review_decision or '-':<18} "
+            f"{row.repo:<{width}}  #{s.number:<5} {row.state:<14} {row.review or '-':<18} "
             f"{s.mergeable or '-':<11} {row.release or '-':<13} {row.url or '-':<{url_width}} {summary}"
         )
     return "\n".join(lines)

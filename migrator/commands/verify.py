@@ -78,18 +78,20 @@ def run(args: argparse.Namespace) -> int:
     if wanted:
         client = connect_from(args, api_url=loaded.plan.api_url)
         use_jobs(client, args)
-        deadline = time.monotonic() + (args.wait or 0)
+        deadline = _clock() + (args.wait or 0)
         while True:
             with Progress("reading releases") as progress:
                 facts = read_facts(client, wanted, image_source=args.image_source, progress=progress)
             judgements = verdicts(facts)
             pending = [j for j in judgements if j.verdict is Verdict.PENDING]
-            if not pending or not args.wait or time.monotonic() >= deadline:
+            if not pending or not args.wait or _clock() >= deadline:
                 break
             print(f"verify: {render.counts(judgements)}; polling again in {args.poll_interval:g} s", file=sys.stderr)
-            _sleep(min(args.poll_interval, max(deadline - time.monotonic(), 0)))
+            _sleep(min(args.poll_interval, max(deadline - _clock(), 0)))
     print(_output(args.output_format, judgements, str(loaded.path)))
     _propose_rollback(judgements, loaded.path)
+    if args.wait:
+        _gave_up(judgements, args.wait, loaded.path)
     return EXIT_OK if all_verified(judgements) else EXIT_FINDINGS
 
 
@@ -103,6 +105,25 @@ def _propose_rollback(judgements: list[Judgement], plan: Path) -> None:
             f"migrator rollback {plan} {repos}",
             file=sys.stderr,
         )
+
+
+def _gave_up(judgements: list[Judgement], waited: float, plan: Path) -> None:
+    """After `--wait` ran out with repositories still pending: one line saying so, and what to run next."""
+    pending = [j.repo for j in judgements if j.verdict is Verdict.PENDING]
+    if pending:
+        print(
+            f"verify: gave up after {format_duration(waited)} with {len(pending)} of {len(judgements)} still "
+            f"pending; next: migrator verify {plan} --wait {format_duration(waited * 2)}",
+            file=sys.stderr,
+        )
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as `--wait` takes them: 90s, 30m, 2h, 1d (rounded to the largest whole unit, else seconds)."""
+    for unit in ("d", "h", "m"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return f"{seconds / _UNITS[unit]:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def all_verified(judgements: list[Judgement]) -> bool:
@@ -121,3 +142,8 @@ def _output(output_format: str, judgements: list[Judgement], plan: str) -> str:
 def _sleep(seconds: float) -> None:
     """A seam: tests move a fake clock instead of waiting."""
     time.sleep(seconds)
+
+
+def _clock() -> float:
+    """A seam, with `_sleep`: tests read the fake clock they move."""
+    return time.monotonic()

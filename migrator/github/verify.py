@@ -55,6 +55,8 @@ class VerifyTarget:
     repo: str  # org/name
     pr_number: int
     release_workflows: tuple[str, ...] = ()
+    keepers: tuple[str, ...] = ()  # a docker-only fix: the workflows the deleted duplicates duplicated
+    docker_only: bool = False
 
 
 class VerifyMethods:
@@ -130,7 +132,15 @@ def parse_facts(target: VerifyTarget, node: Any) -> RepoFacts:
     """One `rN` alias of the answer as `RepoFacts` (image pushes inferred from the runs' jobs)."""
     pull = _dict(_dict(node).get("pull"))
     if not pull:
-        return RepoFacts(target.repo, target.pr_number, "", "unknown", release_workflows=target.release_workflows)
+        return RepoFacts(
+            target.repo,
+            target.pr_number,
+            "",
+            "unknown",
+            release_workflows=target.release_workflows,
+            keepers=target.keepers,
+            docker_only=target.docker_only,
+        )
     state = str(pull.get("state") or "unknown").lower()
     merge = _dict(pull.get("mergeCommit"))
     branch = _dict(_dict(node).get("defaultBranchRef"))
@@ -164,6 +174,8 @@ def parse_facts(target: VerifyTarget, node: Any) -> RepoFacts:
         tags=tags,
         images=infer_image_pushes(target.repo, runs, releases),
         release_workflows=target.release_workflows,
+        keepers=target.keepers,
+        docker_only=target.docker_only,
         workflows=_workflow_files(_dict(node).get("workflowFiles")),
     )
 

@@ -11,6 +11,14 @@ from migrator.verify.model import Judgement, Verdict
 from migrator.verify.verdict import parse_time
 
 
+def default_title(org: str, plan_id: str, campaign: str | None) -> str:
+    """The report's heading: the campaign's name (the org too, when the name does not say it); for a plan made
+    before campaigns, the org and the plan id."""
+    if campaign is None:
+        return f"migrator campaign {org}: {plan_id}"
+    return f"migrator campaign {campaign}" + ("" if org.lower() in campaign.lower() else f" ({org})")
+
+
 class State(StrEnum):
     PLANNED = "planned"
     CLOSED = "PR closed"  # closed unmerged (by a person, or by rollback)

@@ -9,6 +9,7 @@ from migrator.analysis.events import PUBLISHED_RELEASE, Event, fires, paths_filt
 from migrator.verify.model import ImagePush, RegistryFact, ReleaseFact, RepoFacts, RunFact, WorkflowFile
 from migrator.workflow.document import UnreadableFile, parse
 from migrator.workflow.model import build
+from migrator.workflow.release import publishes_releases
 
 STARTED_BY = ("release", "push", "create")  # the events a release and its tag send
 
@@ -29,6 +30,20 @@ def expected_workflows(workflows: Iterable[WorkflowFile], tag: str) -> tuple[str
         if any(fires(triggers, e) and not paths_filtered(triggers, e) for e in release_events(tag)):
             expected.append(workflow.path)
     return tuple(sorted(expected))
+
+
+def releasing_workflows(workflows: Iterable[WorkflowFile]) -> tuple[str, ...]:
+    """The workflows with a job that makes releases or tags (semantic-release, a release action, `gh release
+    create`): what a repository releases with. One that cannot be read is left out."""
+    found = []
+    for workflow in workflows:
+        try:
+            jobs = build(parse(workflow.path, workflow.text)).jobs
+        except (UnreadableFile, ValueError, TypeError, AttributeError):
+            continue
+        if any(publishes_releases(job, None) for job in jobs):
+            found.append(workflow.path)
+    return tuple(sorted(found))
 
 
 def missing_workflows(facts: RepoFacts, release: ReleaseFact, release_runs: Sequence[RunFact]) -> tuple[str, ...]:

@@ -109,6 +109,10 @@ class RepoFacts:
     tags: tuple[str, ...] = ()  # tags on those commits
     images: tuple[ImagePush, ...] = ()
     release_workflows: tuple[str, ...] = ()  # the plan's changed release workflow paths (may be empty)
+    # For a fix that only deletes redundant docker workflows: the workflows the deleted ones duplicated (the keepers,
+    # from the plan's redundant-docker findings). Their run after the merge, with no image tag pushed twice, verifies.
+    keepers: tuple[str, ...] = ()
+    docker_only: bool = False
     workflows: tuple[WorkflowFile, ...] | None = None  # None: not read
     registry: RegistryFact | None = None  # None: not asked
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from migrator.github.verify import VerifyTarget
 
 RELEASE_RULE = "token-mismatch"
+DOCKER_RULE = "redundant-docker"
 IMAGE_SOURCES = ("jobs", "packages", "sandbox")
 
 
@@ -24,15 +25,37 @@ def targets(plan: Plan, journal: Journal, only: Callable[[str], bool] = lambda _
     """Every repository of the plan with a PR in the journal, with the release workflows its changes fix."""
     from migrator.github.verify import VerifyTarget
 
-    workflows = {
-        repo.name: tuple(c.path for c in repo.changes if RELEASE_RULE in c.rules and c.after is not None)
-        for repo in plan.repos
-    }
-    return [
-        VerifyTarget(name, int(state.pr_number), workflows.get(name, ()))
-        for name, state in sorted(journal.repos.items())
-        if state.pr_number and only(name)
-    ]
+    planned = {repo.name: repo for repo in plan.repos}
+    out = []
+    for name, state in sorted(journal.repos.items()):
+        if not state.pr_number or not only(name):
+            continue
+        repo = planned.get(name)
+        if repo is None:
+            out.append(VerifyTarget(name, int(state.pr_number)))
+            continue
+        workflows = tuple(c.path for c in repo.changes if RELEASE_RULE in c.rules and c.after is not None)
+        deleted = tuple(c.path for c in repo.changes if DOCKER_RULE in c.rules and c.after is None and c.enabled)
+        docker_only = not workflows and bool(deleted)
+        keepers = duplicated(repo.findings, deleted) if docker_only else ()
+        out.append(VerifyTarget(name, int(state.pr_number), workflows, keepers, docker_only))
+    return out
+
+
+def duplicated(findings: Sequence[Mapping[str, object]], deleted: Sequence[str]) -> tuple[str, ...]:
+    """The workflows the deleted duplicates duplicated: a redundant-docker finding on a deleted file names, in its
+    evidence, the duplicate's push first and then the kept publisher's (`path:line: … pushes …`)."""
+    keepers: set[str] = set()
+    for finding in findings:
+        if finding.get("rule") != DOCKER_RULE or finding.get("path") not in deleted:
+            continue
+        evidence = finding.get("evidence")
+        lines = [str(line) for line in evidence] if isinstance(evidence, list | tuple) else []
+        for line in lines[1:2]:
+            path = line.split(":", 1)[0]
+            if path.startswith(".github/workflows/") and path not in deleted:
+                keepers.add(path)
+    return tuple(sorted(keepers))
 
 
 def read_facts(

@@ -14,7 +14,13 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from migrator.verify.expected import missing_workflows, registry_lines, registry_missing, registry_race
+from migrator.verify.expected import (
+    missing_workflows,
+    registry_lines,
+    registry_missing,
+    registry_race,
+    releasing_workflows,
+)
 from migrator.verify.model import CheckFact, ImagePush, Judgement, ReleaseFact, RepoFacts, RunFact, Verdict
 
 GITHUB_ACTIONS_BOT = "github-actions[bot]"
@@ -40,6 +46,8 @@ def judge(facts: RepoFacts, now: datetime) -> Judgement:
     if facts.pr_state != "merged" or not facts.merged_at:
         return base
     base = Judgement(facts.repo, Verdict.PENDING, "", url=facts.pr_url, merged_at=facts.merged_at)
+    if facts.docker_only:
+        return _docker_only(base, facts, now)
     release_runs = _release_runs(facts)
     if not release_runs:
         return _pending(base, f"no release run yet, {_since(facts.merged_at, now)} after the merge")
@@ -59,6 +67,89 @@ def judge(facts: RepoFacts, now: datetime) -> Judgement:
         decided_at=last.created_at,
         links=(("run", last.url),),
     )
+
+
+def _docker_only(base: Judgement, facts: RepoFacts, now: datetime) -> Judgement:
+    """A fix that only deletes duplicate docker workflows: verified once a workflow it kept ran after the merge and
+    no two runs pushed one image tag; with no release workflow to watch, the deletion itself is all there is."""
+    kept = _keeper_runs(facts)
+    releasing = releasing_workflows(facts.workflows or ())
+    release_runs = _release_runs(replace(facts, release_workflows=releasing))
+    names = ", ".join(_short(w) for w in facts.keepers) or "the kept docker workflow"
+    if kept:
+        return _kept_ran(base, facts, kept)
+    if release_runs and not release_runs[-1].done:
+        return _pending(base, f"the release run is {release_runs[-1].status.replace('_', ' ')}", release_runs[-1])
+    if release_runs and release_runs[-1].failed:
+        return _failed(base, facts, release_runs[-1])
+    since_merge = (now - parse_time(facts.merged_at or "")).total_seconds()
+    if release_runs and facts.releases:
+        release = facts.releases[-1]
+        if (now - parse_time(release.created_at)).total_seconds() < MISSING_GRACE_SECONDS:
+            return _pending(base, f"{release.tag} is out; waiting for {names} to start")
+        return _replace(base, Verdict.BROKEN, f"{names} did not run for {release.tag}",
+                        evidence=(f"tag {release.tag}; release {release.url}",),
+                        next_step=NOT_STARTED_STEP.format(names=names), decided_at=release.created_at,
+                        links=(("release", release.url),))
+    if release_runs:
+        last = release_runs[-1]
+        return _replace(base, Verdict.NOT_RELEASED,
+                        f"the release run succeeded but released nothing, so {names} has not run since the merge",
+                        evidence=(f"run {last.url}: {last.conclusion}",),
+                        next_step="push a `fix:` commit or wait for one: the next release runs " + names,
+                        decided_at=last.created_at, links=(("run", last.url),))
+    if since_merge < MISSING_GRACE_SECONDS:
+        return _pending(base, f"no run of {names} or of a release workflow yet, {_since(facts.merged_at or '', now)} "
+                        "after the merge")
+    if releasing:
+        release_names = ", ".join(_short(w) for w in releasing)
+        waiting = _pending(base, f"no release since the merge ({_since(facts.merged_at or '', now)}): the next "
+                           f"release by {release_names} runs {names}")
+        return replace(waiting, next_step=f"release as usual ({release_names}), then `migrator verify` again")
+    return _replace(
+        base,
+        Verdict.VERIFIED,
+        "the duplicate docker workflow is gone; no release workflow to watch",
+        evidence=(
+            f"no release run on {facts.default_branch} in {_since(facts.merged_at or '', now)} since the merge",
+            f"{names} will publish the image on the next release" if facts.keepers else "no kept workflow is known",
+        ),
+        decided_at=facts.merged_at,
+    )
+
+
+def _keeper_runs(facts: RepoFacts) -> list[RunFact]:
+    """Runs of the kept workflows on the default branch's commits since the merge or on a new release's commit."""
+    commits = set(facts.commits) | {r.commit for r in facts.releases if r.commit}
+    runs = [r for r in facts.runs if r.workflow in facts.keepers and r.commit in commits]
+    return sorted(runs, key=lambda r: (r.created_at, r.id))
+
+
+def _kept_ran(base: Judgement, facts: RepoFacts, kept: list[RunFact]) -> Judgement:
+    last = kept[-1]
+    links = (("run", last.url),)
+    if not last.done:
+        return _pending(base, f"{_short(last.workflow)} is {last.status.replace('_', ' ')}", last)
+    if last.failed:
+        return _failed(base, facts, last)
+    release = facts.releases[-1] if facts.releases else None
+    races = _races(facts.images)
+    if not races and release and (ref := registry_race(facts.registry, release, facts.images)):
+        races = {ref: [p for p in facts.images if p.reference.lower() == ref.lower()]}
+    evidence = (
+        *(f"run {r.url} ({r.workflow}, {r.event}): {r.conclusion}" for r in kept),
+        *((f"tag {release.tag}; release {release.url}",) if release else ()),
+        *_image_lines(facts.images),
+        *(registry_lines(facts.registry, release) if release else ()),
+    )
+    if races:
+        ref, pushes = next(iter(races.items()))
+        names = " and ".join(sorted({_short(p.workflow) for p in pushes}))
+        return _replace(base, Verdict.BROKEN, f"race: {names} both pushed {ref}", evidence=evidence,
+                        next_step=RACE_STEP, decided_at=last.created_at, links=links)
+    return _replace(base, Verdict.VERIFIED,
+                    f"{_short(last.workflow)} ran after the merge; no two runs pushed one image tag",
+                    evidence=evidence, decided_at=last.created_at, links=links)
 
 
 def _release_runs(facts: RepoFacts) -> list[RunFact]:

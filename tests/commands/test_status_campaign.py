@@ -75,7 +75,7 @@ def test_the_table_has_a_url_column_and_ends_with_the_summary(
         "acme/delta": "open",
     }
     assert all(row[6].startswith("http") and row[6].endswith(f"/pull/{row[1][1:]}") for row in rows.values())
-    assert lines[-1] == "campaign: 2 open, 1 checks failing, 0 approved, 1 merged, 1 closed, 0 obsolete"
+    assert lines[-1] == "campaign: 2 open, 0 touched, 1 checks failing, 0 approved, 1 merged, 1 closed, 0 obsolete"
 
 
 def test_state_and_repo_filters(applied: tuple[Sandbox, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,7 +94,15 @@ def test_json_is_sorted_and_stable(applied: tuple[Sandbox, Path], capsys: pytest
     assert first == again
     data = json.loads(first)
     assert list(data) == sorted(data)
-    assert data["summary"] == {"approved": 0, "checks-failing": 1, "closed": 1, "merged": 1, "obsolete": 0, "open": 2}
+    assert data["summary"] == {
+        "approved": 0,
+        "checks-failing": 1,
+        "closed": 1,
+        "merged": 1,
+        "obsolete": 0,
+        "open": 2,
+        "touched": 0,
+    }
     assert [r["repo"] for r in data["repos"]] == ["acme/alpha", "acme/beta", "acme/delta", "acme/gamma"]
     gamma = data["repos"][3]
     assert gamma["state"] == "checks-failing" and gamma["url"].endswith(f"/pull/{gamma['number']}")
@@ -117,6 +125,17 @@ def test_the_state_of_a_pull_request() -> None:
     assert pull_state(_pull("merged"), journal) == "merged"
     assert pull_state(_pull("closed"), journal) == "closed"
     assert pull_state(_pull("closed"), RepoJournal(pr_number=1, status="obsolete")) == "obsolete"
+    touched = RepoJournal(pr_number=1, status="touched")  # apply's outcome: someone else pushed to our branch
+    assert pull_state(_pull(review="APPROVED", rollup="failure"), touched) == "touched"
+    assert pull_state(_pull("merged"), touched) == "merged"
+
+
+def test_a_closed_or_obsolete_pull_request_shows_no_review_decision() -> None:
+    repos = {"o/r": RepoJournal(pr_number=1, status="obsolete")}
+    (row,) = campaign_rows([_pull("closed", review="REVIEW_REQUIRED")], repos, {})
+    assert (row.state, row.review, row.as_json()["review"]) == ("obsolete", None, None)
+    (row,) = campaign_rows([_pull(review="REVIEW_REQUIRED")], {"o/r": RepoJournal(pr_number=1)}, {})
+    assert row.review == "REVIEW_REQUIRED"
 
 
 def test_revert_pulls_and_repositories_without_a_pull_request_are_rows_but_not_counted() -> None:
@@ -130,4 +149,4 @@ def test_revert_pulls_and_repositories_without_a_pull_request_are_rows_but_not_c
     ]
     summary = summarise(rows)
     assert summary["merged"] == 1 and summary["open"] == 0
-    assert summary_line(summary, shown=3, total=3).startswith("campaign: 0 open, 0 checks failing")
+    assert summary_line(summary, shown=3, total=3).startswith("campaign: 0 open, 0 touched, 0 checks failing")

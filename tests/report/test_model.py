@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from migrator.report import html, markdown
-from migrator.report.model import State, build, burndown
+from migrator.report.model import State, build, burndown, default_title
 from migrator.verify.model import Judgement, Verdict
 
 PLANNED = {"acme/a": "2026-11-01T10:00:00Z", "acme/b": "2026-11-01T10:00:00Z", "acme/c": "2026-11-01T10:00:00Z"}
@@ -50,3 +50,9 @@ def test_markdown_is_cut_under_the_limit_with_a_note_and_no_open_fence() -> None
     assert text.count("```") % 2 == 0
     assert "\\<b\\>" in markdown.render(build("acme", generated_at="now", planned=PLANNED, opened=OPENED,
                                               judgements=JUDGED))
+
+
+def test_the_default_title_names_the_campaign_and_for_an_old_plan_its_id() -> None:
+    assert default_title("acme", "acme-20261202T0600", "acme-release") == "migrator campaign acme-release"
+    assert default_title("acme", "acme-20261202T0600", "q4-tokens") == "migrator campaign q4-tokens (acme)"
+    assert default_title("acme", "acme-20261202T0600", None) == "migrator campaign acme: acme-20261202T0600"

@@ -3,6 +3,7 @@ Markdown fits a job summary, and `--tracking-issue` keeps one issue's body up to
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def test_markdown_report_has_a_mermaid_chart_and_escapes_content(
     capsys.readouterr()
     assert report(plan, sandbox, "--format", "markdown") == 0
     text = capsys.readouterr().out
+    name = json.loads(plan.read_text())["campaign"]
+    assert name and text.splitlines()[0] == f"# migrator campaign {name}"  # the campaign, not the plan id
     assert "```mermaid\nxychart-beta" in text
     assert "## release verified (1)" in text and "## broken (3)" in text and "## merged (2)" in text
     assert len(text.encode()) < 1024 * 1024

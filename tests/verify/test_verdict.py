@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from migrator.verify.model import CheckFact, ImagePush, ReleaseFact, RepoFacts, RunFact, Verdict
+from migrator.demo.seed import MAIN as MAIN_TEXT
+from migrator.verify.model import CheckFact, ImagePush, ReleaseFact, RepoFacts, RunFact, Verdict, WorkflowFile
 from migrator.verify.verdict import APP_TOKEN_STEP, NO_POWER_STEP, judge
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -98,3 +99,41 @@ def test_a_later_push_that_releases_wins_over_an_earlier_green_run() -> None:
     release = replace(RELEASE, commit="m2")
     facts = replace(MERGED, commits=("m1", "m2"), runs=(run(), later), releases=(release,))
     assert judge(facts, NOW).verdict is Verdict.VERIFIED
+
+
+DOCKER_BUILD = ".github/workflows/docker-build.yml"
+DOCKER_ONLY = replace(MERGED, release_workflows=(), keepers=(DOCKER_BUILD,), docker_only=True)
+
+
+def test_a_docker_only_fix_with_no_release_workflow_is_pending_a_moment_then_done() -> None:
+    just_merged = judge(DOCKER_ONLY, datetime(2026, 12, 2, 11, 1, tzinfo=UTC))
+    assert just_merged.verdict is Verdict.PENDING
+    judged = judge(DOCKER_ONLY, NOW)
+    assert (judged.verdict, judged.summary) == (
+        Verdict.VERIFIED, "the duplicate docker workflow is gone; no release workflow to watch")
+
+
+def test_a_docker_only_fix_is_verified_by_its_kept_workflow_and_broken_by_a_remaining_race() -> None:
+    kept = run(workflow=DOCKER_BUILD, event="release", run_id=2)
+    judged = judge(replace(DOCKER_ONLY, runs=(kept,), releases=(RELEASE,)), NOW)
+    assert (judged.verdict, judged.summary) == (
+        Verdict.VERIFIED, "docker-build.yml ran after the merge; no two runs pushed one image tag")
+    pushes = (ImagePush("ghcr.io/acme/app:1.4.2", 2, DOCKER_BUILD), ImagePush("ghcr.io/acme/app:1.4.2", 3, MAIN))
+    raced = judge(replace(DOCKER_ONLY, runs=(kept,), releases=(RELEASE,), images=pushes), NOW)
+    assert raced.verdict is Verdict.BROKEN and raced.summary.startswith("race: ")
+    going = judge(replace(DOCKER_ONLY, runs=(run("in_progress", None, workflow=DOCKER_BUILD, run_id=2),)), NOW)
+    assert going.verdict is Verdict.PENDING
+
+
+def test_a_docker_only_fix_with_a_release_workflow_that_did_not_run_waits_for_the_next_release() -> None:
+    files = (WorkflowFile(MAIN, MAIN_TEXT.format(pat="PAT_TOKEN")),)
+    judged = judge(replace(DOCKER_ONLY, workflows=files), NOW)
+    assert judged.verdict is Verdict.PENDING
+    assert judged.summary == "no release since the merge (60 min): the next release by main.yml runs docker-build.yml"
+    assert judged.next_step.startswith("release as usual (main.yml)")
+
+
+def test_a_docker_only_fix_whose_release_released_nothing_is_not_released() -> None:
+    release_run = run(jobs=(CheckFact("release", "completed", "success"),))
+    judged = judge(replace(DOCKER_ONLY, runs=(release_run,)), NOW)
+    assert judged.verdict is Verdict.NOT_RELEASED and "docker-build.yml" in judged.next_step

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from migrator.cli import main
+from migrator.commands import verify as verify_command
 from migrator.sandbox.testing import FakeClock, Sandbox
 from tests.verify.campaign import campaign
 
@@ -122,3 +123,24 @@ def test_rollback_broken_selects_exactly_what_verify_finds_broken_by_the_change(
     assert main(["rollback", str(plan), "--broken", "--dry-run", "--format", "json", "--api-url", sandbox.url]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert [o["repo"] for o in answer["repos"]] == ["acme/racy"]  # guarded and weak are broken despite it
+
+
+def test_a_wait_that_runs_out_says_so_in_one_line_with_the_next_command(
+    sandbox: Sandbox, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(verify_command, "_clock", clock)
+    plan = campaign(sandbox, clock, tmp_path)
+    capsys.readouterr()
+    argv = ["verify", str(plan), "--api-url", sandbox.url, "--image-source", "sandbox", "--format", "json",
+            "--repo", "slow", "--repo", "good", "--wait", "20s", "--poll-interval", "10"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert by_repo(json.loads(captured.out))["slow"]["verdict"] == "pending"
+    assert captured.err.splitlines()[-1] == (
+        f"verify: gave up after 20s with 1 of 2 still pending; next: migrator verify {plan} --wait 40s")
+
+
+def test_the_duration_in_the_give_up_line_reads_as_wait_takes_it() -> None:
+    assert [verify_command.format_duration(s) for s in (20, 90, 600, 1800.0, 7200, 86400)] == [
+        "20s", "90s", "10m", "30m", "2h", "1d"]
