@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "rules" / "golden"
@@ -14,3 +15,15 @@ def read_tree(root: Path) -> dict[str, bytes]:
 def golden_tree(case: str) -> dict[str, bytes]:
     """The `before` tree of a golden case."""
     return read_tree(GOLDEN / case / "before")
+
+
+def reference_org_seed(folder: Path, repos: Iterable[str], token: str) -> Path:
+    """A sandbox seed: org `acme` whose repositories each hold the reference golden tree, with the PAT secret the
+    fix needs and one full-power token."""
+    from migrator.sandbox.testing import write_seed
+
+    return write_seed(
+        folder,
+        {"acme": {name: golden_tree("reference") for name in repos}},
+        org_meta={"acme": {"secrets": ["PAT_TOKEN"], "tokens": {token: "full"}}},
+    )

@@ -20,8 +20,8 @@ import pytest
 
 from migrator.apply import pacing
 from migrator.cli import main
-from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
-from tests.golden import golden_tree
+from migrator.sandbox.testing import Sandbox, running_sandbox
+from tests.golden import golden_tree, reference_org_seed
 
 TOKEN = "tok-admin-5a4b3c2d1e0f"
 REPOS = ("alpha", "beta", "gamma")
@@ -58,11 +58,7 @@ FAULTS: dict[str, dict[str, Any]] = {
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    seed = write_seed(
-        tmp_path / "seed",
-        {"acme": {name: golden_tree("reference") for name in REPOS}},
-        org_meta={"acme": {"secrets": ["PAT_TOKEN"], "tokens": {TOKEN: "full"}}},
-    )
+    seed = reference_org_seed(tmp_path / "seed", REPOS, TOKEN)
     with running_sandbox(seed) as running:
         yield running
 

@@ -18,9 +18,9 @@ import pytest
 
 from migrator.apply import pacing
 from migrator.cli import main
-from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
+from migrator.sandbox.testing import Sandbox, running_sandbox
 from tests.apply.test_apply_sandbox import TOKEN, contents, gh
-from tests.golden import golden_tree
+from tests.golden import golden_tree, reference_org_seed
 
 REPOS = ("alpha", "beta", "gamma")
 CAMPAIGN = "acme-release"
@@ -29,11 +29,7 @@ BRANCH = "migrator/" + CAMPAIGN
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    seed = write_seed(
-        tmp_path / "seed",
-        {"acme": {name: golden_tree("reference") for name in REPOS}},
-        org_meta={"acme": {"secrets": ["PAT_TOKEN"], "tokens": {TOKEN: "full"}}},
-    )
+    seed = reference_org_seed(tmp_path / "seed", REPOS, TOKEN)
     with running_sandbox(seed) as running:
         yield running
 

@@ -23,9 +23,9 @@ from migrator.github import retry
 from migrator.plan.model import Plan, digest_of
 from migrator.plan.planfile import write_plan
 from migrator.plan.shard import Shard
-from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
+from migrator.sandbox.testing import Sandbox, running_sandbox
 from tests.apply.test_apply_sandbox import REPOS, TOKEN, _writes, apply, assert_exactly_planned, gh, plan
-from tests.golden import golden_tree
+from tests.golden import reference_org_seed
 
 SOMETHING_WENT_WRONG = {
     "status": 200,
@@ -44,11 +44,7 @@ SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    seed = write_seed(
-        tmp_path / "seed",
-        {"acme": {name: golden_tree("reference") for name in REPOS}},
-        org_meta={"acme": {"secrets": ["PAT_TOKEN"], "tokens": {TOKEN: "full"}}},
-    )
+    seed = reference_org_seed(tmp_path / "seed", REPOS, TOKEN)
     with running_sandbox(seed) as running:
         yield running
 
@@ -212,9 +208,7 @@ def test_labels_and_reviewers_survive_5xx_and_secondary_limits(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], env: list[float]
 ) -> None:
     path = plan(sandbox, tmp_path)
-    sandbox.add_fault(
-        {"match": {"method": "POST", "path_regex": "/labels$"}, "response": {"status": 502}, "times": 2}
-    )
+    sandbox.add_fault({"match": {"method": "POST", "path_regex": "/labels$"}, "response": {"status": 502}, "times": 2})
     limited = {"status": 403, "headers": {"Retry-After": "30"}, "body": {"message": SECONDARY}}
     sandbox.add_fault({"match": {"method": "POST", "path_regex": "/requested_reviewers$"}, "response": limited})
     code, rows = apply_json(capsys, sandbox, path, "--label", "ci", "--reviewer", "octocat")

@@ -21,7 +21,7 @@ from migrator.github import retry
 from migrator.sandbox.store import HEADS
 from migrator.sandbox.testing import Sandbox, running_sandbox, write_seed
 from tests.chaos import Kill, in_process
-from tests.golden import golden_tree
+from tests.golden import golden_tree, reference_org_seed
 
 TOKEN = "tok-merge-chaos-012345"
 REPOS = ("alpha", "beta", "gamma")
@@ -39,11 +39,7 @@ FAULTS: dict[str, dict[str, Any]] = {
 
 @pytest.fixture
 def seed(tmp_path: Path) -> Path:
-    return write_seed(
-        tmp_path / "seed",
-        {"acme": {name: golden_tree("reference") for name in REPOS}},
-        org_meta={"acme": {"secrets": ["PAT_TOKEN"], "tokens": {TOKEN: "full"}}},
-    )
+    return reference_org_seed(tmp_path / "seed", REPOS, TOKEN)
 
 
 @pytest.fixture
