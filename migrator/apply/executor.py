@@ -119,10 +119,6 @@ def selected_changes(repo: RepoPlan, *, include_review: bool) -> list[Change]:
     return selected(repo.changes, include_review=include_review)
 
 
-def content_after(change: Change, *, include_review: bool) -> str | None:
-    return written(change, include_review=include_review)
-
-
 def plan_rules(plan: Plan) -> tuple[str, ...]:
     """The rules the plan ran (`rules.enabled`), for the commit's `Migrator-Rules` trailer."""
     enabled = plan.rules.get("enabled")
@@ -324,9 +320,7 @@ class RepoApply:
 
     def _additions(self) -> dict[str, bytes]:
         return {
-            c.path: (content_after(c, include_review=self.options.include_review) or "").encode(
-                "utf-8", "surrogateescape"
-            )
+            c.path: (written(c, include_review=self.options.include_review) or "").encode("utf-8", "surrogateescape")
             for c in self.changes
             if c.action == "modify"
         }

@@ -46,7 +46,8 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
     plan_id = options.plan_id or plan_id_for(options.org, now)
     token = reader.token_info()
     policy = reader.actions_policy(options.org)
-    campaign = options.campaign or default_campaign(options.org, options.settings.rules or default_rule_ids())
+    ran = tuple(options.settings.rules) or default_rule_ids()
+    campaign = options.campaign or default_campaign(options.org, ran)
     inputs = PlanInputs(plan_id=plan_id, settings=options.settings, token=token, actions=policy, campaign=campaign)
     total, records = _records(reader, options, inputs.branch)
     repos: list[RepoPlan] = []
@@ -79,7 +80,7 @@ def scan(reader: GitHubReader, options: ScanOptions, *, progress: Progress | Non
         plan_id=plan_id,
         tool_version=__version__,
         rules={
-            "enabled": {rule_id: REGISTRY[rule_id].summary for rule_id in options.settings.rules or default_rule_ids()},
+            "enabled": {rule_id: REGISTRY[rule_id].summary for rule_id in ran},
             "settings": options.settings.as_dict(),
         },
         selection={
